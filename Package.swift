@@ -1,0 +1,60 @@
+// swift-tools-version: 6.0
+// k2-backfill: capture, replay, compact and verify K2 market-data streams (Kafka, segment logs, Iceberg Bronze).
+import PackageDescription
+
+// Targets use the Swift 5 language mode (see swiftLanguageModes below): the C libraries' contexts
+// (librdkafka handles, zstd contexts) are confined to one thread each, which strict checking cannot see.
+let package = Package(
+    name: "k2-backfill",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "k2-capture", targets: ["k2-capture"]),
+        .executable(name: "k2-replay", targets: ["k2-replay"]),
+        .executable(name: "k2-compact", targets: ["k2-compact"]),
+        .executable(name: "k2-verify", targets: ["k2-verify"]),
+        .library(name: "K2Backfill", targets: ["SegmentLog", "Exchanges", "Kafka", "Avro", "Parquet", "Iceberg", "Bronze", "Parity"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+    ],
+    targets: [
+        // C libraries from Debian, each through a small system-library target.
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(name: "CLZ4", pkgConfig: "liblz4", providers: [.apt(["liblz4-dev"])]),
+        .systemLibrary(name: "CSnappy", pkgConfig: "snappy", providers: [.apt(["libsnappy-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CRdKafka", pkgConfig: "rdkafka", providers: [.apt(["librdkafka-dev"])]),
+        .systemLibrary(name: "CSQLite3", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+
+        // The library, one target per concern.
+        .target(name: "Codecs", dependencies: ["CZstd", "CLZ4", "CSnappy", "CZlib"]),
+        .target(name: "SegmentLog", dependencies: ["Codecs"]),
+        .target(name: "Exchanges", dependencies: []),
+        .target(name: "Kafka", dependencies: ["CRdKafka"]),
+        .target(name: "Avro", dependencies: ["Codecs"]),
+        .target(name: "Parquet", dependencies: ["Codecs"]),
+        .target(name: "Iceberg", dependencies: ["Avro", "Parquet", "Codecs", "CSQLite3"]),
+        .target(name: "Bronze", dependencies: ["Avro", "Exchanges", "SegmentLog"]),
+        .target(name: "Parity", dependencies: ["Iceberg", "Parquet"]),
+        .target(name: "K2CLI", dependencies: [
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
+        // The four programs: thin command-line layers over the library.
+        .executableTarget(name: "k2-capture", dependencies: ["SegmentLog", "Exchanges", "Kafka", "K2CLI",
+            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .executableTarget(name: "k2-replay", dependencies: ["SegmentLog", "Kafka", "Bronze", "Iceberg", "K2CLI",
+            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .executableTarget(name: "k2-compact", dependencies: ["SegmentLog", "Exchanges", "K2CLI",
+            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .executableTarget(name: "k2-verify", dependencies: ["Parity", "Iceberg", "Kafka", "SegmentLog", "K2CLI",
+            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+
+        // Test-only support: paths to the checker venv and built tools, child processes.
+        .target(name: "TestSupport", dependencies: [], path: "Sources/TestSupport"),
+        .testTarget(name: "CodecsTests", dependencies: ["Codecs", "TestSupport"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

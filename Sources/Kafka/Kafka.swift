@@ -1,0 +1,1 @@
+// Kafka: a small Swift surface over librdkafka (producer, consumer, metadata) and its mock cluster.

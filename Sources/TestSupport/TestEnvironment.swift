@@ -1,0 +1,90 @@
+import Foundation
+
+/// Shared by the test targets: where the repository, the checker venv and the built tools are,
+/// and how to run an independent checker and capture what it printed.
+public enum TestEnvironment {
+    /// The repository root, found from this source file's location (Tests run from any directory).
+    public static let repositoryRoot: URL = {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }
+        return url
+    }()
+
+    /// The Python interpreter of the checkers' venv (created by `scripts/setup.sh`).
+    public static var python: String {
+        repositoryRoot.appendingPathComponent(".venv/bin/python").path
+    }
+
+    public static var hasPythonCheckers: Bool {
+        FileManager.default.isExecutableFile(atPath: python)
+    }
+
+    /// A built executable of this package (`k2-replay`, ...), next to the running test bundle.
+    public static func productPath(_ name: String) -> String {
+        let bundle = Bundle.main.bundleURL
+        let candidates = [bundle.appendingPathComponent(name), bundle.deletingLastPathComponent().appendingPathComponent(name)]
+        for candidate in candidates where FileManager.default.isExecutableFile(atPath: candidate.path) {
+            return candidate.path
+        }
+        // `swift test` runs the xctest bundle from the build directory: look there.
+        let buildDir = repositoryRoot.appendingPathComponent(".build/debug/\(name)")
+        return buildDir.path
+    }
+
+    /// A fresh temporary directory, removed by the caller (or left for inspection on failure).
+    public static func temporaryDirectory(_ prefix: String = "k2test") throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+}
+
+/// The outcome of a finished child process.
+public struct ProcessResult: Sendable {
+    public let status: Int32
+    public let stdout: Data
+    public let stderr: Data
+    public var stdoutText: String { String(decoding: stdout, as: UTF8.self) }
+    public var stderrText: String { String(decoding: stderr, as: UTF8.self) }
+}
+
+public enum ProcessRunner {
+    /// Runs `executable` with `arguments` to completion, feeding `stdin` if given.
+    /// Output is drained concurrently so a chatty child cannot block on a full pipe.
+    @discardableResult
+    public static func run(
+        _ executable: String, _ arguments: [String], stdin: Data? = nil,
+        environment: [String: String]? = nil, currentDirectory: URL? = nil
+    ) throws -> ProcessResult {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        if let environment {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
+        if let currentDirectory { process.currentDirectoryURL = currentDirectory }
+        let outPipe = Pipe(), errPipe = Pipe(), inPipe = Pipe()
+        process.standardOutput = outPipe
+        process.standardError = errPipe
+        process.standardInput = stdin == nil ? FileHandle.nullDevice : inPipe
+        try process.run()
+        let group = DispatchGroup()
+        nonisolated(unsafe) var out = Data(), err = Data()
+        group.enter()
+        DispatchQueue.global().async { out = outPipe.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        group.enter()
+        DispatchQueue.global().async { err = errPipe.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        if let stdin {
+            inPipe.fileHandleForWriting.write(stdin)
+            try? inPipe.fileHandleForWriting.close()
+        }
+        process.waitUntilExit()
+        group.wait()
+        return ProcessResult(status: process.terminationStatus, stdout: out, stderr: err)
+    }
+
+    /// Runs a Python snippet with the checkers' venv; `args` are available as `sys.argv[1:]`.
+    public static func python(_ script: String, _ args: [String] = [], stdin: Data? = nil) throws -> ProcessResult {
+        try run(TestEnvironment.python, ["-c", script] + args, stdin: stdin)
+    }
+}
