@@ -56,12 +56,17 @@ final class S3FileIOTests: XCTestCase {
 
         let io = try moto.fileIO()
         for location in ["s3://warehouse/a/b.bin", "s3a://warehouse/a/b.bin", "s3n://warehouse/a/b.bin"] {
-            XCTAssertEqual(try await io.read(location), expected)
+            let value1 = try await io.read(location)
+            XCTAssertEqual(value1, expected)
         }
-        XCTAssertEqual(try await io.length("s3://warehouse/a/b.bin"), 10_240)
-        XCTAssertEqual(try await io.read("s3://warehouse/a/b.bin", offset: 10_232, length: 8), Array(expected[10_232..<10_240]))
-        XCTAssertEqual(try await io.read("s3://warehouse/a/b.bin", offset: 300, length: 1000), Array(expected[300..<1300]))
-        XCTAssertEqual(try await io.read("s3://warehouse/a/b.bin", offset: 5, length: 0), [])
+        let value2 = try await io.length("s3://warehouse/a/b.bin")
+        XCTAssertEqual(value2, 10_240)
+        let value3 = try await io.read("s3://warehouse/a/b.bin", offset: 10_232, length: 8)
+        XCTAssertEqual(value3, Array(expected[10_232..<10_240]))
+        let value4 = try await io.read("s3://warehouse/a/b.bin", offset: 300, length: 1000)
+        XCTAssertEqual(value4, Array(expected[300..<1300]))
+        let value5 = try await io.read("s3://warehouse/a/b.bin", offset: 5, length: 0)
+        XCTAssertEqual(value5, [])
         let exists = try await io.exists("s3://warehouse/a/b.bin")
         XCTAssertTrue(exists)
         let absent = try await io.exists("s3://warehouse/a/c.bin")
@@ -134,9 +139,10 @@ final class S3FileIOTests: XCTestCase {
             """)
         XCTAssertEqual(check.status, 0, check.stderrText)
         XCTAssertEqual(check.stdoutText, "\(contents.count) \(sha256(contents)) 3\n0\n")
-        XCTAssertEqual(try await io.length("s3://warehouse/big/object.parquet"), Int64(contents.count))
-        XCTAssertEqual(try await io.read("s3://warehouse/big/object.parquet", offset: 5_242_870, length: 20),
-                       Array(contents[5_242_870..<5_242_890]))
+        let value6 = try await io.length("s3://warehouse/big/object.parquet")
+        XCTAssertEqual(value6, Int64(contents.count))
+        let value7 = try await io.read("s3://warehouse/big/object.parquet", offset: 5_242_870, length: 20)
+        XCTAssertEqual(value7, Array(contents[5_242_870..<5_242_890]))
     }
 
     /// A multipart write cancelled part-way publishes nothing and leaves no upload behind; if the cancellation
@@ -165,7 +171,8 @@ final class S3FileIOTests: XCTestCase {
         if case .success = outcome {
             // The upload finished before the cancellation arrived: then the object must be whole.
             XCTAssertEqual(check.stdoutText, "present\n0\n")
-            XCTAssertEqual(try await io.read("s3://warehouse/cancelled/object.parquet"), contents)
+            let value8 = try await io.read("s3://warehouse/cancelled/object.parquet")
+            XCTAssertEqual(value8, contents)
         } else {
             XCTAssertEqual(check.stdoutText, "404\n0\n")
         }
@@ -183,6 +190,43 @@ final class S3FileIOTests: XCTestCase {
         XCTAssertEqual(check.stdoutText, "0\n", check.stderrText)
         // Deleting again is not an error.
         try await io.delete("s3://warehouse/d/x.json")
+    }
+
+    /// Every request's first try is answered 503 SlowDown by a proxy in front of moto: each operation
+    /// must still succeed, by retrying with the same (re-signed) request.
+    func testThrottledRequestsAreRetried() async throws {
+        let proxy = try BackgroundProcess(
+            TestEnvironment.python,
+            [TestEnvironment.repositoryRoot.appendingPathComponent("scripts/flaky_s3_proxy.py").path, moto.endpoint],
+            logFile: moto.directory.appendingPathComponent("proxy.log"))
+        defer { proxy.stop() }
+        guard let port = proxy.firstLine() else { return XCTFail("proxy did not start: \(proxy.log)") }
+        let io = try S3FileIO(
+            configuration: S3Configuration(
+                endpoint: "http://127.0.0.1:\(port)", multipartThreshold: S3Configuration.minimumPartSize,
+                partSize: S3Configuration.minimumPartSize, initialBackoff: .milliseconds(10)),
+            credentials: moto.credentials)
+
+        let small = pattern(1000, seed: 11)
+        let large = pattern(S3Configuration.minimumPartSize + 100, seed: 12)
+        try await io.write("s3://warehouse/retry/small.bin", contents: small)
+        try await io.write("s3://warehouse/retry/large.bin", contents: large)
+        let value9 = try await io.read("s3://warehouse/retry/small.bin")
+        XCTAssertEqual(value9, small)
+        let value10 = try await io.read("s3://warehouse/retry/large.bin", offset: 10, length: 5)
+        XCTAssertEqual(value10, Array(large[10..<15]))
+        let value11 = try await io.length("s3://warehouse/retry/large.bin")
+        XCTAssertEqual(value11, Int64(large.count))
+        try await io.delete("s3://warehouse/retry/small.bin")
+        let exists = try await io.exists("s3://warehouse/retry/small.bin")
+        XCTAssertFalse(exists)
+
+        // PUT, create-upload, 2 parts, complete, GET, ranged GET, HEAD, DELETE, HEAD: each throttled once.
+        let injected = proxy.log.split(separator: "\n").filter { $0.hasPrefix("injected 503") }
+        XCTAssertEqual(injected.count, 10, proxy.log)
+        let check = try moto.boto3(
+            "import hashlib; print(hashlib.sha256(s3.get_object(Bucket='warehouse', Key='retry/large.bin')['Body'].read()).hexdigest())")
+        XCTAssertEqual(check.stdoutText, sha256(large) + "\n", check.stderrText)
     }
 
     func testFromEnvironmentNeedsCredentials() throws {

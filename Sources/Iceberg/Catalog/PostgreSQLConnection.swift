@@ -8,8 +8,8 @@ import PostgresNIO
 ///
 /// Opened from `postgresql://user@host:port/database` (also `postgres://`); the password comes from
 /// `PGPASSWORD` when set, else from the URI. `?sslmode=disable|prefer|require` picks TLS (default:
-/// disable, as libpq's `prefer` would silently fall back anyway). The connection is opened on first use and
-/// reopened once if the server closed it; statements run one at a time, in the order they were issued.
+/// disable). The connection is opened on first use and reopened for the next statement after the server
+/// closed it; statements run one at a time, in the order they were issued, and none is ever re-sent.
 public actor PostgreSQLConnection: SQLConnection {
     public nonisolated var dialect: SQLDialect { .postgresql }
 
@@ -17,6 +17,7 @@ public actor PostgreSQLConnection: SQLConnection {
     public nonisolated let endpoint: PostgreSQLEndpoint
     private let password: String?
     private var connection: PostgresConnection?
+    private var connecting: Task<PostgresConnection, Error>?
     private var nextConnectionID = 1
     private let logger = Logger(label: "k2.iceberg.postgresql")
 
@@ -57,41 +58,44 @@ public actor PostgreSQLConnection: SQLConnection {
         let connection = try await open()
         do {
             return try await connection.query(query, logger: logger).get()
-        } catch let error as PSQLError where error.code == .serverClosedConnection || error.code == .connectionError {
-            // The server went away between statements (restart, idle timeout): reconnect once. A statement
-            // that failed this way never reached a commit on the server side, so running it again is safe.
-            self.connection = nil
-            let reopened = try await open()
-            do {
-                return try await reopened.query(query, logger: logger).get()
-            } catch {
-                throw Self.sqlError(error, statement: sql)
-            }
         } catch {
+            // Never re-sent: a statement whose reply was lost may have committed on the server (the
+            // compare-and-swap commit must see its real outcome, not a retry's). A dead connection is
+            // replaced on the next statement instead.
+            if connection.isClosed { self.connection = nil }
             throw Self.sqlError(error, statement: sql)
         }
     }
 
+    /// The open connection, or a new one. Callers racing here (the actor is re-entered at each await)
+    /// share one connection attempt rather than each opening their own.
     private func open() async throws -> PostgresConnection {
         if let connection, !connection.isClosed { return connection }
-        let tls: PostgresConnection.Configuration.TLS
-        switch endpoint.sslMode {
-        case .disable: tls = .disable
-        case .prefer: tls = .prefer(try NIOSSLContext(configuration: .makeClientConfiguration()))
-        case .require: tls = .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
-        }
-        let configuration = PostgresConnection.Configuration(
-            host: endpoint.host, port: endpoint.port, username: endpoint.user, password: password,
-            database: endpoint.database, tls: tls)
+        if let connecting { return try await connecting.value }
+        let endpoint = self.endpoint, password = self.password, logger = self.logger
         let id = nextConnectionID
         nextConnectionID += 1
-        do {
-            let opened = try await PostgresConnection.connect(configuration: configuration, id: id, logger: logger)
-            connection = opened
-            return opened
-        } catch {
-            throw SQLError(statement: "(connect to \(endpoint))", message: Self.describe(error))
+        let attempt = Task { () throws -> PostgresConnection in
+            let tls: PostgresConnection.Configuration.TLS
+            switch endpoint.sslMode {
+            case .disable: tls = .disable
+            case .prefer: tls = .prefer(try NIOSSLContext(configuration: .makeClientConfiguration()))
+            case .require: tls = .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
+            }
+            let configuration = PostgresConnection.Configuration(
+                host: endpoint.host, port: endpoint.port, username: endpoint.user, password: password,
+                database: endpoint.database, tls: tls)
+            do {
+                return try await PostgresConnection.connect(configuration: configuration, id: id, logger: logger)
+            } catch {
+                throw SQLError(statement: "(connect to \(endpoint))", message: Self.describe(error))
+            }
         }
+        connecting = attempt
+        defer { connecting = nil }
+        let opened = try await attempt.value
+        connection = opened
+        return opened
     }
 
     static func makeQuery(_ sql: String, _ parameters: [SQLValue]) throws -> PostgresQuery {

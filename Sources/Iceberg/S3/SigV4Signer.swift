@@ -40,11 +40,12 @@ public struct SigV4Signer: Sendable {
         method: String, canonicalURI: String, query: [(String, String)], headers: [(String, String)],
         payloadHash: String, amzDate: String
     ) -> Signature {
-        let canonicalQuery = query
-            .map { (Self.uriEncode($0.0, encodeSlash: true), Self.uriEncode($0.1, encodeSlash: true)) }
-            .sorted { $0.0 == $1.0 ? $0.1 < $1.1 : $0.0 < $1.0 }
-            .map { "\($0.0)=\($0.1)" }
-            .joined(separator: "&")
+        var encodedQuery: [(name: String, value: String)] = []
+        for (name, value) in query {
+            encodedQuery.append((Self.uriEncode(name, encodeSlash: true), Self.uriEncode(value, encodeSlash: true)))
+        }
+        encodedQuery.sort { a, b in a.name == b.name ? a.value < b.value : a.name < b.name }
+        let canonicalQuery = encodedQuery.map { "\($0.name)=\($0.value)" }.joined(separator: "&")
 
         // Header names lower-cased and sorted; values trimmed with inner runs of spaces collapsed;
         // a header given twice is signed once with its values joined by commas.

@@ -5,29 +5,47 @@ import Glibc
 #endif
 
 /// A server started for a test (moto_server, the REST catalog test server), stopped by `stop()` or when the
-/// object goes away. Its output goes to a log file in `directory` so a failing test can point at it.
+/// object goes away. Its stderr goes to `logFile` and its stdout to `logFile` + ".out", so a failing test
+/// can show them and a server can announce its port on its first stdout line.
 final class BackgroundProcess: @unchecked Sendable {
     let process = Process()
     let logFile: URL
+    let outputFile: URL
 
     init(_ executable: String, _ arguments: [String], environment: [String: String] = [:], logFile: URL) throws {
         self.logFile = logFile
+        self.outputFile = logFile.appendingPathExtension("out")
         FileManager.default.createFile(atPath: logFile.path, contents: nil)
-        let log = try FileHandle(forWritingTo: logFile)
+        FileManager.default.createFile(atPath: outputFile.path, contents: nil)
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        process.standardOutput = log
-        process.standardError = log
+        process.standardOutput = try FileHandle(forWritingTo: outputFile)
+        process.standardError = try FileHandle(forWritingTo: logFile)
         process.standardInput = FileHandle.nullDevice
         try process.run()
     }
 
     var log: String { (try? String(contentsOf: logFile, encoding: .utf8)) ?? "" }
 
+    /// The first line the process printed on stdout (a port), waiting up to `seconds` for it.
+    func firstLine(seconds: Double = 90) -> String? {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if let text = try? String(contentsOf: outputFile, encoding: .utf8), let newline = text.firstIndex(of: "\n") {
+                return String(text[..<newline])
+            }
+            if !process.isRunning { return nil }
+            usleep(100_000)
+        }
+        return nil
+    }
+
+    /// Kills the server. SIGKILL, not SIGTERM: a child started from a concurrency thread inherits that
+    /// thread's blocked-signal mask, so SIGTERM may stay pending forever.
     func stop() {
         guard process.isRunning else { return }
-        process.terminate()
+        kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
     }
 
