@@ -31,7 +31,7 @@ let package = Package(
         .target(name: "Codecs", dependencies: ["CZstd", "CLZ4", "CSnappy", "CZlib"]),
         .target(name: "SegmentLog", dependencies: ["Codecs"]),
         .target(name: "Exchanges", dependencies: []),
-        .target(name: "Kafka", dependencies: ["CRdKafka"]),
+        .target(name: "Kafka", dependencies: ["CRdKafka", "Codecs"]),
         .target(name: "Avro", dependencies: ["Codecs"]),
         .target(name: "Parquet", dependencies: ["Codecs"]),
         .target(name: "Iceberg", dependencies: ["Avro", "Parquet", "Codecs", "CSQLite3"]),
@@ -55,6 +55,7 @@ let package = Package(
         // Test-only support: paths to the checker venv and built tools, child processes.
         .target(name: "TestSupport", dependencies: [], path: "Sources/TestSupport"),
         .testTarget(name: "CodecsTests", dependencies: ["Codecs", "TestSupport"]),
+        .testTarget(name: "KafkaTests", dependencies: ["Kafka", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )
