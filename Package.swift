@@ -31,7 +31,7 @@ let package = Package(
         .target(name: "Codecs", dependencies: ["CZstd", "CLZ4", "CSnappy", "CZlib"]),
         .target(name: "SegmentLog", dependencies: ["Codecs"]),
         .target(name: "Exchanges", dependencies: []),
-        .target(name: "Kafka", dependencies: ["CRdKafka"]),
+        .target(name: "Kafka", dependencies: ["CRdKafka", "Codecs"]),
         .target(name: "Avro", dependencies: ["Codecs"]),
         .target(name: "Parquet", dependencies: ["Codecs"]),
         .target(name: "Iceberg", dependencies: ["Avro", "Parquet", "Codecs", "CSQLite3"]),
@@ -56,6 +56,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: [], path: "Sources/TestSupport"),
         .testTarget(name: "CodecsTests", dependencies: ["Codecs", "TestSupport"]),
         .testTarget(name: "ParityTests", dependencies: ["Parity", "TestSupport"]),
+        .testTarget(name: "KafkaTests", dependencies: ["Kafka", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )
