@@ -55,6 +55,7 @@ let package = Package(
         // Test-only support: paths to the checker venv and built tools, child processes.
         .target(name: "TestSupport", dependencies: [], path: "Sources/TestSupport"),
         .testTarget(name: "CodecsTests", dependencies: ["Codecs", "TestSupport"]),
+        .testTarget(name: "ParquetTests", dependencies: ["Parquet", "Codecs", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )
