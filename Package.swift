@@ -29,7 +29,8 @@ let package = Package(
 
         // The library, one target per concern.
         .target(name: "Codecs", dependencies: ["CZstd", "CLZ4", "CSnappy", "CZlib"]),
-        .target(name: "SegmentLog", dependencies: ["Codecs"]),
+        .target(name: "CK2Native"),
+        .target(name: "SegmentLog", dependencies: ["Codecs", "CK2Native"]),
         .target(name: "Exchanges", dependencies: []),
         .target(name: "Kafka", dependencies: ["CRdKafka"]),
         .target(name: "Avro", dependencies: ["Codecs"]),
@@ -55,6 +56,13 @@ let package = Package(
         // Test-only support: paths to the checker venv and built tools, child processes.
         .target(name: "TestSupport", dependencies: [], path: "Sources/TestSupport"),
         .testTarget(name: "CodecsTests", dependencies: ["Codecs", "TestSupport"]),
+        .testTarget(name: "SegmentLogTests", dependencies: ["SegmentLog", "CK2Native", "TestSupport"]),
+        .testTarget(name: "K2CompactTests", dependencies: ["SegmentLog", "TestSupport"]),
+
+        // Not products: the crash-test writer the SIGKILL tests drive, and `make bench`.
+        .executableTarget(name: "segment-log-torture", dependencies: ["SegmentLog"]),
+        .executableTarget(name: "k2-bench", dependencies: ["SegmentLog", "Codecs",
+            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
     ],
     swiftLanguageModes: [.v5]
 )
