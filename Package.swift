@@ -32,12 +32,12 @@ let package = Package(
         .target(name: "CK2Native"),
         .target(name: "SegmentLog", dependencies: ["Codecs", "CK2Native"]),
         .target(name: "Exchanges", dependencies: []),
-        .target(name: "Kafka", dependencies: ["CRdKafka"]),
+        .target(name: "Kafka", dependencies: ["CRdKafka", "Codecs"]),
         .target(name: "Avro", dependencies: ["Codecs"]),
         .target(name: "Parquet", dependencies: ["Codecs"]),
         .target(name: "Iceberg", dependencies: ["Avro", "Parquet", "Codecs", "CSQLite3"]),
         .target(name: "Bronze", dependencies: ["Avro", "Exchanges", "SegmentLog"]),
-        .target(name: "Parity", dependencies: ["Iceberg", "Parquet"]),
+        .target(name: "Parity", dependencies: []),
         .target(name: "K2CLI", dependencies: [
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
@@ -56,6 +56,10 @@ let package = Package(
         // Test-only support: paths to the checker venv and built tools, child processes.
         .target(name: "TestSupport", dependencies: [], path: "Sources/TestSupport"),
         .testTarget(name: "CodecsTests", dependencies: ["Codecs", "TestSupport"]),
+        .testTarget(name: "ParquetTests", dependencies: ["Parquet", "Codecs", "TestSupport"]),
+        .testTarget(name: "ParityTests", dependencies: ["Parity", "TestSupport"]),
+        .testTarget(name: "KafkaTests", dependencies: ["Kafka", "TestSupport"]),
+        .testTarget(name: "BronzeTests", dependencies: ["Bronze", "Exchanges", "TestSupport"]),
         .testTarget(name: "SegmentLogTests", dependencies: ["SegmentLog", "CK2Native", "TestSupport"]),
         .testTarget(name: "K2CompactTests", dependencies: ["SegmentLog", "TestSupport"]),
 
