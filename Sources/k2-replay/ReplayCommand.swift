@@ -182,7 +182,7 @@ struct ReplayCommand: ParsableCommand {
         case (.kafka, false):
             let schemaIds = try resolveSchemaIds(valueFormat, streams: selectedStreams)
             let producer = try KafkaProducer(config: kafkaConfig)
-            router.partitionCounts = try prepareTopics(producer, router: router, streams: selectedStreams)
+            router.partitionCounts = try prepareTopics(producer, embedded: embedded, router: router, streams: selectedStreams)
             var cutoffs: [TopicPartition: ProvenanceID] = [:]
             if !noProvenance {
                 let ours = Set(allStreams.map { ProvenanceID.streamHash(logPath: directory, source: $0.source, stream: $0.stream) })
@@ -263,7 +263,7 @@ struct ReplayCommand: ParsableCommand {
 
     /// Partition counts of the target topics, creating missing ones (K2's topic config; Kafka-sourced
     /// topics with as many partitions as the log has).
-    private func prepareTopics(_ producer: KafkaProducer, router: KafkaTargetRouter,
+    private func prepareTopics(_ producer: KafkaProducer, embedded: EmbeddedKafkaCluster?, router: KafkaTargetRouter,
                                streams: [StreamKey]) throws -> [String: Int32] {
         var counts = try producer.topics()
         for topic in router.topics(for: streams).sorted() where counts[topic] == nil {
@@ -271,8 +271,16 @@ struct ReplayCommand: ParsableCommand {
                 .compactMap { Int32($0.stream) }.max().map { $0 + 1 }
             let wanted = Swift.max(partitions, kafkaPartitions ?? 0)
             StandardError.note("creating topic \(topic) with \(wanted) partitions")
-            try producer.createTopic(topic, partitions: wanted,
-                                     config: ["compression.type": "lz4", "retention.ms": "604800000", "cleanup.policy": "delete"])
+            if let embedded {
+                try embedded.createTopic(topic, partitions: wanted)
+            } else {
+                do {
+                    try producer.createTopic(topic, partitions: wanted, timeoutMs: 15_000,
+                                             config: ["compression.type": "lz4", "retention.ms": "604800000", "cleanup.policy": "delete"])
+                } catch {
+                    throw ReplayError.unusable("topic \(topic) does not exist and could not be created (\(error)); create it first")
+                }
+            }
             counts[topic] = wanted
         }
         // Re-read so the counts are the cluster's, not our intent.
