@@ -55,6 +55,8 @@ let package = Package(
         // Test-only support: paths to the checker venv and built tools, child processes.
         .target(name: "TestSupport", dependencies: [], path: "Sources/TestSupport"),
         .testTarget(name: "CodecsTests", dependencies: ["Codecs", "TestSupport"]),
+        .testTarget(name: "AvroTests", dependencies: ["Avro", "TestSupport"]),
+        .testTarget(name: "IcebergTests", dependencies: ["Iceberg", "Avro", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )
