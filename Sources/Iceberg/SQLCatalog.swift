@@ -135,7 +135,8 @@ public final class SQLCatalog: Catalog, @unchecked Sendable {
                             properties: [String: String], location: String?) async throws -> Table {
         guard try await namespaceExists(identifier.namespaceName) else { throw IcebergError.noSuchNamespace(identifier.namespaceName) }
         if try await tableExists(identifier) { throw IcebergError.tableAlreadyExists(identifier.description) }
-        let tableLocation = location ?? "\(warehouse)/\(identifier.namespace.joined(separator: "/")).db/\(identifier.name)"
+        var tableLocation = location ?? ""
+        if location == nil { tableLocation = try await defaultLocation(identifier) }
         let metadata = TableMetadata.new(location: tableLocation, schema: schema, spec: spec, sortOrder: sortOrder, properties: properties)
         let metadataLocation = metadata.newMetadataLocation(previous: nil)
         try await io.write(metadataLocation, contents: try metadata.serialized())
@@ -157,6 +158,18 @@ public final class SQLCatalog: Catalog, @unchecked Sendable {
             throw error
         }
         return Table(identifier: identifier, metadata: metadata, metadataLocation: metadataLocation, io: io)
+    }
+
+    /// pyiceberg's SqlCatalog convention: the namespace's `location` property, else `<warehouse>/<namespace>`,
+    /// then the table name.
+    private func defaultLocation(_ identifier: TableIdentifier) async throws -> String {
+        let rows = try await connection.query("""
+            SELECT property_value FROM iceberg_namespace_properties WHERE catalog_name = ? AND namespace = ? AND property_key = 'location'
+            """, [.text(name), .text(identifier.namespaceName)])
+        if let base = rows.first?["property_value"]?.text, !base.isEmpty {
+            return (base.hasSuffix("/") ? String(base.dropLast()) : base) + "/" + identifier.name
+        }
+        return "\(warehouse)/\(identifier.namespaceName)/\(identifier.name)"
     }
 
     public func commitTable(_ table: Table, requirements: [TableRequirement], updates: [TableUpdate]) async throws -> Table {
