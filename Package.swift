@@ -35,9 +35,10 @@ let package = Package(
 
         // The library, one target per concern.
         .target(name: "Codecs", dependencies: ["CZstd", "CLZ4", "CSnappy", "CZlib"]),
-        .target(name: "SegmentLog", dependencies: ["Codecs"]),
+        .target(name: "CK2Native"),
+        .target(name: "SegmentLog", dependencies: ["Codecs", "CK2Native"]),
         .target(name: "Exchanges", dependencies: []),
-        .target(name: "Kafka", dependencies: ["CRdKafka"]),
+        .target(name: "Kafka", dependencies: ["CRdKafka", "Codecs"]),
         .target(name: "Avro", dependencies: ["Codecs"]),
         .target(name: "Parquet", dependencies: ["Codecs"]),
         .target(name: "Iceberg", dependencies: ["Avro", "Parquet", "Codecs", "CSQLite3",
@@ -49,7 +50,7 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "PostgresNIO", package: "postgres-nio")]),
         .target(name: "Bronze", dependencies: ["Avro", "Exchanges", "SegmentLog"]),
-        .target(name: "Parity", dependencies: ["Iceberg", "Parquet"]),
+        .target(name: "Parity", dependencies: []),
         .target(name: "K2CLI", dependencies: [
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
@@ -69,6 +70,22 @@ let package = Package(
         .target(name: "TestSupport", dependencies: [], path: "Sources/TestSupport"),
         .testTarget(name: "CodecsTests", dependencies: ["Codecs", "TestSupport"]),
         .testTarget(name: "IcebergRemoteTests", dependencies: ["Iceberg", "TestSupport"]),
+        .testTarget(name: "AvroTests", dependencies: ["Avro", "TestSupport"]),
+        .testTarget(name: "IcebergTests", dependencies: ["Iceberg", "Avro", "TestSupport"]),
+        .testTarget(name: "ParquetTests", dependencies: ["Parquet", "Codecs", "TestSupport"]),
+        .testTarget(name: "ParityTests", dependencies: ["Parity", "TestSupport"]),
+        .testTarget(name: "VerifyTests", dependencies: ["Parity", "Kafka", "TestSupport"]),
+        .testTarget(name: "KafkaTests", dependencies: ["Kafka", "TestSupport"]),
+        .testTarget(name: "BronzeTests", dependencies: ["Bronze", "Exchanges", "TestSupport"]),
+        .testTarget(name: "ReplayTests", dependencies: ["Bronze", "Kafka", "SegmentLog", "TestSupport"]),
+        .testTarget(name: "SegmentLogTests", dependencies: ["SegmentLog", "CK2Native", "TestSupport"]),
+        .testTarget(name: "K2CompactTests", dependencies: ["SegmentLog", "TestSupport"]),
+
+        // Not products: the crash-test writer the SIGKILL tests drive, and `make bench`.
+        .executableTarget(name: "segment-log-torture", dependencies: ["SegmentLog"]),
+        .executableTarget(name: "iceberg-bench", dependencies: ["Iceberg", "Parquet"]),
+        .executableTarget(name: "k2-bench", dependencies: ["SegmentLog", "Codecs",
+            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
     ],
     swiftLanguageModes: [.v5]
 )
