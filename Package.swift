@@ -69,7 +69,7 @@ let package = Package(
         // Test-only support: paths to the checker venv and built tools, child processes.
         .target(name: "TestSupport", dependencies: [], path: "Sources/TestSupport"),
         .testTarget(name: "CodecsTests", dependencies: ["Codecs", "TestSupport"]),
-        .testTarget(name: "IcebergRemoteTests", dependencies: ["Iceberg", "TestSupport"]),
+        .testTarget(name: "IcebergRemoteTests", dependencies: ["Iceberg", "Parquet", "Avro", "TestSupport"]),
         .testTarget(name: "AvroTests", dependencies: ["Avro", "TestSupport"]),
         .testTarget(name: "IcebergTests", dependencies: ["Iceberg", "Avro", "TestSupport"]),
         .testTarget(name: "ParquetTests", dependencies: ["Parquet", "Codecs", "TestSupport"]),

@@ -39,8 +39,9 @@ case "$action" in
       || { cat "$dir/initdb.log" >&2; exit 1; }
     rm -f "$dir/pwfile"
     # A free port: the kernel's pick for port 0; retried if another process takes it first.
+    python=/usr/bin/python3; [[ -x $python ]] || python=python3
     for attempt in 1 2 3 4 5; do
-      port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
+      port=$("$python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
       if as_owner "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
           -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=off -c max_connections=50" start >/dev/null; then
         echo "$port" > "$dir/port"

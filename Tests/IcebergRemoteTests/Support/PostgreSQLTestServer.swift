@@ -20,12 +20,12 @@ final class PostgreSQLTestServer: @unchecked Sendable {
         }
         // Under /tmp with default permissions, so the `postgres` user can reach it when tests run as root.
         directory = URL(fileURLWithPath: "/tmp/k2-pgtest-\(UUID().uuidString)")
-        let result = try ProcessRunner.run("/bin/bash", [Self.script, "start", directory.path])
-        guard result.status == 0 else {
+        let result = try ChildProcess.run("/bin/bash", [Self.script, "start", directory.path])
+        let fields = result.output.split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init)
+        guard result.status == 0, fields.count >= 3 else {
             throw NSError(domain: "pg-test-server", code: Int(result.status),
-                          userInfo: [NSLocalizedDescriptionKey: "could not start PostgreSQL: \(result.stderrText)"])
+                          userInfo: [NSLocalizedDescriptionKey: "could not start PostgreSQL: \(result.output)"])
         }
-        let fields = result.stdoutText.split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init)
         port = Int(fields[0])!
         user = fields[1]
         password = fields[2]
@@ -38,27 +38,27 @@ final class PostgreSQLTestServer: @unchecked Sendable {
 
     /// Creates a database for one test.
     func createDatabase(_ name: String) throws {
-        let result = try ProcessRunner.run(
+        let result = try ChildProcess.run(
             "/usr/lib/postgresql/15/bin/psql",
             ["-h", "127.0.0.1", "-p", String(port), "-U", user, "-d", "postgres", "-v", "ON_ERROR_STOP=1",
              "-c", "CREATE DATABASE \(name)"],
             environment: environment)
-        XCTAssertEqual(result.status, 0, result.stderrText)
+        XCTAssertEqual(result.status, 0, result.output)
     }
 
     /// Runs SQL with psql (an independent client) and returns its unaligned, tuples-only output.
     func psql(_ sql: String, database: String = "postgres") throws -> String {
-        let result = try ProcessRunner.run(
+        let result = try ChildProcess.run(
             "/usr/lib/postgresql/15/bin/psql",
             ["-h", "127.0.0.1", "-p", String(port), "-U", user, "-d", database, "-v", "ON_ERROR_STOP=1",
-             "-A", "-t", "-c", sql],
+             "-A", "-t", "-q", "-c", sql],
             environment: environment)
-        XCTAssertEqual(result.status, 0, result.stderrText)
-        return result.stdoutText
+        XCTAssertEqual(result.status, 0, result.output)
+        return result.output
     }
 
     func stop() {
-        _ = try? ProcessRunner.run("/bin/bash", [Self.script, "stop", directory.path])
+        _ = try? ChildProcess.run("/bin/bash", [Self.script, "stop", directory.path])
         try? FileManager.default.removeItem(at: directory)
     }
 
