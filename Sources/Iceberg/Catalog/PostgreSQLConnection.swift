@@ -43,6 +43,15 @@ public actor PostgreSQLConnection: SQLConnection {
         try await run(sql, parameters).metadata.rows ?? 0
     }
 
+    /// Closes the connection when its owner (a catalog) goes away without calling `close()`. The closure
+    /// holds the connection until the close completes (postgres-nio insists a connection is closed before
+    /// it is freed).
+    deinit {
+        if let connection, !connection.isClosed {
+            connection.close().whenComplete { _ in _ = connection }
+        }
+    }
+
     /// Closes the connection; a later statement opens a new one.
     public func close() async {
         if let connection {
