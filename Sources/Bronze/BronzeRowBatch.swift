@@ -54,14 +54,18 @@ public struct BronzeRowBatch {
         estimatedBytes = 0
     }
 
-    /// The batch as Parquet columns in Bronze column order.
-    func columns() -> [ColumnData] {
-        [ColumnData(.byteArray(rawBytes)),
-         ColumnData(.byteArray(topics)),
-         ColumnData(.int32(partitions)),
-         ColumnData(.int64(offsets), validity: hasNullOffsets ? offsetPresent : nil),
-         ColumnData(.int64(kafkaTimestamps)),
-         ColumnData(.int64(ingestionTimestamps)),
-         ColumnData(.int32([Int32](repeating: ingestionDate, count: count)))]
+    /// The batch as Parquet columns, in the order of `names` (the table's column order).
+    func columns(order names: [String]) -> [ColumnData] {
+        names.map { name in
+            switch name {
+            case "raw_bytes": return ColumnData(.byteArray(rawBytes))
+            case "topic": return ColumnData(.byteArray(topics))
+            case "partition": return ColumnData(.int32(partitions))
+            case "offset": return ColumnData(.int64(offsets), validity: hasNullOffsets ? offsetPresent : nil)
+            case "kafka_timestamp": return ColumnData(.int64(kafkaTimestamps))
+            case "ingestion_timestamp": return ColumnData(.int64(ingestionTimestamps))
+            default: return ColumnData(.int32([Int32](repeating: ingestionDate, count: count)))
+            }
+        }
     }
 }

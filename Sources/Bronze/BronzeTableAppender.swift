@@ -3,10 +3,10 @@ import Iceberg
 
 /// Appends Bronze rows to one Iceberg table in commits that carry the replay's progress.
 ///
-/// Rows are buffered per ingestion date; a date's buffer becomes a data file when it reaches the table's
-/// target file size (estimated from the compression ratio of the files written so far) or at a commit.
-/// `commit()` appends every file written since the last commit as one snapshot whose summary records the
-/// progress (`BronzeReplayProgress`), so the table holds a row exactly when the progress says so.
+/// Rows are staged per ingestion date in small column batches and handed to the Iceberg module's
+/// `DataFileWriter`, which rolls a data file per partition at the table's target file size. `commit()`
+/// appends every file written since the last commit as one snapshot whose summary records the progress
+/// (`BronzeReplayProgress`), so the table holds a row exactly when the progress says so.
 ///
 /// Callers add the rows of a source record, then `markDone` its position, and commit only between records.
 public final class BronzeTableAppender {
@@ -16,18 +16,19 @@ public final class BronzeTableAppender {
     public private(set) var progress: BronzeReplayProgress
     /// When false nothing is written: the rows and files are only counted (`--dry-run`).
     public let writes: Bool
-    private let fileWriter: BronzeDataFileWriter
+    private let columnOrder: [String]
+    private let ids: BronzeColumnIds
+    private var fileWriter: DataFileWriter
     private var batches: [Int32: BronzeRowBatch] = [:]
-    private var pendingFiles: [DataFile] = []
-    /// Compressed file bytes per estimated row byte, learned from the files written.
-    private var compressionRatio = 1.0
+    /// Staged bytes per batch before it goes to the file writer.
+    private let stageBytes = 4 << 20
     public private(set) var rowsBuffered = 0
     public private(set) var rowsCommitted: Int64 = 0
     public private(set) var filesCommitted = 0
     public private(set) var commits = 0
-    /// For `--dry-run`: rows and files per ingestion date.
+    /// For `--dry-run`: rows and estimated bytes per ingestion date.
     public private(set) var plannedRows: [Int32: Int] = [:]
-    public private(set) var plannedFiles: [Int32: Int] = [:]
+    public private(set) var plannedBytes: [Int32: Int] = [:]
     /// Extra snapshot-summary keys for every commit.
     public var extraSummary: [String: String] = [:]
 
@@ -38,15 +39,20 @@ public final class BronzeTableAppender {
         self.style = style
         self.progress = progress
         self.writes = writes
-        fileWriter = try BronzeDataFileWriter(table: table, style: style, ids: try style.checkSchema(of: table))
+        ids = try style.checkSchema(of: table)
+        columnOrder = table.metadata.currentSchema.fields.map(\.name)
+        fileWriter = try DataFileWriter(table: table)
     }
 
-    public var targetFileSize: Int64 { fileWriter.targetFileSize }
+    public var targetFileSize: Int64 { Int64(fileWriter.targetFileSize) }
 
     /// Whether the table demands an offset in every row.
     public var offsetRequired: Bool {
         table.metadata.currentSchema.field(named: "offset")?.required ?? false
     }
+
+    /// Whether staged rows wait to go to the file writer (`writeStaged()`).
+    public private(set) var hasFullBatches = false
 
     /// Adds one row. Timestamps are microseconds since the epoch (UTC); a Flink-style table keeps them to the
     /// millisecond, as Flink's `TIMESTAMP(3)` does. The ingestion date is the UTC day of the ingestion time.
@@ -66,25 +72,24 @@ public final class BronzeTableAppender {
         rowsBuffered += 1
         if !writes {
             plannedRows[day, default: 0] += 1
+            plannedBytes[day, default: 0] += rawBytes.count + topic.utf8.count + 32
+            return
         }
         if batches[day] == nil { batches[day] = BronzeRowBatch(ingestionDate: day) }
         batches[day]!.append(rawBytes: rawBytes, topic: topic, partition: partition, offset: offset,
                              kafkaTimestampMicros: kafkaTime, ingestionTimestampMicros: ingestionTime)
-        if Double(batches[day]!.estimatedBytes) * compressionRatio >= Double(targetFileSize) {
-            fullBatches.append(batches[day]!)
-            batches[day] = nil
-        }
+        if batches[day]!.estimatedBytes >= stageBytes { hasFullBatches = true }
     }
 
-    /// Batches that reached the target file size, waiting for `writeFullBatches()`.
-    private var fullBatches: [BronzeRowBatch] = []
-    public var hasFullBatches: Bool { !fullBatches.isEmpty }
-
-    /// Writes the batches that reached the target file size (their files join the next commit).
-    public func writeFullBatches() async throws {
-        let full = fullBatches
-        fullBatches.removeAll()
-        for batch in full { try await write(batch) }
+    /// Hands the staged rows to the data file writer (which rolls files at the target size).
+    public func writeStaged() async throws {
+        for day in batches.keys.sorted() where !batches[day]!.isEmpty {
+            let batch = batches[day]!
+            let partition = try table.metadata.defaultSpec.partition(of: [ids.ingestionDate: .date(day)])
+            try await fileWriter.write(batch.columns(order: columnOrder), partition: partition)
+            batches[day]!.removeAll()
+        }
+        hasFullBatches = false
     }
 
     /// Records that everything of a source position up to `position` is in the buffered rows.
@@ -97,36 +102,24 @@ public final class BronzeTableAppender {
         if progress.end[key] == nil { progress.end[key] = position }
     }
 
-    private func write(_ batch: BronzeRowBatch) async throws {
-        let day = batch.ingestionDate
-        guard !batch.isEmpty else { return }
-        if writes {
-            let file = try await fileWriter.write(batch)
-            if batch.estimatedBytes > 0 { compressionRatio = max(0.05, Double(file.fileSizeInBytes) / Double(batch.estimatedBytes)) }
-            pendingFiles.append(file)
-        } else {
-            plannedFiles[day, default: 0] += 1
-        }
-    }
-
     /// Writes the buffered rows and commits them with the progress recorded so far (nothing when no rows
     /// are buffered: the progress of a run is only ever recorded together with rows).
     public func commit() async throws {
-        try await writeFullBatches()
-        for day in batches.keys.sorted() { try await write(batches[day]!) }
-        batches.removeAll()
         guard writes else {
             rowsCommitted += Int64(rowsBuffered)
+            commits += rowsBuffered > 0 ? 1 : 0
             rowsBuffered = 0
             return
         }
-        guard !pendingFiles.isEmpty else { return }
+        try await writeStaged()
+        let files = try await fileWriter.finish()
+        fileWriter = try DataFileWriter(table: table)
+        guard !files.isEmpty else { return }
         var next = progress
         next.rows += Int64(rowsBuffered)
         next.commits += 1
         var summary = extraSummary
         for (key, value) in next.summary() { summary[key] = value }
-        let files = pendingFiles
         let runId = progress.runId
         let basedOn = progress.snapshotId
         let validate: @Sendable (Table) throws -> Void = { reloaded in
@@ -146,7 +139,6 @@ public final class BronzeTableAppender {
         filesCommitted += files.count
         commits += 1
         rowsBuffered = 0
-        pendingFiles.removeAll()
     }
 
     static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {

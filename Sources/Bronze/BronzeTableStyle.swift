@@ -62,9 +62,9 @@ public enum BronzeTableStyle: String, Sendable, CaseIterable {
     /// Whether the timestamps are kept to the millisecond (Flink's `TIMESTAMP(3)`).
     public var millisecondTimestamps: Bool { self == .flink }
 
-    /// Checks an existing table's current schema against this style and returns the field ids to write
-    /// (taken from the table, so files resolve by id however the table was created). A missing column, a
-    /// different type or nullability, or an extra required column is refused, naming the column.
+    /// Checks an existing table's current schema against this style and returns the table's field ids of
+    /// the Bronze columns (files resolve by id however the table was created). A missing column, a
+    /// different type or nullability, or a column that is not a Bronze column is refused, naming it.
     public func checkSchema(of table: Table) throws -> BronzeColumnIds {
         let actual = table.metadata.currentSchema
         var ids: [String: Int] = [:]
@@ -80,9 +80,10 @@ public enum BronzeTableStyle: String, Sendable, CaseIterable {
             ids[want.name] = have.id
         }
         let known = Set(schema.fields.map(\.name))
-        if let extra = actual.fields.first(where: { $0.required && !known.contains($0.name) }) {
+        if let extra = actual.fields.first(where: { !known.contains($0.name) }) {
             throw BronzeTableError.schemaMismatch(table: table.identifier.description, column: extra.name,
-                detail: "required column \"\(extra.name)\" is not a Bronze column: replayed rows cannot fill it")
+                detail: "\"\(extra.name)\" is not a Bronze column (the Bronze tables have exactly "
+                    + schema.fields.map(\.name).joined(separator: ", ") + ")")
         }
         return BronzeColumnIds(ids)
     }
