@@ -84,7 +84,9 @@ struct IcebergReplay {
         else if let speed = command.speed { pacing = .speed(speed) }
         else { pacing = .unpaced }
         let schemaIds: [BronzeExchange: Int32]
-        if command.dryRun, command.schemaId == nil, command.schemaRegistry == nil {
+        if !selectedStreams.contains(where: { BronzeExchange(source: $0.source) != nil }) {
+            schemaIds = [:]   // only Kafka records: their values are replayed as they are
+        } else if command.dryRun, command.schemaId == nil, command.schemaRegistry == nil {
             schemaIds = [.binance: 0, .kraken: 0]
         } else {
             schemaIds = try command.resolveSchemaIds(valueFormat, streams: selectedStreams)
@@ -194,14 +196,17 @@ struct IcebergReplay {
         do {
             return try runBlocking { try await catalog.loadTable(identifier) }
         } catch IcebergError.noSuchTable {
-            guard options.create else {
+            guard options.create || command.dryRun else {
                 throw ReplayError.usage("table \(identifier) does not exist in catalog \(catalog.name); add --create to create it as the \(style.rawValue) job did")
             }
         }
-        if command.dryRun {
-            throw ReplayError.usage("--dry-run: table \(identifier) does not exist yet (a dry run creates nothing)")
-        }
         let exchange: BronzeExchange = identifier.name.contains("kraken") ? .kraken : .binance
+        if command.dryRun {
+            // Plan against the definition --create would use; nothing is created.
+            let metadata = TableMetadata.new(location: "(dry run)", schema: style.schema, spec: style.partitionSpec,
+                                             sortOrder: .unsorted, properties: style.properties(exchange: exchange))
+            return Table(identifier: identifier, metadata: metadata, metadataLocation: "(dry run)", io: LocalFileIO())
+        }
         let created = try runBlocking { () async throws -> Table in
             if !(try await catalog.listNamespaces().contains(identifier.namespace)) {
                 do { try await catalog.createNamespace(identifier.namespace, properties: [:]) } catch IcebergError.namespaceAlreadyExists {}
