@@ -2,4 +2,4 @@
 # `make bench`: each benchmark runs side by side with its named peer; results go to docs/benchmarks.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-echo "no benchmarks yet" >&2
+bash scripts/bench-iceberg.sh "${ICEBERG_BENCH_ROWS:-1000000}"
