@@ -69,6 +69,7 @@ let package = Package(
 
         // Not products: the crash-test writer the SIGKILL tests drive, and `make bench`.
         .executableTarget(name: "segment-log-torture", dependencies: ["SegmentLog"]),
+        .executableTarget(name: "iceberg-bench", dependencies: ["Iceberg", "Parquet"]),
         .executableTarget(name: "k2-bench", dependencies: ["SegmentLog", "Codecs",
             .product(name: "ArgumentParser", package: "swift-argument-parser")]),
     ],

@@ -84,8 +84,17 @@ print("Log bytes include block headers, stream keys, per-record fields (kind, fl
 PY
 }
 
+# Iceberg write/read beside pyiceberg and duckdb (scripts/bench-iceberg.sh prints its own figures).
+bench_iceberg() {
+    echo "## Iceberg (\`scripts/bench-iceberg.sh\`)"
+    echo
+    echo '```'
+    bash scripts/bench-iceberg.sh "${ICEBERG_BENCH_ROWS:-1000000}"
+    echo '```'
+}
+
 sections=("$@")
-[ ${#sections[@]} -eq 0 ] && sections=(segment)
+[ ${#sections[@]} -eq 0 ] && sections=(segment iceberg)
 for s in "${sections[@]}"; do
     "bench_$s" | write_section "$s"
 done

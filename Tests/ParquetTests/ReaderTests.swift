@@ -138,6 +138,21 @@ final class ReaderTests: XCTestCase {
         }
         // Other columns are still readable (projection reads only their chunks).
         assertSameColumn(try broken.read(columns: [.name("i32")])[0], table.columns[1], "i32 next to a garbled chunk")
+        // Byte flips in the footer and in page headers: errors or values, never a crash.
+        let footerLength = Int(bytes[bytes.count - 8]) | Int(bytes[bytes.count - 7]) << 8 | Int(bytes[bytes.count - 6]) << 16
+        var headerSpots: [Int] = []
+        for g in 0..<reader.rowGroupCount {
+            for c in reader.schema.columns.indices { headerSpots.append(Int(reader.columnMetaData(rowGroup: g, column: c).chunkStart)) }
+        }
+        var fuzz = SplitMix64(seed: 99)
+        for k in 0..<600 {
+            var flipped = bytes
+            let at = k % 2 == 0
+                ? bytes.count - 8 - footerLength + Int(fuzz.next() % UInt64(footerLength))
+                : headerSpots[Int(fuzz.next() % UInt64(headerSpots.count))] + Int(fuzz.next() % 24)
+            flipped[at] ^= UInt8(truncatingIfNeeded: fuzz.next() | 1)
+            if let r = try? ParquetReader(input: ParquetMemoryInput(flipped)) { _ = try? r.read() }
+        }
         // Random byte flips anywhere: errors or values, never a crash.
         var rng = SplitMix64(seed: 3)
         for _ in 0..<200 {
@@ -163,5 +178,27 @@ final class ReaderTests: XCTestCase {
         XCTAssertThrowsError(try ParquetReader(path: dir.appendingPathComponent("missing.parquet").path)) { error in
             XCTAssertTrue("\(error)".contains("missing.parquet"), "\(error)")
         }
+    }
+}
+
+extension ReaderTests {
+    func testLongStatisticsStayOutOfTheFooterButInTheSummary() throws {
+        let schema = ParquetSchema([.binary("blob", .required, fieldId: 1)])
+        var options = ParquetWriterOptions()
+        options.statisticsMaxBytes = 100
+        let output = ParquetMemoryOutput()
+        let writer = try ParquetWriter(schema: schema, options: options, output: output)
+        let long = [UInt8](repeating: 0xAB, count: 150)
+        try writer.write([ColumnData(.byteArray(ByteArrayValues([long, [1, 2]])))])
+        let result = try writer.close()
+        XCTAssertEqual(result.columns[0].minValue, [1, 2])
+        XCTAssertEqual(result.columns[0].maxValue, long)
+        let reader = try ParquetReader(input: ParquetMemoryInput(output.bytes))
+        let stats = reader.columnMetaData(rowGroup: 0, column: 0).statistics
+        XCTAssertNil(stats?.minValue)
+        XCTAssertNil(stats?.maxValue)
+        XCTAssertEqual(stats?.nullCount, 0)
+        // Without bounds the row group is never skipped.
+        XCTAssertEqual(try reader.rowGroups(matching: [.bytes(.name("blob"), lower: [0xFF], upper: nil)]), [0])
     }
 }
