@@ -93,8 +93,13 @@ bench_iceberg() {
     echo '```'
 }
 
+# Replay into Bronze Iceberg tables from a segment log and from Kafka, beside pyiceberg append.
+bench_bronze() {
+    bash scripts/bench-bronze.sh "${BRONZE_BENCH_TRADES:-500000}"
+}
+
 sections=("$@")
-[ ${#sections[@]} -eq 0 ] && sections=(segment iceberg)
+[ ${#sections[@]} -eq 0 ] && sections=(segment iceberg bronze)
 for s in "${sections[@]}"; do
     "bench_$s" | write_section "$s"
 done
