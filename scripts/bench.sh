@@ -95,8 +95,13 @@ bench_iceberg() {
     echo '```'
 }
 
+# Kafka replay beside kcat -P, and the pacing checks (scripts/bench-kafka.sh prints its own section).
+bench_kafka() {
+    bash scripts/bench-kafka.sh "$BIN" "$WORK" "${KAFKA_BENCH_MESSAGES:-500000}"
+}
+
 sections=("$@")
-[ ${#sections[@]} -eq 0 ] && sections=(segment iceberg)
+[ ${#sections[@]} -eq 0 ] && sections=(segment iceberg kafka)
 for s in "${sections[@]}"; do
     "bench_$s" | write_section "$s"
 done
