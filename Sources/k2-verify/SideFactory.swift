@@ -13,7 +13,8 @@ struct SideFactory {
             if snapshotId != nil { throw VerifyFailure("\(role) \(spec): --snapshot-* applies to tables only") }
             return KafkaParitySource(bootstrap: bootstrap, topic: topic)
         case .log(let directory):
-            throw VerifyFailure("\(role) \(spec): segment log sides need the SegmentLog module (log:\(directory) not readable in this build)")
+            if snapshotId != nil { throw VerifyFailure("\(role) \(spec): --snapshot-* applies to tables only") }
+            return LogParitySource(directory: directory)
         case .table:
             guard catalog != nil else { throw VerifyFailure("\(role) \(spec): a table side needs --catalog") }
             throw VerifyFailure("\(role) \(spec): Iceberg table sides need the Iceberg reader, not in this build yet")
