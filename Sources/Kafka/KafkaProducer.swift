@@ -181,8 +181,8 @@ public final class KafkaProducer {
         try client.topics(timeoutMs: timeoutMs)
     }
 
-    public func createTopic(_ name: String, partitions: Int32, replicationFactor: Int32 = -1,
-                            config: [String: String] = [:], timeoutMs: Int32 = 10_000) throws {
+    public func createTopic(_ name: String, partitions: Int32, replicationFactor: Int32 = -1, timeoutMs: Int32 = 10_000,
+                            config: [String: String] = [:]) throws {
         try client.createTopic(name, partitions: partitions, replicationFactor: replicationFactor, config: config,
                                timeoutMs: timeoutMs)
     }

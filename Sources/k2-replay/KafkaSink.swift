@@ -1,0 +1,155 @@
+import Bronze
+import Kafka
+import K2CLI
+import SegmentLog
+
+/// `--to kafka`: K2's messages produced with an idempotent producer; every delivery report awaited.
+/// With `resumeCutoffs` (the last record of this log found in each target partition) it skips, per
+/// partition, everything up to and including that record: a partition holds a prefix of what the log
+/// sends it (idempotent, ordered producer), so what follows the cutoff is exactly what is missing.
+final class KafkaSink: ReplaySink {
+    private let producer: KafkaProducer
+    private var encoder: BronzeRecordEncoder
+    private let router: KafkaTargetRouter
+    private let pacer: Pacer
+    private let logPath: String
+    private let provenance: Bool
+    private var resumeCutoffs: [TopicPartition: ProvenanceID]
+    private var streamHashes: [StreamKey: UInt64] = [:]
+    private var headerValue: [UInt8] = []
+
+    private(set) var produced = 0
+    private var skippedForResume = 0
+    private var notTrade = 0
+    private var malformed = 0
+    private var firstMalformed: String?
+    private var perPartition: [TopicPartition: Int] = [:]
+    private var unknownSources: Set<String> = []
+
+    init(producer: KafkaProducer, format: BronzeValueFormat, schemaIds: [BronzeExchange: Int32], router: KafkaTargetRouter,
+         pacer: Pacer, logPath: String, provenance: Bool, resumeCutoffs: [TopicPartition: ProvenanceID]) {
+        self.producer = producer
+        encoder = BronzeRecordEncoder(format: format, schemaIds: schemaIds)
+        self.router = router
+        self.pacer = pacer
+        self.logPath = logPath
+        self.provenance = provenance
+        self.resumeCutoffs = resumeCutoffs
+        headerValue.reserveCapacity(64)
+    }
+
+    private func streamHash(_ record: LogRecord) -> UInt64 {
+        let key = record.streamKey
+        if let hash = streamHashes[key] { return hash }
+        let hash = ProvenanceID.streamHash(logPath: logPath, source: record.source, stream: record.stream)
+        streamHashes[key] = hash
+        return hash
+    }
+
+    /// True when this message is already in Kafka (at or before the partition's cutoff).
+    private func alreadyDelivered(_ target: TopicPartition, _ id: ProvenanceID) -> Bool {
+        guard let cutoff = resumeCutoffs[target] else { return false }
+        if cutoff == id { resumeCutoffs[target] = nil }   // the cutoff itself: everything after it is new
+        skippedForResume += 1
+        return true
+    }
+
+    func write(_ record: LogRecord) throws -> Int {
+        guard record.kind == .data else { return 0 }
+        let hash = streamHash(record)
+        if record.source.hasPrefix("kafka:") {
+            let coordinates = record.kafka
+            let target = TopicPartition(topic: router.topic(forKafkaSource: record.source),
+                                        partition: coordinates?.partition ?? Int32(record.stream) ?? 0)
+            let id = ProvenanceID(streamHash: hash, sequence: record.sequence, tradeIndex: 0)
+            if alreadyDelivered(target, id) { return 0 }
+            var headers = (coordinates?.headers ?? []).map { KafkaMessageHeader(name: $0.name, value: $0.value) }
+            if provenance {
+                id.encode(into: &headerValue)
+                headers.append(KafkaMessageHeader(name: ProvenanceID.headerName, value: headerValue))
+            }
+            pacer.awaitTurn(receiveTimeNanos: record.receiveTimeNanos) { producer.poll(timeoutMs: $0) }
+            try producer.produce(topic: target.topic, partition: target.partition, key: coordinates?.key,
+                                 value: record.payload, timestampMs: coordinates?.timestampMs ?? record.receiveTimeNanos / 1_000_000,
+                                 headers: headers)
+            count(target)
+            return 1
+        }
+        var made = 0
+        try encoder.encode(source: record.source, stream: record.stream, payload: record.payload,
+                           receiveTimeNanos: record.receiveTimeNanos,
+                           skip: { reason, error in
+                               switch reason {
+                               case .notATrade: self.notTrade += 1
+                               case .malformed:
+                                   self.malformed += 1
+                                   if self.firstMalformed == nil {
+                                       self.firstMalformed = "\(record.source)/\(record.stream) sequence \(record.sequence): \(error.map { "\($0)" } ?? "")"
+                                   }
+                               case .unknownSource: self.unknownSources.insert(record.source)
+                               }
+                           }) { view in
+            let topic = router.topic(for: view.exchange)
+            let target = TopicPartition(topic: topic, partition: try router.partition(topic: topic, key: view.key))
+            let id = ProvenanceID(streamHash: hash, sequence: record.sequence, tradeIndex: view.tradeIndex)
+            if alreadyDelivered(target, id) { return }
+            var headers: [KafkaMessageHeader] = []
+            if provenance {
+                id.encode(into: &headerValue)
+                headers = [KafkaMessageHeader(name: ProvenanceID.headerName, value: headerValue)]
+            }
+            pacer.awaitTurn(receiveTimeNanos: record.receiveTimeNanos) { producer.poll(timeoutMs: $0) }
+            var key = view.key
+            try key.withUTF8 { keyBytes in
+                try producer.produce(topic: target.topic, partition: target.partition, key: UnsafeRawBufferPointer(keyBytes),
+                                     value: view.value, timestampMs: record.receiveTimeNanos / 1_000_000, headers: headers)
+            }
+            count(target)
+            made += 1
+        }
+        return made
+    }
+
+    private func count(_ target: TopicPartition) {
+        produced += 1
+        perPartition[target, default: 0] += 1
+    }
+
+    func finish() throws {
+        // Every delivery report is awaited: librdkafka retries until message.timeout.ms, then reports failure.
+        while !producer.flush(timeoutMs: 1000) {
+            StandardError.note("waiting for \(producer.outstanding) delivery reports")
+        }
+        if producer.failedCount > 0 {
+            throw ReplayError.failed("\(producer.failedCount) of \(produced) messages were not delivered; first error: "
+                                     + (producer.firstError.map { "\($0)" } ?? "unknown"))
+        }
+        if !resumeCutoffs.isEmpty {
+            let names = resumeCutoffs.keys.sorted().map(\.description).joined(separator: ", ")
+            StandardError.note("warning: resume point not met in this selection for \(names): was the first run's selection different?")
+        }
+        if !unknownSources.isEmpty {
+            StandardError.note("warning: records of unknown sources not replayed: \(unknownSources.sorted().joined(separator: ", "))")
+        }
+        if let firstMalformed {
+            StandardError.note("warning: \(malformed) malformed frames not replayable as \(encoder.format.rawValue); first: \(firstMalformed)")
+        }
+    }
+
+    var progressNote: String { "\(producer.outstanding) awaiting delivery" }
+
+    var summary: [String: SummaryValue] {
+        var partitions: [String: SummaryValue] = [:]
+        for (target, count) in perPartition { partitions[target.description] = .int(count) }
+        return [
+            "produced": .int(produced),
+            "delivered": .int(producer.deliveredCount),
+            "failed": .int(producer.failedCount),
+            "first_error": producer.firstError.map { .string("\($0)") } ?? .null,
+            "skipped_already_in_kafka": .int(skippedForResume),
+            "frames_not_trades": .int(notTrade),
+            "frames_malformed": .int(malformed),
+            "per_partition": .object(partitions),
+        ]
+    }
+}
