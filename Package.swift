@@ -50,7 +50,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "k2-compact", dependencies: ["SegmentLog", "Exchanges", "K2CLI",
             .product(name: "ArgumentParser", package: "swift-argument-parser")]),
-        .executableTarget(name: "k2-verify", dependencies: ["Parity", "Iceberg", "Kafka", "SegmentLog", "K2CLI",
+        .executableTarget(name: "k2-verify", dependencies: ["Parity", "Iceberg", "Parquet", "Kafka", "SegmentLog", "K2CLI",
             .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         // Test-only support: paths to the checker venv and built tools, child processes.
