@@ -21,6 +21,7 @@ public final class SegmentLogReader {
         var files: [SegmentFile] = []
         var perStream: [StreamKey: [PlannedBlock]] = [:]
         var tornTails = 0
+        var corruptRegions = 0
         for entry in segments {
             let file = try SegmentFile.openRead(entry.path)
             let info = try SegmentScanner.scan(file: file, id: entry.id, verifyPayloads: false, lenient: skipCorrupt,
@@ -32,6 +33,7 @@ public final class SegmentLogReader {
                     throw SegmentLogError.corrupt(entry.path, region.offset, "\(region.reason) (use --skip-corrupt to skip it)")
                 }
                 for region in info.corruptRegions {
+                    corruptRegions += 1
                     diagnostics("\(entry.path) at byte offset \(region.offset): skipped \(region.reason)")
                 }
             }
@@ -48,7 +50,6 @@ public final class SegmentLogReader {
         }
         loader = BlockLoader(files: files, skipCorrupt: skipCorrupt, diagnostics: diagnostics)
         loader.statistics.tornTails = tornTails
-        let corruptRegions = 0
         loader.statistics.corruptBlocksSkipped = corruptRegions
         for key in perStream.keys.sorted() {
             let blocks = perStream[key]!.sorted {

@@ -179,6 +179,7 @@ final class CommitAndErrorTests: XCTestCase {
         } catch {
             XCTAssertTrue("\(error)".contains("(k2, prod)"), "\(error)")
         }
-        XCTAssertEqual(try await k2.listNamespaces(), [["raw"]])
+        let namespaces = try await k2.listNamespaces()
+        XCTAssertEqual(namespaces, [["raw"]])
     }
 }

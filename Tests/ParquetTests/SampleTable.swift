@@ -74,11 +74,15 @@ struct SampleTable {
     /// Column `c` rendered as the checkers print it: nil for null, decimals as unscaled integers,
     /// binary as lowercase hex, dates/timestamps as their integer.
     func expected(_ c: Int) -> [String?] {
-        SampleTable.render(columns[c], asText: schema.columns[c].logicalType == .string)
+        SampleTable.render(columns[c], column: schema.columns[c])
     }
 
-    /// Renders values as text; `asText` shows BYTE_ARRAY values as UTF-8 strings instead of hex.
-    static func render(_ data: ColumnData, asText: Bool = false) -> [String?] {
+    /// Renders values as the pyarrow dump prints them: strings as text, other byte arrays as hex, decimals
+    /// in fixed-width bytes as their unscaled integer (big-endian two's complement).
+    static func render(_ data: ColumnData, column: ParquetColumn? = nil) -> [String?] {
+        let asText = column?.logicalType == .string
+        var isDecimal = false
+        if case .decimal = column?.logicalType { isDecimal = true }
         var texts: [String] = []
         switch data.values {
         case .boolean(let v): texts = v.map { $0 ? "true" : "false" }
@@ -87,6 +91,8 @@ struct SampleTable {
         case .float(let v): texts = v.map { String(Double($0)) }
         case .double(let v): texts = v.map { String($0) }
         case .byteArray(let v): texts = (0..<v.count).map { asText ? v.string(at: $0) : hex(v[$0]) }
+        case .fixedLenByteArray(let v) where !isDecimal && column != nil:
+            texts = (0..<v.count).map { hex(v[$0]) }
         case .fixedLenByteArray(let v):
             texts = (0..<v.count).map { i in
                 // big-endian two's complement -> integer
