@@ -49,7 +49,7 @@ final class IcebergParitySource: ParitySource {
     func scan(scope: ParityScope, partitions: Set<PartitionKey>?, payload: Bool,
               into sink: (inout ParityChunk) throws -> Void) async throws {
         guard let snapshot else {
-            if health == nil { health = try await checkHealth(scanned: false) }
+            if health == nil { health = try await checkHealth(scanned: false, scope: scope, columns: nil) }
             return
         }
         let columns = try resolveColumns(payload: payload)
@@ -94,7 +94,7 @@ final class IcebergParitySource: ParitySource {
             nullKeyRows += reader.nullKeyRows
         }
         if health == nil && countsRows {
-            health = try await checkHealth(scanned: !scope.filtersTime && scope.partitions == nil)
+            health = try await checkHealth(scanned: !scope.filtersTime && scope.partitions == nil, scope: scope, columns: columns)
         }
     }
 
@@ -108,12 +108,35 @@ final class IcebergParitySource: ParitySource {
 
     // MARK: health
 
+    static func mayOverlap(_ file: DataFile, scope: ParityScope, columns: BronzeColumns) -> Bool {
+        func bounds(_ field: NestedField) -> (IcebergValue?, IcebergValue?) {
+            (file.lowerBounds[field.id].flatMap { try? IcebergValue(singleValue: $0, type: field.type) },
+             file.upperBounds[field.id].flatMap { try? IcebergValue(singleValue: $0, type: field.type) })
+        }
+        if let wanted = scope.partitions, let low = wanted.min(), let high = wanted.max() {
+            let (lower, upper) = bounds(columns.partition)
+            if let upper, let c = IcebergValue.compare(upper, .int(low)), c < 0 { return false }
+            if let lower, let c = IcebergValue.compare(lower, .int(high)), c > 0 { return false }
+            if case .int(let l)? = lower, case .int(let u)? = upper, l == u, !wanted.contains(l) { return false }
+        }
+        if scope.filtersTime {
+            let (lower, upper) = bounds(columns.kafkaTimestamp)
+            let zoned = columns.kafkaTimestamp.type == .timestamptz
+            func value(_ micros: Int64) -> IcebergValue { zoned ? .timestamptz(micros) : .timestamp(micros) }
+            if let since = scope.sinceMicros, let upper, let c = IcebergValue.compare(upper, value(since)), c < 0 { return false }
+            if let until = scope.untilMicros, let lower, let c = IcebergValue.compare(lower, value(until)), c >= 0 { return false }
+        }
+        return true
+    }
+
     static let markerKeys = ["spark.sql.streaming.queryId", "spark.sql.streaming.epochId",
                              "flink.job-id", "flink.operator-id", "flink.max-committed-checkpoint-id"]
 
     /// Reads the snapshot's manifests for data files listed as ADDED by more than one snapshot, compares
     /// `total-records` with the rows read, and collects the engines' commit markers along the ancestry.
-    private func checkHealth(scanned: Bool) async throws -> TableHealth {
+    /// With a scope, a file committed twice counts only when its column bounds say it may hold rows in the
+    /// scope (the check says nothing about rows outside it).
+    private func checkHealth(scanned: Bool, scope: ParityScope, columns: BronzeColumns?) async throws -> TableHealth {
         let name = table.identifier.description
         guard let snapshot else {
             return TableHealth(table: name, snapshotId: nil, snapshots: table.metadata.snapshots.count, dataFiles: 0,
@@ -124,6 +147,7 @@ final class IcebergParitySource: ParitySource {
         let schema = snapshot.schemaId.flatMap { metadata.schema(id: $0) } ?? metadata.currentSchema
         var addedBy: [String: (snapshots: [Int64], records: Int64)] = [:]
         var liveFiles: [String: Int] = [:]
+        var outOfScope = Set<String>()
         do {
             let list = try ManifestList.read(try await table.io.read(snapshot.manifestList), location: snapshot.manifestList)
             for manifest in list where manifest.content == .data {
@@ -131,8 +155,11 @@ final class IcebergParitySource: ParitySource {
                 for entry in try ManifestReader.read(bytes, location: manifest.manifestPath, manifest: manifest, schema: schema,
                                                      specs: metadata.partitionSpecs) {
                     let path = entry.dataFile.filePath
-                    if entry.status != .deleted { liveFiles[path, default: 0] += 1 }
-                    if entry.status == .added {
+                    guard entry.status != .deleted else { continue }
+                    liveFiles[path, default: 0] += 1
+                    let inScope = columns.map { Self.mayOverlap(entry.dataFile, scope: scope, columns: $0) } ?? true
+                    if !inScope { outOfScope.insert(path) }
+                    if entry.status == .added && inScope {
                         let id = entry.snapshotId ?? manifest.addedSnapshotId
                         var seen = addedBy[path] ?? ([], entry.dataFile.recordCount)
                         if !seen.snapshots.contains(id) { seen.snapshots.append(id) }
@@ -150,7 +177,7 @@ final class IcebergParitySource: ParitySource {
         for duplicate in duplicates {
             problems.append("data file \(duplicate.path) added by \(duplicate.snapshotIds.count) snapshots (\(duplicate.snapshotIds.map(String.init).joined(separator: ", "))): its \(duplicate.records.map(String.init) ?? "?") rows are committed more than once")
         }
-        for (path, count) in liveFiles.sorted(by: { $0.key < $1.key }) where count > 1 && addedBy[path].map({ $0.snapshots.count <= 1 }) ?? true {
+        for (path, count) in liveFiles.sorted(by: { $0.key < $1.key }) where count > 1 && !outOfScope.contains(path) && addedBy[path].map({ $0.snapshots.count <= 1 }) ?? true {
             problems.append("data file \(path) is live \(count) times in snapshot \(snapshot.snapshotId)")
         }
         let total = snapshot.summary["total-records"].flatMap { Int64($0) }
