@@ -25,6 +25,9 @@ public struct FastAppend: Sendable {
     public func commit(table: Table, files: [DataFile], summary: [String: String] = [:],
                        validate: (@Sendable (Table) throws -> Void)? = nil) async throws -> Table {
         guard !files.isEmpty else { throw IcebergError.invalidArgument("append to \(table.identifier) with no data files") }
+        guard table.metadata.formatVersion == 2 else {
+            throw IcebergError.invalidArgument("table \(table.identifier) is format-version \(table.metadata.formatVersion); appends are written for format-version 2 only")
+        }
         let spec = table.metadata.defaultSpec
         let schema = table.metadata.currentSchema
         for f in files where f.specId != spec.specId || f.partition.count != spec.fields.count {

@@ -69,6 +69,11 @@ public final class SQLCatalog: Catalog, @unchecked Sendable {
         return SQLCatalog(connection: connection, name: resolved, warehouse: warehouse, io: io, hasTypeColumn: hasType)
     }
 
+    /// The embedded catalog: a SQLite file (`--catalog sqlite:PATH`).
+    public static func openSQLite(path: String, name: String?, warehouse: String, io: any FileIO = LocalFileIO()) async throws -> SQLCatalog {
+        try await open(connection: try SQLiteConnection(path: path), name: name, warehouse: warehouse, io: io)
+    }
+
     private var typeFilter: String { hasTypeColumn ? " AND (iceberg_type = 'TABLE' OR iceberg_type IS NULL)" : "" }
 
     public func listNamespaces() async throws -> [[String]] {
@@ -205,6 +210,14 @@ public final class SQLCatalog: Catalog, @unchecked Sendable {
             try? await io.delete(newLocation)
             throw IcebergError.commitConflict(table: table.identifier.description,
                                               message: "metadata moved past \(current.metadataLocation) during the commit")
+        }
+        if updated.properties["write.metadata.delete-after-commit.enabled"]?.lowercased() == "true" {
+            // Metadata files that fell off the metadata log are no longer referenced by any version we keep.
+            let kept = Set(updated.metadataLog.map(\.metadataFile))
+            for entry in current.metadata.metadataLog + [MetadataLogEntry(timestampMs: 0, metadataFile: current.metadataLocation)]
+            where !kept.contains(entry.metadataFile) && entry.metadataFile != newLocation {
+                try? await io.delete(entry.metadataFile)
+            }
         }
         return Table(identifier: table.identifier, metadata: updated, metadataLocation: newLocation, io: io)
     }

@@ -65,3 +65,26 @@ public struct Schema: Sendable, Equatable {
                  ("fields", .array(fields.map { $0.toJSON() }))])
     }
 }
+
+extension Schema {
+    /// Why a table with this schema cannot take rows shaped as `expected`, naming the first column at
+    /// fault; nil when every expected column exists with the same type and nullability. Columns are
+    /// matched by name (ids may differ between tables created by different engines).
+    public func mismatch(against expected: Schema) -> String? {
+        for want in expected.fields {
+            guard let have = field(named: want.name) else {
+                return "column \(want.name) is missing (expected \(want.required ? "required" : "optional") \(want.type))"
+            }
+            if have.type != want.type {
+                return "column \(want.name) is \(have.type), expected \(want.type)"
+            }
+            if have.required != want.required {
+                return "column \(want.name) is \(have.required ? "required" : "optional"), expected \(want.required ? "required" : "optional")"
+            }
+        }
+        for have in fields where have.required && expected.field(named: have.name) == nil {
+            return "column \(have.name) is required but rows do not carry it"
+        }
+        return nil
+    }
+}

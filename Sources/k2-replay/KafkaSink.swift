@@ -56,6 +56,8 @@ final class KafkaSink: ReplaySink {
 
     func write(_ record: LogRecord) throws -> Int {
         guard record.kind == .data else { return 0 }
+        // Stop at the first failed delivery: what follows would be retried by a rerun anyway.
+        if producer.failedCount > 0 { throw deliveryFailure() }
         let hash = streamHash(record)
         if record.source.hasPrefix("kafka:") {
             let coordinates = record.kafka
@@ -69,9 +71,13 @@ final class KafkaSink: ReplaySink {
                 headers.append(KafkaMessageHeader(name: ProvenanceID.headerName, value: headerValue))
             }
             pacer.awaitTurn(receiveTimeNanos: record.receiveTimeNanos) { producer.poll(timeoutMs: $0) }
-            try producer.produce(topic: target.topic, partition: target.partition, key: coordinates?.key,
-                                 value: record.payload, timestampMs: coordinates?.timestampMs ?? record.receiveTimeNanos / 1_000_000,
-                                 headers: headers)
+            do {
+                try producer.produce(topic: target.topic, partition: target.partition, key: coordinates?.key,
+                                     value: record.payload, timestampMs: coordinates?.timestampMs ?? record.receiveTimeNanos / 1_000_000,
+                                     headers: headers)
+            } catch let error as KafkaError {
+                throw ReplayError.failed("\(error) (log record \(record.source)/\(record.stream) sequence \(record.sequence))")
+            }
             count(target)
             return 1
         }
@@ -100,9 +106,13 @@ final class KafkaSink: ReplaySink {
             }
             pacer.awaitTurn(receiveTimeNanos: record.receiveTimeNanos) { producer.poll(timeoutMs: $0) }
             var key = view.key
-            try key.withUTF8 { keyBytes in
-                try producer.produce(topic: target.topic, partition: target.partition, key: UnsafeRawBufferPointer(keyBytes),
-                                     value: view.value, timestampMs: record.receiveTimeNanos / 1_000_000, headers: headers)
+            do {
+                try key.withUTF8 { keyBytes in
+                    try producer.produce(topic: target.topic, partition: target.partition, key: UnsafeRawBufferPointer(keyBytes),
+                                         value: view.value, timestampMs: record.receiveTimeNanos / 1_000_000, headers: headers)
+                }
+            } catch let error as KafkaError {
+                throw ReplayError.failed("\(error) (log record \(record.source)/\(record.stream) sequence \(record.sequence))")
             }
             count(target)
             made += 1
@@ -120,10 +130,7 @@ final class KafkaSink: ReplaySink {
         while !producer.flush(timeoutMs: 1000) {
             StandardError.note("waiting for \(producer.outstanding) delivery reports")
         }
-        if producer.failedCount > 0 {
-            throw ReplayError.failed("\(producer.failedCount) of \(produced) messages were not delivered; first error: "
-                                     + (producer.firstError.map { "\($0)" } ?? "unknown"))
-        }
+        if producer.failedCount > 0 { throw deliveryFailure() }
         if !resumeCutoffs.isEmpty {
             let names = resumeCutoffs.keys.sorted().map(\.description).joined(separator: ", ")
             StandardError.note("warning: resume point not met in this selection for \(names): was the first run's selection different?")
@@ -134,6 +141,13 @@ final class KafkaSink: ReplaySink {
         if let firstMalformed {
             StandardError.note("warning: \(malformed) malformed frames not replayable as \(encoder.format.rawValue); first: \(firstMalformed)")
         }
+    }
+
+    private func deliveryFailure() -> ReplayError {
+        // Drain what is still queued so the count is final (librdkafka fails the rest after a fatal error).
+        _ = producer.flush(timeoutMs: 30_000)
+        return ReplayError.failed("\(producer.failedCount) of \(produced) messages were not delivered; first error: "
+                                  + (producer.firstError.map { "\($0)" } ?? "unknown") + "; re-run to resume")
     }
 
     var progressNote: String { "\(producer.outstanding) awaiting delivery" }

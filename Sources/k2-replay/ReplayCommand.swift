@@ -181,7 +181,11 @@ struct ReplayCommand: ParsableCommand {
             sink = DryRunSink(format: valueFormat, router: router)
         case (.kafka, false):
             let schemaIds = try resolveSchemaIds(valueFormat, streams: selectedStreams)
-            let producer = try KafkaProducer(config: kafkaConfig)
+            // Resume relies on each partition holding a gapless prefix of what was sent to it: a batch that
+            // fails after retries must stop the producer rather than let later messages through.
+            var producerConfig = kafkaConfig
+            producerConfig.setDefault("enable.gapless.guarantee", "true")
+            let producer = try KafkaProducer(config: producerConfig)
             router.partitionCounts = try prepareTopics(producer, embedded: embedded, router: router, streams: selectedStreams)
             var cutoffs: [TopicPartition: ProvenanceID] = [:]
             if !noProvenance {

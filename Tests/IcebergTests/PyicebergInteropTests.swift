@@ -183,4 +183,47 @@ final class PyicebergInteropTests: XCTestCase {
             XCTAssertEqual(pruned.map(\.dataFile.filePath).sorted(), e["offset_ge_150"]?.arrayValue?.compactMap(\.stringValue), key)
         }
     }
+
+    func testFormatV1TableFromPyiceberg() async throws {
+        let out = try BronzeFixtures.pyiceberg("""
+            cat.create_namespace("legacy")
+            t = cat.create_table("legacy.v1", arrow_schema(), properties={"format-version": "1"})
+            t.append(table(0, 0, 40, 0, t.schema().as_arrow()))
+            t.append(table(1, 0, 25, 0, t.schema().as_arrow()))
+            t = cat.load_table("legacy.v1")
+            print(json.dumps({"version": t.format_version, "files": sorted(f.file.file_path for f in t.scan().plan_files())}))
+            """, database: database, warehouse: warehouse)
+        let json = try JSONValue.parse(out)
+        XCTAssertEqual(json["version"], .int(1))
+        let catalog = try await openCatalog(name: nil)
+        let table = try await catalog.loadTable(TableIdentifier(namespace: ["legacy"], name: "v1"))
+        XCTAssertEqual(table.metadata.formatVersion, 1)
+        let tasks = try await TableScan(table: table).planFiles()
+        XCTAssertEqual(tasks.map(\.dataFile.filePath).sorted(), json["files"]?.arrayValue?.compactMap(\.stringValue))
+        XCTAssertEqual(tasks.map(\.dataFile.recordCount).reduce(0, +), 65)
+        let offsets = try await ScanReader(table: table).read(tasks[0], columns: ["offset"])
+        XCTAssertEqual(offsets[0].rowCount, Int(tasks[0].dataFile.recordCount))
+    }
+
+    func testOldMetadataIsDeletedWhenAskedAndLogIsTrimmed() async throws {
+        let catalog = try await openCatalog()
+        try await catalog.createNamespace(["market_data"], properties: [:])
+        var table = try await catalog.createTable(
+            TableIdentifier(namespace: ["market_data"], name: "trim"), schema: BronzeFixtures.sparkSchema(), spec: BronzeFixtures.sparkSpec,
+            sortOrder: .unsorted, properties: ["write.metadata.previous-versions-max": "2", "write.metadata.delete-after-commit.enabled": "true"],
+            location: nil)
+        var locations = [table.metadataLocation]
+        for n in 0..<4 {
+            table = try await FastAppend(catalog: catalog).commit(table: table, files: [DataFile(
+                filePath: "file:///nonexistent/f\(n).parquet", partition: [.date(BronzeFixtures.baseDay)], recordCount: 1, fileSizeInBytes: 10)])
+            locations.append(table.metadataLocation)
+        }
+        XCTAssertEqual(table.metadata.metadataLog.map(\.metadataFile), Array(locations[2..<4]))
+        let io = LocalFileIO()
+        for (i, location) in locations.enumerated() {
+            let exists = try await io.exists(location)
+            XCTAssertEqual(exists, i >= 2, location)
+        }
+        XCTAssertTrue(locations[1].contains("/metadata/00001-"), locations[1])
+    }
 }

@@ -66,4 +66,18 @@ final class SpecTests: XCTestCase {
         XCTAssertEqual(again.currentSchema, m.currentSchema)
         XCTAssertEqual(again.snapshots, m.snapshots)
     }
+
+    func testSchemaMismatchNamesTheColumn() {
+        let spark = BronzeFixtures.sparkSchema()
+        XCTAssertNil(spark.mismatch(against: spark))
+        var flink = spark
+        for i in flink.fields.indices { flink.fields[i].required = true }
+        XCTAssertEqual(spark.mismatch(against: flink), "column raw_bytes is optional, expected required")
+        var retyped = spark
+        retyped.fields[4].type = .timestamp
+        XCTAssertEqual(spark.mismatch(against: retyped), "column kafka_timestamp is timestamptz, expected timestamp")
+        var missing = spark
+        missing.fields.removeLast()
+        XCTAssertEqual(missing.mismatch(against: spark), "column ingestion_date is missing (expected optional date)")
+    }
 }
