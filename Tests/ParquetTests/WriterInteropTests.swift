@@ -229,3 +229,33 @@ print(json.dumps({"columns": [[text(v) for v in c] for c in cols]}))
         }
     }
 }
+
+/// The bench helper writes a valid Bronze-shaped file (checked by pyarrow), and reads its columns back.
+final class BronzeBenchmarkTests: XCTestCase {
+    func testBronzeBenchmarkFileIsReadByPyarrow() throws {
+        let dir = try TestEnvironment.temporaryDirectory("parquet-bench")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("bronze.parquet").path
+        let m = try ParquetBronzeBenchmark.run(rows: 30_000, path: path, batchRows: 7_000)
+        XCTAssertEqual(m.rows, 30_000)
+        XCTAssertEqual(m.offsetSum, (0..<30_000).reduce(Int64(0)) { $0 + Int64($1 / 6) })
+        let script = #"""
+import sys, json, pyarrow.parquet as pq, pyarrow.compute as pc
+t = pq.read_table(sys.argv[1])
+pf = pq.ParquetFile(sys.argv[1])
+print(json.dumps({"rows": t.num_rows, "offset_sum": pc.sum(t["offset"]).as_py(),
+  "partitions": sorted(set(t["partition"].to_pylist())),
+  "raw_lengths": sorted(set(len(v) for v in t["raw_bytes"].to_pylist())),
+  "topics": sorted(set(t["topic"].to_pylist())), "codec": pf.metadata.row_group(0).column(0).compression,
+  "types": [str(f.type) for f in t.schema]}))
+"""#
+        let dump = try Checkers.run(script, [path])
+        XCTAssertEqual(dump["rows"] as? Int, 30_000)
+        XCTAssertEqual((dump["offset_sum"] as? NSNumber)?.int64Value, m.offsetSum)
+        XCTAssertEqual(dump["partitions"] as? [Int], [0, 1, 2, 3, 4, 5])
+        XCTAssertEqual(dump["raw_lengths"] as? [Int], [200])
+        XCTAssertEqual(dump["topics"] as? [String], ["market.raw.trades.binance"])
+        XCTAssertEqual(dump["codec"] as? String, "ZSTD")
+        XCTAssertEqual(dump["types"] as? [String], ["binary", "string", "int32", "int64", "timestamp[us, tz=UTC]", "timestamp[us, tz=UTC]", "date32[day]"])
+    }
+}
