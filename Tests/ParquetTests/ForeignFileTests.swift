@@ -1,3 +1,4 @@
+import Codecs
 import Foundation
 import Parquet
 import TestSupport
@@ -129,15 +130,16 @@ pq.write_table(t, path, **opts)
         XCTAssertEqual(try reader.rowGroups(matching: [.int64(.name("i64s"), 1_000_003_000...1_000_003_003)]), [1])
     }
 
-    /// Spark (parquet-mr) writes a Bronze-shaped DataFrame with snappy and with zstd, dictionary on.
-    func testSparkWrittenBronzeFiles() throws {
+    /// Spark (parquet-mr) writes a Bronze-shaped DataFrame with snappy and with zstd, dictionary on, and
+    /// our reader returns what pyarrow returns; Spark also reads a Bronze file we wrote.
+    func testSparkWrittenBronzeFilesAndSparkReadingOurs() throws {
         guard TestEnvironment.hasPythonCheckers else { throw XCTSkip("checker venv missing") }
         let javaHome = ["/usr/lib/jvm/java-17-openjdk-amd64", "/usr/lib/jvm/java-1.17.0-openjdk-amd64"]
             .first { FileManager.default.isExecutableFile(atPath: $0 + "/bin/java") }
         guard let javaHome else { throw XCTSkip("Java 17 is not installed under /usr/lib/jvm: cannot run pyspark") }
         let script = #"""
-import sys, datetime, random
-from pyspark.sql import SparkSession
+import sys, datetime, random, json
+from pyspark.sql import SparkSession, functions as F
 from pyspark.sql.types import *
 out = sys.argv[1]
 spark = (SparkSession.builder.master("local[1]").appName("k2-parquet-test")
@@ -163,14 +165,49 @@ for i in range(6000):
 df = spark.createDataFrame(rows, schema).coalesce(1)
 for codec in ["snappy", "zstd"]:
     df.write.option("compression", codec).option("parquet.enable.dictionary", "true").mode("overwrite").parquet(out + "/" + codec)
+ours = spark.read.parquet(sys.argv[2])
+r = ours.agg(F.count("*").alias("rows"), F.sum("offset").alias("offset_sum"), F.sum("partition").alias("partition_sum"),
+             F.count("raw_bytes").alias("raw_count"), F.sum(F.crc32("raw_bytes")).alias("raw_crc_sum"),
+             F.min(F.unix_micros("kafka_timestamp")).alias("ts_min"), F.max(F.unix_micros("ingestion_timestamp")).alias("ts_max"),
+             F.countDistinct("topic").alias("topics"), F.min(F.unix_date("ingestion_date")).alias("date_min")).collect()[0]
+print("RESULT " + json.dumps(r.asDict()))
 spark.stop()
 """#
+        // Our Bronze file for Spark to read: 5,000 rows, several row groups, zstd.
+        let oursPath = directory.appendingPathComponent("ours.parquet").path
+        let bronze = ParquetBronzeBenchmark.batch(rows: 5_000, firstOffset: 0)
+        var options = ParquetWriterOptions()
+        options.rowGroupRows = 2_000
+        options.pageBytes = 64 * 1024
+        let output = try ParquetFileOutput(path: oursPath)
+        let writer = try ParquetWriter(schema: ParquetBronzeBenchmark.schema, options: options, output: output)
+        try writer.write(bronze)
+        try writer.close()
+        try output.close()
+
         let out = directory.appendingPathComponent("spark").path
-        let result = try ProcessRunner.run(TestEnvironment.python, ["-c", script, out], environment: ["JAVA_HOME": javaHome])
+        let result = try ProcessRunner.run(TestEnvironment.python, ["-c", script, out, oursPath], environment: ["JAVA_HOME": javaHome])
         guard result.status == 0 else {
             XCTFail("pyspark failed (\(result.status)): \(result.stderrText.suffix(3000))")
             return
         }
+        let line = result.stdoutText.split(separator: "\n").first { $0.hasPrefix("RESULT ") }
+        let sparkView = try line.flatMap { try JSONSerialization.jsonObject(with: Data($0.dropFirst(7).utf8)) as? [String: Any] } ?? [:]
+        guard case .byteArray(let raw) = bronze[0].values, case .int32(let partitions) = bronze[2].values,
+              case .int64(let offsets) = bronze[3].values, case .int64(let kafkaTs) = bronze[4].values,
+              case .int64(let ingestTs) = bronze[5].values, case .int32(let dates) = bronze[6].values else {
+            return XCTFail("unexpected bench batch layout")
+        }
+        XCTAssertEqual(sparkView["rows"] as? Int, 5_000, "spark reading ours: \(sparkView)")
+        XCTAssertEqual((sparkView["offset_sum"] as? NSNumber)?.int64Value, offsets.reduce(0, +))
+        XCTAssertEqual((sparkView["partition_sum"] as? NSNumber)?.int64Value, partitions.reduce(Int64(0)) { $0 + Int64($1) })
+        XCTAssertEqual(sparkView["raw_count"] as? Int, 5_000)
+        XCTAssertEqual((sparkView["raw_crc_sum"] as? NSNumber)?.int64Value,
+                       (0..<raw.count).reduce(Int64(0)) { $0 + Int64(CRC32.checksum(Array(raw[$1]))) })
+        XCTAssertEqual((sparkView["ts_min"] as? NSNumber)?.int64Value, kafkaTs.min())
+        XCTAssertEqual((sparkView["ts_max"] as? NSNumber)?.int64Value, ingestTs.max())
+        XCTAssertEqual(sparkView["topics"] as? Int, 1)
+        XCTAssertEqual((sparkView["date_min"] as? NSNumber)?.int32Value, dates.min())
         for codec in ["snappy", "zstd"] {
             let dir = URL(fileURLWithPath: out).appendingPathComponent(codec)
             let files = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".parquet") }.sorted()

@@ -165,3 +165,25 @@ final class ReaderTests: XCTestCase {
         }
     }
 }
+
+extension ReaderTests {
+    func testLongStatisticsStayOutOfTheFooterButInTheSummary() throws {
+        let schema = ParquetSchema([.binary("blob", .required, fieldId: 1)])
+        var options = ParquetWriterOptions()
+        options.statisticsMaxBytes = 100
+        let output = ParquetMemoryOutput()
+        let writer = try ParquetWriter(schema: schema, options: options, output: output)
+        let long = [UInt8](repeating: 0xAB, count: 150)
+        try writer.write([ColumnData(.byteArray(ByteArrayValues([long, [1, 2]])))])
+        let result = try writer.close()
+        XCTAssertEqual(result.columns[0].minValue, [1, 2])
+        XCTAssertEqual(result.columns[0].maxValue, long)
+        let reader = try ParquetReader(input: ParquetMemoryInput(output.bytes))
+        let stats = reader.columnMetaData(rowGroup: 0, column: 0).statistics
+        XCTAssertNil(stats?.minValue)
+        XCTAssertNil(stats?.maxValue)
+        XCTAssertEqual(stats?.nullCount, 0)
+        // Without bounds the row group is never skipped.
+        XCTAssertEqual(try reader.rowGroups(matching: [.bytes(.name("blob"), lower: [0xFF], upper: nil)]), [0])
+    }
+}

@@ -432,10 +432,13 @@ struct ColumnChunkWriter {
         if !dictionaryPage.isEmpty { md.dictionaryPageOffset = offset }
         var stats = ParquetStatistics()
         stats.nullCount = Int64(chunkNulls)
+        var chunkLow: [UInt8]?, chunkHigh: [UInt8]?
         if let lo = chunkMin, let hi = chunkMax {
-            let (mn, mx) = normalizedZeros(lo, hi)
-            stats.minValue = mn
-            stats.maxValue = mx
+            (chunkLow, chunkHigh) = normalizedZeros(lo, hi)
+            if lo.count <= options.statisticsMaxBytes && hi.count <= options.statisticsMaxBytes {
+                stats.minValue = chunkLow
+                stats.maxValue = chunkHigh
+            }
         }
         md.statistics = stats
         var chunk = ParquetColumnChunk()
@@ -447,8 +450,8 @@ struct ColumnChunkWriter {
         fileNulls += Int64(chunkNulls)
         fileCompressed += md.totalCompressedSize
         fileUncompressed += md.totalUncompressedSize
-        if let lo = stats.minValue, fileMin.map({ sortOrder.compare(lo, $0) < 0 }) ?? true { fileMin = lo }
-        if let hi = stats.maxValue, fileMax.map({ sortOrder.compare(hi, $0) > 0 }) ?? true { fileMax = hi }
+        if let lo = chunkLow, fileMin.map({ sortOrder.compare(lo, $0) < 0 }) ?? true { fileMin = lo }
+        if let hi = chunkHigh, fileMax.map({ sortOrder.compare(hi, $0) > 0 }) ?? true { fileMax = hi }
 
         // Reset for the next row group.
         chunkPages.removeAll(keepingCapacity: true)
