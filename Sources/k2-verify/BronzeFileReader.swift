@@ -83,8 +83,21 @@ struct BronzeFileReader {
         if let raw { selectors.append(raw.0) }
 
         for rowGroup in try parquet.rowGroups(matching: predicates) {
-            let data = try parquet.readRowGroup(rowGroup, columns: selectors)
-            try route(data, hasDate: date != nil, scale: scale, location: location, rowGroup: rowGroup)
+            // A row group whose topic statistics say one value and no nulls needs no topic column read:
+            // Bronze files hold one topic, and decoding a string per row is the costliest part of a scan.
+            var constantTopic: String?
+            if let stats = parquet.columnMetaData(rowGroup: rowGroup, column: topic.1).statistics,
+               let low = stats.minValue, low == stats.maxValue, stats.nullCount == 0 {
+                constantTopic = String(decoding: low, as: UTF8.self)
+            }
+            var data: [ColumnData]
+            if constantTopic != nil {
+                data = try parquet.readRowGroup(rowGroup, columns: Array(selectors.dropFirst()))
+                data.insert(ColumnData(.byteArray(ByteArrayValues())), at: 0)
+            } else {
+                data = try parquet.readRowGroup(rowGroup, columns: selectors)
+            }
+            try route(data, constantTopic: constantTopic, hasDate: date != nil, scale: scale, location: location, rowGroup: rowGroup)
             for index in buffers.indices where buffers[index].count > 0 {
                 try sink(&buffers[index])
                 buffers[index].removeAll()
@@ -92,7 +105,7 @@ struct BronzeFileReader {
         }
     }
 
-    private mutating func route(_ data: [ColumnData], hasDate: Bool, scale: (multiply: Int64, divide: Int64),
+    private mutating func route(_ data: [ColumnData], constantTopic: String?, hasDate: Bool, scale: (multiply: Int64, divide: Int64),
                                 location: String, rowGroup: Int) throws {
         guard case .byteArray(let topics) = data[0].values else { throw wrongType("topic", location) }
         guard case .int32(let partitions) = data[1].values else { throw wrongType("partition", location) }
@@ -112,8 +125,8 @@ struct BronzeFileReader {
             payloads = values
             payloadValidity = data[hasDate ? 5 : 4].validity
         }
-        let rows = data[0].rowCount
-        for column in data where column.rowCount != rows {
+        let rows = data[1].rowCount
+        for column in data.dropFirst(constantTopic == nil ? 0 : 1) where column.rowCount != rows {
             throw VerifyFailure("data file \(location), row group \(rowGroup): columns disagree on the row count")
         }
         // Dense value cursors: a column with validity has values only for its non-null rows.
@@ -125,7 +138,7 @@ struct BronzeFileReader {
         var lastTopic: ArraySlice<UInt8> = []
         var lastTopicName = ""
         var lastPartition: Int32 = -1
-        var current = -1   // buffer index of the last row's key; -1: skip rows of this key
+        var current = -2   // buffer index of the last row's key; -1: skip rows of this key; -2: none yet
 
         try payloads.bytes.withUnsafeBytes { payloadBytes in
             for row in 0..<rows {
@@ -162,8 +175,13 @@ struct BronzeFileReader {
                 }
                 rowsRead += 1
                 let partition = partitions[partitionIndex]
-                let topicBytes = topics[topicIndex]
-                if partition != lastPartition || topicBytes != lastTopic {
+                if let constantTopic {
+                    if partition != lastPartition || current == -2 {
+                        lastPartition = partition
+                        current = bufferFor(PartitionKey(topic: constantTopic, partition: partition))
+                    }
+                } else if partition != lastPartition || topics[topicIndex] != lastTopic || current == -2 {
+                    let topicBytes = topics[topicIndex]
                     if topicBytes != lastTopic {
                         lastTopic = topicBytes
                         lastTopicName = String(decoding: topicBytes, as: UTF8.self)
