@@ -36,7 +36,7 @@ let package = Package(
         .target(name: "Avro", dependencies: ["Codecs"]),
         .target(name: "Parquet", dependencies: ["Codecs"]),
         .target(name: "Iceberg", dependencies: ["Avro", "Parquet", "Codecs", "CSQLite3"]),
-        .target(name: "Bronze", dependencies: ["Avro", "Exchanges", "SegmentLog"]),
+        .target(name: "Bronze", dependencies: ["Avro", "Exchanges", "SegmentLog", "Iceberg", "Parquet"]),
         .target(name: "Parity", dependencies: []),
         .target(name: "K2CLI", dependencies: [
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -64,11 +64,13 @@ let package = Package(
         .testTarget(name: "KafkaTests", dependencies: ["Kafka", "TestSupport"]),
         .testTarget(name: "BronzeTests", dependencies: ["Bronze", "Exchanges", "TestSupport"]),
         .testTarget(name: "ReplayTests", dependencies: ["Bronze", "Kafka", "SegmentLog", "TestSupport"]),
+        .testTarget(name: "BronzeIcebergTests", dependencies: ["Bronze", "Iceberg", "Kafka", "SegmentLog", "TestSupport"]),
         .testTarget(name: "SegmentLogTests", dependencies: ["SegmentLog", "CK2Native", "TestSupport"]),
         .testTarget(name: "K2CompactTests", dependencies: ["SegmentLog", "TestSupport"]),
 
         // Not products: the crash-test writer the SIGKILL tests drive, and `make bench`.
         .executableTarget(name: "segment-log-torture", dependencies: ["SegmentLog"]),
+        .executableTarget(name: "iceberg-bench", dependencies: ["Iceberg", "Parquet"]),
         .executableTarget(name: "k2-bench", dependencies: ["SegmentLog", "Codecs",
             .product(name: "ArgumentParser", package: "swift-argument-parser")]),
     ],

@@ -60,6 +60,14 @@ final class CommitAndErrorTests: XCTestCase {
         let gz = try await LocalFileIO().read(b.metadataLocation)
         XCTAssertEqual(Array(gz.prefix(2)), [0x1F, 0x8B], "metadata must be gzip-compressed")
 
+        // Each snapshot's own added files, and the main branch's history.
+        let addedByA = try await b.addedDataFiles(of: a.metadata.currentSnapshot!)
+        let addedByB = try await b.addedDataFiles(of: b.metadata.currentSnapshot!)
+        XCTAssertEqual(addedByA.map(\.dataFile.filePath), [dataFile(1).filePath])
+        XCTAssertEqual(addedByB.map(\.dataFile.filePath), [dataFile(2).filePath])
+        XCTAssertEqual(addedByB.first?.sequenceNumber, 2)
+        XCTAssertEqual(b.history.map(\.snapshotId), [a.metadata.currentSnapshotId!, b.metadata.currentSnapshotId!])
+
         // Concurrent writers racing on the compare-and-swap: every append lands exactly once.
         let start = try await catalog.loadTable(id)
         try await withThrowingTaskGroup(of: Void.self) { group in

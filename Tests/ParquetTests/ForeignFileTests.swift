@@ -1,6 +1,6 @@
 import Codecs
 import Foundation
-import Parquet
+@testable import Parquet
 import TestSupport
 import XCTest
 
@@ -103,6 +103,19 @@ pq.write_table(t, path, **opts)
                 XCTAssertTrue(encodings("i64").contains(.deltaBinaryPacked), "\(name): \(encodings("i64"))")
                 XCTAssertTrue(encodings("bin").contains(.deltaLengthByteArray), "\(name): \(encodings("bin"))")
                 XCTAssertTrue(encodings("s").contains(.deltaByteArray), "\(name): \(encodings("s"))")
+            }
+            if name.hasSuffix("v2") {
+                // The data pages really are v2: decode the page headers of the first chunk of `i64`.
+                let md = encodings("i64").isEmpty ? nil : reader.columnMetaData(rowGroup: 0, column: reader.columnIndex(.name("i64"))!)
+                let chunk = try reader.input.read(offset: md!.chunkStart, length: Int(md!.totalCompressedSize))
+                var thrift = ThriftCompactReader(bytes: chunk)
+                var types: [Int32] = []
+                while thrift.position < chunk.count {
+                    let header = try thrift.readPageHeader()
+                    types.append(header.type)
+                    thrift = ThriftCompactReader(bytes: chunk, position: thrift.position + Int(header.compressedPageSize))
+                }
+                XCTAssertTrue(types.contains(PageType.dataPageV2.rawValue) && !types.contains(PageType.dataPage.rawValue), "\(name): page types \(types)")
             }
             if name == "byte-stream-split" {
                 XCTAssertTrue(encodings("d").contains(.byteStreamSplit), "\(name): \(encodings("d"))")

@@ -138,6 +138,21 @@ final class ReaderTests: XCTestCase {
         }
         // Other columns are still readable (projection reads only their chunks).
         assertSameColumn(try broken.read(columns: [.name("i32")])[0], table.columns[1], "i32 next to a garbled chunk")
+        // Byte flips in the footer and in page headers: errors or values, never a crash.
+        let footerLength = Int(bytes[bytes.count - 8]) | Int(bytes[bytes.count - 7]) << 8 | Int(bytes[bytes.count - 6]) << 16
+        var headerSpots: [Int] = []
+        for g in 0..<reader.rowGroupCount {
+            for c in reader.schema.columns.indices { headerSpots.append(Int(reader.columnMetaData(rowGroup: g, column: c).chunkStart)) }
+        }
+        var fuzz = SplitMix64(seed: 99)
+        for k in 0..<600 {
+            var flipped = bytes
+            let at = k % 2 == 0
+                ? bytes.count - 8 - footerLength + Int(fuzz.next() % UInt64(footerLength))
+                : headerSpots[Int(fuzz.next() % UInt64(headerSpots.count))] + Int(fuzz.next() % 24)
+            flipped[at] ^= UInt8(truncatingIfNeeded: fuzz.next() | 1)
+            if let r = try? ParquetReader(input: ParquetMemoryInput(flipped)) { _ = try? r.read() }
+        }
         // Random byte flips anywhere: errors or values, never a crash.
         var rng = SplitMix64(seed: 3)
         for _ in 0..<200 {

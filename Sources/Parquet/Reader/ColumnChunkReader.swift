@@ -155,6 +155,8 @@ struct ColumnChunkReader {
     private func decompress(_ chunk: [UInt8], _ range: Range<Int>, codec: CompressionCodec, size: Int, into out: inout [UInt8]) throws {
         out.removeAll(keepingCapacity: true)
         guard size >= 0 else { throw PageDecodeError("negative uncompressed page size") }
+        // A corrupt header must not make us allocate gigabytes: no real page comes near 1 GiB.
+        guard size <= 1 << 30 else { throw PageDecodeError("uncompressed page size \(size) is implausible") }
         if range.isEmpty && size == 0 { return }
         do {
             try chunk.withUnsafeBytes { buf in

@@ -129,6 +129,9 @@ public final class ParquetReader {
             guard depth < 100 else { throw ParquetError.corrupt(file: file, "schema nested too deeply") }
             let e = m.schema[index]
             let children = Int(e.numChildren ?? 0)
+            guard children >= 0, children <= m.schema.count else {
+                throw ParquetError.corrupt(file: file, "schema element \(e.name) has \(children) children")
+            }
             if children == 0 {
                 if depth == 1 {
                     guard let type = e.type else { throw ParquetError.corrupt(file: file, "leaf column \(e.name) has no type") }
@@ -149,7 +152,11 @@ public final class ParquetReader {
             for _ in 0..<children { next = try walk(next, depth: depth + 1) }
             return next
         }
-        for _ in 0..<Int(root.numChildren ?? 0) { i = try walk(i, depth: 1) }
+        let rootChildren = Int(root.numChildren ?? 0)
+        guard rootChildren >= 0, rootChildren < m.schema.count else {
+            throw ParquetError.corrupt(file: file, "schema root has \(rootChildren) children, the schema \(m.schema.count - 1) elements")
+        }
+        for _ in 0..<rootChildren { i = try walk(i, depth: 1) }
         return (ParquetSchema(columns, rootName: root.name), chunks)
     }
 
