@@ -93,8 +93,13 @@ bench_iceberg() {
     echo '```'
 }
 
+# k2-verify beside duckdb on a pair of 10-million-row Bronze tables (scripts/bench_verify.sh).
+bench_verify() {
+    K2_VERIFY_BIN="$BIN/k2-verify" BENCH_DIR="$WORK/verify" bash scripts/bench_verify.sh
+}
+
 sections=("$@")
-[ ${#sections[@]} -eq 0 ] && sections=(segment iceberg)
+[ ${#sections[@]} -eq 0 ] && sections=(segment iceberg verify)
 for s in "${sections[@]}"; do
     "bench_$s" | write_section "$s"
 done
