@@ -98,8 +98,13 @@ bench_verify() {
     K2_VERIFY_BIN="$BIN/k2-verify" BENCH_DIR="$WORK/verify" bash scripts/bench_verify.sh
 }
 
+# Kafka replay beside kcat -P, and the pacing checks (scripts/bench-kafka.sh prints its own section).
+bench_kafka() {
+    bash scripts/bench-kafka.sh "$BIN" "$WORK" "${KAFKA_BENCH_MESSAGES:-500000}"
+}
+
 sections=("$@")
-[ ${#sections[@]} -eq 0 ] && sections=(segment iceberg verify)
+[ ${#sections[@]} -eq 0 ] && sections=(segment iceberg kafka verify)
 for s in "${sections[@]}"; do
     "bench_$s" | write_section "$s"
 done

@@ -29,6 +29,8 @@ public final class BronzeTableAppender {
     /// For `--dry-run`: rows and estimated bytes per ingestion date.
     public private(set) var plannedRows: [Int32: Int] = [:]
     public private(set) var plannedBytes: [Int32: Int] = [:]
+    /// How many times an append is started over when FastAppend gives up on conflicts.
+    public var maxCommitRounds = 20
     /// Extra snapshot-summary keys for every commit.
     public var extraSummary: [String: String] = [:]
 
@@ -131,9 +133,26 @@ public final class BronzeTableAppender {
                     + "(snapshot \(latest?.snapshotId.map(String.init) ?? "?")) while this one ran; stop one of them and rerun")
             }
         }
-        let updated = try await FastAppend(catalog: catalog).commit(table: table, files: files, summary: summary, validate: validate)
-        table = updated
-        next.snapshotId = updated.metadata.currentSnapshotId
+        // Writers of other shares commit to the same table all the time; FastAppend retries a conflict a
+        // few times, and when a busy table wears those out the append starts over on a fresh load (the
+        // data files stay valid), after a longer random pause so the writers fall out of step.
+        var updated: Table?
+        var rounds = 0
+        while updated == nil {
+            do {
+                updated = try await FastAppend(catalog: catalog).commit(table: table, files: files, summary: summary, validate: validate)
+            } catch IcebergError.commitConflict(let name, let message) {
+                rounds += 1
+                guard rounds < maxCommitRounds else {
+                    throw IcebergError.commitConflict(table: name, message: "\(message); \(rounds) rounds")
+                }
+                try await Task.sleep(nanoseconds: UInt64.random(in: 20_000_000...200_000_000))
+                table = try await catalog.loadTable(table.identifier)
+                try validate(table)
+            }
+        }
+        table = updated!
+        next.snapshotId = table.metadata.currentSnapshotId
         progress = next
         rowsCommitted += Int64(rowsBuffered)
         filesCommitted += files.count
