@@ -30,11 +30,12 @@ PY
     echo "bench: wrote section '$name' of $DOC" >&2
 }
 
-# seconds COMMAND...: wall-clock seconds of the best of 3 runs.
+# seconds COMMAND...: CPU seconds (user + system) of the best of 3 runs, comparable with k2-bench's
+# per-thread CPU time on a machine shared with other jobs.
 seconds() {
     local best="" t
     for _ in 1 2 3; do
-        t=$( { /usr/bin/time -f "%e" "$@" >/dev/null; } 2>&1 | tail -1 )
+        t=$( { /usr/bin/time -f "%U %S" "$@" >/dev/null; } 2>&1 | tail -1 | awk '{print $1 + $2}' )
         if [ -z "$best" ] || python3 -c "import sys; sys.exit(0 if $t < $best else 1)"; then best=$t; fi
     done
     echo "$best"
@@ -61,7 +62,8 @@ print(f"{r['records']:,} Binance combined-stream trade frames, {r['meanFrameByte
       f"({r['payloadBytes']/1e6:.1f} MB), two streams, {r['blockBytes']//1024} KiB blocks, fsync never, "
       f"one thread, release build; {arch}, {cpus} cores shared with other jobs. Peer: the same bytes "
       f"(one frame per line) through the CLI, `zstd -3 -T1` ({zver.split(',')[0]}) and `lz4 -1` ({lver.split(',')[0]}), "
-      f"best of 3 for both sides, file in page cache.\n")
+      f"best of 3 for both sides, file in page cache. Rates are per CPU second (user + system) on both sides, "
+      f"because the machine is shared with other builds.\n")
 print("| codec | append records/s | append MB/s | peer CLI MB/s | speed vs peer | log bytes | peer bytes | size vs peer | read records/s |")
 print("|---|---|---|---|---|---|---|---|---|")
 for name in ("lz4", "zstd-3"):
