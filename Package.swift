@@ -33,12 +33,12 @@ let package = Package(
         .target(name: "Codecs", dependencies: ["CZstd", "CLZ4", "CSnappy", "CZlib"]),
         .target(name: "SegmentLog", dependencies: ["Codecs"]),
         .target(name: "Exchanges", dependencies: []),
-        .target(name: "Kafka", dependencies: ["CRdKafka"]),
+        .target(name: "Kafka", dependencies: ["CRdKafka", "Codecs"]),
         .target(name: "Avro", dependencies: ["Codecs"]),
         .target(name: "Parquet", dependencies: ["Codecs"]),
         .target(name: "Iceberg", dependencies: ["Avro", "Parquet", "Codecs", "CSQLite3"]),
         .target(name: "Bronze", dependencies: ["Avro", "Exchanges", "SegmentLog"]),
-        .target(name: "Parity", dependencies: ["Iceberg", "Parquet"]),
+        .target(name: "Parity", dependencies: []),
         .target(name: "K2CLI", dependencies: [
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
@@ -77,6 +77,9 @@ let package = Package(
         .testTarget(name: "ExchangesTests", dependencies: ["Exchanges", "TestSupport"]),
         .testTarget(name: "CaptureTests", dependencies: ["Capture", "ExchangeSimulator", "SegmentLog", "TestSupport",
             "k2-capture"]),
+        .testTarget(name: "ParityTests", dependencies: ["Parity", "TestSupport"]),
+        .testTarget(name: "KafkaTests", dependencies: ["Kafka", "TestSupport"]),
+        .testTarget(name: "BronzeTests", dependencies: ["Bronze", "Exchanges", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

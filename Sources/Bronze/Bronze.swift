@@ -1,1 +1,0 @@
-// Bronze: K2's Kafka message values (Confluent-framed Avro, JSON) and Bronze Iceberg row mappings.

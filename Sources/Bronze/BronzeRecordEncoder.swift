@@ -1,0 +1,117 @@
+import Avro
+import Exchanges
+
+/// One Kafka record made from a captured frame; `value` is only valid inside the `emit` call.
+public struct BronzeRecordView {
+    public var exchange: BronzeExchange
+    /// K2's key: the Binance symbol or the Kraken pair, as UTF-8.
+    public var key: String
+    public var value: UnsafeRawBufferPointer
+    /// The trade's position within its frame (Kraken frames carry several); 0 for one-record frames.
+    public var tradeIndex: Int
+}
+
+/// Why a data frame gave no record.
+public enum BronzeSkipReason: String, Sendable {
+    /// Valid frame of another kind: heartbeat, status, subscription reply, another channel.
+    case notATrade = "not-a-trade"
+    /// The frame is not parseable JSON of the expected shape (kept byte-exact in the log, not replayable as Avro/JSON).
+    case malformed
+    /// The record's source is not an exchange this encoder knows.
+    case unknownSource = "unknown-source"
+}
+
+/// Turns captured exchange frames into K2's Kafka values (CONTRACTS.md §2), reusing one buffer.
+/// Deterministic: `ingestion_timestamp` is the capture receive time in microseconds.
+public struct BronzeRecordEncoder {
+    public let format: BronzeValueFormat
+    public let schemaIds: [BronzeExchange: Int32]
+    private var avro = AvroBinaryEncoder(capacity: 512)
+    private var json: [UInt8] = []
+
+    /// `schemaIds` is required (per exchange) for `.avroConfluent`.
+    public init(format: BronzeValueFormat, schemaIds: [BronzeExchange: Int32] = [:]) {
+        self.format = format
+        self.schemaIds = schemaIds
+        json.reserveCapacity(512)
+    }
+
+    /// Emits the records of one data frame and returns how many; when none, `skip` says why.
+    @discardableResult
+    public mutating func encode(source: String, stream: String, payload: [UInt8], receiveTimeNanos: Int64,
+                                skip: ((BronzeSkipReason, Error?) -> Void)? = nil,
+                                emit: (BronzeRecordView) throws -> Void) throws -> Int {
+        guard let exchange = BronzeExchange(source: source) else {
+            skip?(.unknownSource, nil)
+            return 0
+        }
+        if format == .raw {
+            let key = exchange == .binance ? BronzeRecordEncoder.binanceSymbol(stream: stream) : stream
+            try payload.withUnsafeBytes { try emit(BronzeRecordView(exchange: exchange, key: key, value: $0, tradeIndex: 0)) }
+            return 1
+        }
+        let micros = receiveTimeNanos / 1000   // floor division is fine: receive times are after 1970
+        let schemaId = schemaIds[exchange] ?? 0
+        do {
+            switch source {
+            case "binance":
+                guard let event = try BinanceTradeEvent.parse(payload) else { skip?(.notATrade, nil); return 0 }
+                if format == .json {
+                    try payload.withUnsafeBytes { raw in
+                        let slice = UnsafeRawBufferPointer(rebasing: raw[event.eventRange])
+                        try emit(BronzeRecordView(exchange: .binance, key: event.symbol, value: slice, tradeIndex: 0))
+                    }
+                } else {
+                    startConfluent(schemaId)
+                    BinanceRawTrade(event, ingestionTimestamp: micros).encode(to: &avro)
+                    try emitAvro(.binance, key: event.symbol, index: 0, emit)
+                }
+                return 1
+            case "kraken":
+                guard let frame = try KrakenV1TradeFrame.parse(payload) else { skip?(.notATrade, nil); return 0 }
+                for (index, trade) in frame.trades.enumerated() {
+                    try emitKraken(KrakenRawTrade(frame: frame, trade: trade, ingestionTimestamp: micros), schemaId, index, emit)
+                }
+                return frame.trades.count
+            default:   // kraken-v2
+                guard let message = try KrakenV2TradeMessage.parse(payload) else { skip?(.notATrade, nil); return 0 }
+                for (index, trade) in message.trades.enumerated() {
+                    try emitKraken(KrakenRawTrade(v2: trade, ingestionTimestamp: micros), schemaId, index, emit)
+                }
+                return message.trades.count
+            }
+        } catch let error as ExchangeFrameError {
+            skip?(.malformed, error)
+            return 0
+        }
+    }
+
+    private mutating func startConfluent(_ schemaId: Int32) {
+        avro.removeAll()
+        let id = UInt32(bitPattern: schemaId)
+        avro.writeRaw([0x00, UInt8(id >> 24), UInt8((id >> 16) & 0xFF), UInt8((id >> 8) & 0xFF), UInt8(id & 0xFF)])
+    }
+
+    private func emitAvro(_ exchange: BronzeExchange, key: String, index: Int,
+                          _ emit: (BronzeRecordView) throws -> Void) throws {
+        try avro.bytes.withUnsafeBytes { try emit(BronzeRecordView(exchange: exchange, key: key, value: $0, tradeIndex: index)) }
+    }
+
+    private mutating func emitKraken(_ trade: KrakenRawTrade, _ schemaId: Int32, _ index: Int,
+                                     _ emit: (BronzeRecordView) throws -> Void) throws {
+        if format == .json {
+            json.removeAll(keepingCapacity: true)
+            trade.encodeJSON(to: &json)
+            try json.withUnsafeBytes { try emit(BronzeRecordView(exchange: .kraken, key: trade.pair, value: $0, tradeIndex: index)) }
+        } else {
+            startConfluent(schemaId)
+            trade.encode(to: &avro)
+            try emitAvro(.kraken, key: trade.pair, index: index, emit)
+        }
+    }
+
+    /// "btcusdt@trade" → "BTCUSDT".
+    public static func binanceSymbol(stream: String) -> String {
+        String(stream.prefix { $0 != "@" }).uppercased()
+    }
+}

@@ -1,1 +1,0 @@
-// Kafka: a small Swift surface over librdkafka (producer, consumer, metadata) and its mock cluster.

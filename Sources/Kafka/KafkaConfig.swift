@@ -1,0 +1,72 @@
+import CRdKafka
+
+/// librdkafka configuration as ordered `key=value` pairs (CONFIGURATION.md names), with `-X key=value`
+/// passthrough from the command line. Values of secret keys are never printed (see `redactedDescription`).
+public struct KafkaConfig: Sendable, CustomStringConvertible {
+    public private(set) var entries: [(key: String, value: String)] = []
+
+    public init(_ pairs: [(String, String)] = []) {
+        for (key, value) in pairs { set(key, value) }
+    }
+
+    public subscript(key: String) -> String? {
+        get { entries.last(where: { $0.key == key })?.value }
+        set {
+            if let newValue { set(key, newValue) } else { entries.removeAll { $0.key == key } }
+        }
+    }
+
+    /// Sets `key`, replacing an earlier value (the last setting wins, as on librdkafka's command lines).
+    public mutating func set(_ key: String, _ value: String) {
+        entries.removeAll { $0.key == key }
+        entries.append((key, value))
+    }
+
+    /// Sets `key` only if nothing set it yet: program defaults that `-X` may override.
+    public mutating func setDefault(_ key: String, _ value: String) {
+        if self[key] == nil { entries.append((key, value)) }
+    }
+
+    /// Applies one `-X key=value` argument.
+    public mutating func apply(passthrough argument: String) throws {
+        guard let equals = argument.firstIndex(of: "="), equals != argument.startIndex else {
+            throw KafkaError(message: "-X expects key=value, got \"\(KafkaConfig.redactArgument(argument))\"")
+        }
+        set(String(argument[..<equals]), String(argument[argument.index(after: equals)...]))
+    }
+
+    /// Keys whose values are credentials or private key material.
+    public static func isSecret(_ key: String) -> Bool {
+        let lowered = key.lowercased()
+        return ["password", "secret", "sasl.oauthbearer.config", "ssl.key.pem", "ssl_key", "ssl.keystore"]
+            .contains { lowered.contains($0) }
+    }
+
+    private static func redactArgument(_ argument: String) -> String {
+        guard let equals = argument.firstIndex(of: "=") else { return argument }
+        let key = String(argument[..<equals])
+        return isSecret(key) ? key + "=***" : argument
+    }
+
+    /// `key=value, ...` with secret values replaced by `***`; safe to log.
+    public var redactedDescription: String {
+        entries.map { "\($0.key)=\(KafkaConfig.isSecret($0.key) ? "***" : $0.value)" }.joined(separator: ", ")
+    }
+
+    public var description: String { redactedDescription }
+
+    /// A new `rd_kafka_conf_t` holding every entry; the caller owns it (until `rd_kafka_new` takes it).
+    func makeNative() throws -> OpaquePointer {
+        guard let conf = rd_kafka_conf_new() else { throw KafkaError(message: "rd_kafka_conf_new failed") }
+        var errorText = [CChar](repeating: 0, count: 512)
+        for (key, value) in entries {
+            let result = rd_kafka_conf_set(conf, key, value, &errorText, errorText.count)
+            if result != RD_KAFKA_CONF_OK {
+                rd_kafka_conf_destroy(conf)
+                let shown = KafkaConfig.isSecret(key) ? "***" : value
+                throw KafkaError(message: "configuration \(key)=\(shown): \(String(cString: errorText))")
+            }
+        }
+        return conf
+    }
+}

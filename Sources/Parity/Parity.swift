@@ -1,1 +1,0 @@
-// Parity: offset and row-count parity between Bronze tables, Kafka and capture logs.
