@@ -145,7 +145,7 @@ public final class TradeIdScanner {
     }
 
     private func equals(_ range: Range<Int>, _ name: StaticString) -> Bool {
-        guard range.count == name.utf8CodeUnitsCount else { return false }
+        guard range.count == name.utf8CodeUnitCount else { return false }
         let other = name.utf8Start
         for i in 0..<range.count where base[range.lowerBound + i] != other[i] { return false }
         return true
@@ -231,7 +231,7 @@ public final class TradeIdScanner {
     }
 
     private func literal(_ word: StaticString) -> Bool {
-        let count = word.utf8CodeUnitsCount
+        let count = word.utf8CodeUnitCount
         guard end - pos >= count else { return false }
         let bytes = word.utf8Start
         for i in 0..<count where base[pos + i] != bytes[i] { return false }
