@@ -31,7 +31,8 @@ let package = Package(
 
         // The library, one target per concern.
         .target(name: "Codecs", dependencies: ["CZstd", "CLZ4", "CSnappy", "CZlib"]),
-        .target(name: "SegmentLog", dependencies: ["Codecs"]),
+        .target(name: "CK2Native"),
+        .target(name: "SegmentLog", dependencies: ["Codecs", "CK2Native"]),
         .target(name: "Exchanges", dependencies: []),
         .target(name: "Kafka", dependencies: ["CRdKafka", "Codecs"]),
         .target(name: "Avro", dependencies: ["Codecs"]),
@@ -77,9 +78,17 @@ let package = Package(
         .testTarget(name: "ExchangesTests", dependencies: ["Exchanges", "TestSupport"]),
         .testTarget(name: "CaptureTests", dependencies: ["Capture", "ExchangeSimulator", "SegmentLog", "TestSupport",
             "k2-capture"]),
+        .testTarget(name: "ParquetTests", dependencies: ["Parquet", "Codecs", "TestSupport"]),
         .testTarget(name: "ParityTests", dependencies: ["Parity", "TestSupport"]),
         .testTarget(name: "KafkaTests", dependencies: ["Kafka", "TestSupport"]),
         .testTarget(name: "BronzeTests", dependencies: ["Bronze", "Exchanges", "TestSupport"]),
+        .testTarget(name: "SegmentLogTests", dependencies: ["SegmentLog", "CK2Native", "TestSupport"]),
+        .testTarget(name: "K2CompactTests", dependencies: ["SegmentLog", "TestSupport"]),
+
+        // Not products: the crash-test writer the SIGKILL tests drive, and `make bench`.
+        .executableTarget(name: "segment-log-torture", dependencies: ["SegmentLog"]),
+        .executableTarget(name: "k2-bench", dependencies: ["SegmentLog", "Codecs",
+            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
     ],
     swiftLanguageModes: [.v5]
 )
