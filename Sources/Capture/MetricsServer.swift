@@ -11,8 +11,9 @@ final class MetricsServer {
 
     var port: Int { channel.localAddress?.port ?? 0 }
 
+    /// Call from outside the event loop (it waits for the bind). `render` runs on `eventLoop`.
     static func start(on eventLoop: EventLoop, port: Int, render: @escaping () -> String) throws -> MetricsServer {
-        let bound = NIOLoopBound(render, eventLoop: eventLoop)
+        let bound = RenderBox(render)
         let channel = try ServerBootstrap(group: eventLoop)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
@@ -32,11 +33,11 @@ private final class MetricsHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 
-    let render: NIOLoopBound<() -> String>
+    let render: RenderBox
     private var uri = ""
     private var keepAlive = false
 
-    init(render: NIOLoopBound<() -> String>) { self.render = render }
+    init(render: RenderBox) { self.render = render }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
@@ -62,4 +63,10 @@ private final class MetricsHandler: ChannelInboundHandler {
             }
         }
     }
+}
+
+/// The render closure, only ever called on the server's (single) event loop, which is the capture's loop.
+final class RenderBox: @unchecked Sendable {
+    let value: () -> String
+    init(_ value: @escaping () -> String) { self.value = value }
 }

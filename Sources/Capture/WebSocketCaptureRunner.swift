@@ -62,22 +62,25 @@ public enum WebSocketCaptureRunner {
             (future, capture, metricsServer) = try loop.submit { () -> (EventLoopFuture<WebSocketCapture.StopReason>, NIOLoopBound<WebSocketCapture>, MetricsServer?) in
                 let session = try WebSocketCapture(settings: settings, recorder: recorder, eventLoop: loop)
                 let bound = NIOLoopBound(session, eventLoop: loop)
-                var server: MetricsServer?
-                if let port = options.metricsPort {
-                    server = try MetricsServer.start(on: loop, port: port) {
-                        metrics.prometheusText(streamNames: recorder.streamNames, nowNanos: WallClock.nanoseconds())
-                    }
-                }
                 if let duration = options.durationNanos {
                     loop.scheduleTask(in: .nanoseconds(duration)) { bound.value.stop(.duration) }
                 }
-                return (session.start(), bound, server)
+                return (session.start(), bound, nil)
             }.wait()
         } catch {
             summary.error = "\(error)"
             CaptureLog.error("start-failed", [("error", "\(error)")])
             try? writer.close()
             return summary
+        }
+        if let port = options.metricsPort {
+            do {
+                metricsServer = try MetricsServer.start(on: loop, port: port) {
+                    metrics.prometheusText(streamNames: recorder.streamNames, nowNanos: WallClock.nanoseconds())
+                }
+            } catch {
+                CaptureLog.error("metrics-failed", [("port", port), ("error", "\(error)")])
+            }
         }
         if let metricsServer {
             CaptureLog.info("metrics-listening", [("url", "http://127.0.0.1:\(metricsServer.port)/metrics")])
@@ -88,7 +91,7 @@ public enum WebSocketCaptureRunner {
         }
         let reason = (try? future.wait()) ?? .writeFailed("the capture loop ended unexpectedly")
         signals.cancel()
-        try? loop.submit { metricsServer?.close() }.wait()
+        metricsServer?.close()
 
         var closeError: String?
         do { try writer.close() } catch { closeError = "\(error)" }

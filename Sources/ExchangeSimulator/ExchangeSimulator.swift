@@ -110,6 +110,12 @@ public final class ExchangeSimulator: @unchecked Sendable {
         let connection = SimulatedConnection(id: nextConnectionId, channel: channel)
         nextConnectionId += 1
         connections.append(connection)
+        // The HTTP handlers leave the pipeline only after this returns: speak WebSocket from the next tick on.
+        loop.execute { self.greet(connection, uri: uri) }
+        return connection
+    }
+
+    private func greet(_ connection: SimulatedConnection, uri: String) {
         switch scenario.feed {
         case .binance:
             if let query = uri.split(separator: "?", maxSplits: 1).dropFirst().first,
@@ -122,9 +128,8 @@ public final class ExchangeSimulator: @unchecked Sendable {
         case .krakenV2:
             send(.status, stream: "", text: "{\"channel\":\"status\",\"data\":[{\"api_version\":\"v2\",\"connection_id\":\(8_000_000_000 + connection.id),\"system\":\"online\",\"version\":\"2.0.0\"}],\"type\":\"update\"}", to: connection)
         }
-        channel.flush()
+        connection.channel.flush()
         if connection.subscribed { resume() }
-        return connection
     }
 
     fileprivate func connectionClosed(_ connection: SimulatedConnection) {
@@ -202,7 +207,11 @@ public final class ExchangeSimulator: @unchecked Sendable {
                 for connection in active {
                     manifest.append(.init(connection: connection.id, kind: .disconnect, stream: "", bytes: []))
                     connection.channel.flush()
-                    connection.channel.close(promise: nil)
+                    connection.muted = true
+                    // Close a moment later: closing with the client's pong still unread would send an RST, and
+                    // an RST makes the client's kernel drop frames it has received but not yet read.
+                    let channel = connection.channel
+                    loop.scheduleTask(in: .milliseconds(100)) { channel.close(promise: nil) }
                 }
                 return
             case .stall:
