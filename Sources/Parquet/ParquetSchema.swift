@@ -46,8 +46,6 @@ public struct ParquetColumn: Sendable, Hashable {
     public var fieldId: Int32?
     /// Byte width of FIXED_LEN_BYTE_ARRAY values.
     public var typeLength: Int32?
-    /// The legacy ConvertedType read from a footer, or derived from `logicalType` when writing.
-    public var convertedType: Int32?
 
     public init(
         name: String, physicalType: ParquetPhysicalType, logicalType: ParquetLogicalType? = nil,
@@ -59,7 +57,6 @@ public struct ParquetColumn: Sendable, Hashable {
         self.repetition = repetition
         self.fieldId = fieldId
         self.typeLength = typeLength
-        self.convertedType = nil
     }
 
     var maxDefinitionLevel: Int { repetition == .required ? 0 : 1 }

@@ -4,7 +4,7 @@ public final class SegmentLogReader {
     private var cursors: [StreamCursor] = []
     private var heap: [Int] = []     // cursor indices, min-heap by (headTime, index)
     private var started = false
-    private var loader: BlockLoader
+    private let loader: BlockLoader
 
     /// Seeks with the segment indexes (time, sequence) instead of scanning; an unsealed segment's torn tail is
     /// its end (reported through diagnostics, not an error). With skipCorrupt=false a bad block throws an error
@@ -21,6 +21,7 @@ public final class SegmentLogReader {
         var files: [SegmentFile] = []
         var perStream: [StreamKey: [PlannedBlock]] = [:]
         var tornTails = 0
+        var corruptRegions = 0
         for entry in segments {
             let file = try SegmentFile.openRead(entry.path)
             let info = try SegmentScanner.scan(file: file, id: entry.id, verifyPayloads: false, lenient: skipCorrupt,
@@ -32,6 +33,7 @@ public final class SegmentLogReader {
                     throw SegmentLogError.corrupt(entry.path, region.offset, "\(region.reason) (use --skip-corrupt to skip it)")
                 }
                 for region in info.corruptRegions {
+                    corruptRegions += 1
                     diagnostics("\(entry.path) at byte offset \(region.offset): skipped \(region.reason)")
                 }
             }
@@ -48,7 +50,6 @@ public final class SegmentLogReader {
         }
         loader = BlockLoader(files: files, skipCorrupt: skipCorrupt, diagnostics: diagnostics)
         loader.statistics.tornTails = tornTails
-        let corruptRegions = 0
         loader.statistics.corruptBlocksSkipped = corruptRegions
         for key in perStream.keys.sorted() {
             let blocks = perStream[key]!.sorted {
@@ -69,12 +70,17 @@ public final class SegmentLogReader {
         }
         guard let top = heap.first else { return nil }
         let cursor = cursors[top]
-        let record = cursor.buffer.withUnsafeBytes { raw in
-            LogRecord(
-                kind: cursor.headKind, flags: RecordFlags(rawValue: cursor.headFlags), receiveTimeNanos: cursor.headTime,
-                sequence: cursor.headSequence, source: cursor.source, stream: cursor.stream,
-                payload: [UInt8](UnsafeRawBufferPointer(rebasing: raw[cursor.headPayloadStart..<(cursor.headPayloadStart + cursor.headPayloadCount)])),
-                kafka: cursor.headKafka, gapExpected: cursor.headGapExpected, gapSeen: cursor.headGapSeen)
+        let record: LogRecord
+        do {
+            // A local reference (scoped, so the next block load can reuse the buffer in place).
+            let buffer = cursor.buffer
+            record = buffer.withUnsafeBytes { raw in
+                LogRecord(
+                    kind: cursor.headKind, flags: RecordFlags(rawValue: cursor.headFlags), receiveTimeNanos: cursor.headTime,
+                    sequence: cursor.headSequence, source: cursor.source, stream: cursor.stream,
+                    payload: [UInt8](UnsafeRawBufferPointer(rebasing: raw[cursor.headPayloadStart..<(cursor.headPayloadStart + cursor.headPayloadCount)])),
+                    kafka: cursor.headKafka, gapExpected: cursor.headGapExpected, gapSeen: cursor.headGapSeen)
+            }
         }
         loader.statistics.records += 1
         try loader.advance(cursor)

@@ -1,19 +1,19 @@
 import XCTest
 @testable import Parity
 
-/// Synthetic sides with injected defects: the report must name exactly those defects and nothing else.
-final class ParityEngineTests: XCTestCase {
-    static let topic = "market.crypto.trades.binance.raw"
-    static let base: Int64 = 1_707_472_800_000_000  // 2024-02-09T10:00:00Z in µs
+/// Builders of synthetic sides shared by the engine and HTML tests.
+protocol SyntheticSides {}
 
-    func key(_ partition: Int32) -> PartitionKey { PartitionKey(topic: Self.topic, partition: partition) }
+extension SyntheticSides {
+
+    func key(_ partition: Int32) -> PartitionKey { PartitionKey(topic: ParityEngineTests.topic, partition: partition) }
 
     /// One Kafka record per offset; one second apart, so 3600 offsets per hour.
     func rows(_ partition: Int32, _ offsets: ClosedRange<Int64>, except: [ClosedRange<Int64>] = [],
               changed: Set<Int64> = []) -> [RowsSource.Row] {
         offsets.compactMap { offset in
             if except.contains(where: { $0.contains(offset) }) { return nil }
-            let timestamp = Self.base + offset * 1_000_000
+            let timestamp = ParityEngineTests.base + offset * 1_000_000
             return RowsSource.Row(key: key(partition), offset: offset, timestampMicros: timestamp,
                                   ingestionDay: Int32(timestamp / 86_400_000_000),
                                   payloadHash: PayloadHash.hash(Array("p\(partition)o\(offset)\(changed.contains(offset) ? "X" : "")".utf8)))
@@ -45,6 +45,15 @@ final class ParityEngineTests: XCTestCase {
         return (side("left", shuffledFiles(left, size: 700, seed: 1)), side("right", shuffledFiles(right, size: 900, seed: 2)))
     }
 
+}
+
+extension ParityEngineTests {
+    static let topic = "market.crypto.trades.binance.raw"
+    static let base: Int64 = 1_707_472_800_000_000  // 2024-02-09T10:00:00Z in µs
+}
+
+/// Synthetic sides with injected defects: the report must name exactly those defects and nothing else.
+final class ParityEngineTests: XCTestCase, SyntheticSides {
     func testReportNamesExactlyTheInjectedDefects() async throws {
         let (left, right) = makeDefectivePair()
         let report = try await ParityEngine(options: ParityOptions(comparePayload: true, payloadWindowOffsets: 1_500))
@@ -154,7 +163,7 @@ final class ParityEngineTests: XCTestCase {
     func testScopeLimitsTimeAndPartitions() async throws {
         let (left, right) = makeDefectivePair()
         // 10:00:00 + 6000 s = 11:40:00 → offsets 6000...7999 of each partition, only partitions 0 and 2.
-        let scope = ParityScope(sinceMicros: Self.base + 6_000_000_000, untilMicros: Self.base + 8_000_000_000, partitions: [0, 2])
+        let scope = ParityScope(sinceMicros: ParityEngineTests.base + 6_000_000_000, untilMicros: ParityEngineTests.base + 8_000_000_000, partitions: [0, 2])
         let report = try await ParityEngine(options: ParityOptions(scope: scope, comparePayload: true)).run(left: left, right: right)
         XCTAssertEqual(report.partitions.map(\.partition), [0])   // partition 2 ends at offset 2099
         XCTAssertEqual(report.partitions[0].missingInRight, [OffsetRange(7_000, 7_499)])

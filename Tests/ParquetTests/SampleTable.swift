@@ -1,5 +1,6 @@
 import Foundation
 import Parquet
+import XCTest
 
 /// A deterministic table with every type the writer supports, nulls in the optional columns, negative
 /// numbers, bytes >= 0x80 (to catch signed byte comparison) and a low-cardinality column for dictionaries.
@@ -28,7 +29,7 @@ struct SampleTable {
             .decimal("dec", precision: 9, scale: 2, .optional, fieldId: 11),
             .int32("lowcard", .required, fieldId: 12),
         ])
-        func validity(_ every: Int) -> [Bool] { (0..<rows).map { $0 % every != 3 } }
+        func validity(_ every: Int) -> [Bool] { (0..<rows).map { $0 % every != 1 } }
         let v7 = validity(7), v5 = validity(5), v4 = validity(4), v3 = validity(3), v6 = validity(6), v9 = validity(9), v8 = validity(8)
         var bools: [Bool] = [], i32: [Int32] = [], i64: [Int64] = [], f: [Float] = [], d: [Double] = []
         var bin = ByteArrayValues(), s = ByteArrayValues(), dt: [Int32] = [], tsu: [Int64] = [], tsm: [Int64] = []
@@ -73,11 +74,15 @@ struct SampleTable {
     /// Column `c` rendered as the checkers print it: nil for null, decimals as unscaled integers,
     /// binary as lowercase hex, dates/timestamps as their integer.
     func expected(_ c: Int) -> [String?] {
-        SampleTable.render(columns[c], asText: schema.columns[c].logicalType == .string)
+        SampleTable.render(columns[c], column: schema.columns[c])
     }
 
-    /// Renders values as text; `asText` shows BYTE_ARRAY values as UTF-8 strings instead of hex.
-    static func render(_ data: ColumnData, asText: Bool = false) -> [String?] {
+    /// Renders values as the pyarrow dump prints them: strings as text, other byte arrays as hex, decimals
+    /// in fixed-width bytes as their unscaled integer (big-endian two's complement).
+    static func render(_ data: ColumnData, column: ParquetColumn? = nil) -> [String?] {
+        let asText = column?.logicalType == .string
+        var isDecimal = false
+        if case .decimal = column?.logicalType { isDecimal = true }
         var texts: [String] = []
         switch data.values {
         case .boolean(let v): texts = v.map { $0 ? "true" : "false" }
@@ -86,6 +91,8 @@ struct SampleTable {
         case .float(let v): texts = v.map { String(Double($0)) }
         case .double(let v): texts = v.map { String($0) }
         case .byteArray(let v): texts = (0..<v.count).map { asText ? v.string(at: $0) : hex(v[$0]) }
+        case .fixedLenByteArray(let v) where !isDecimal && column != nil:
+            texts = (0..<v.count).map { hex(v[$0]) }
         case .fixedLenByteArray(let v):
             texts = (0..<v.count).map { i in
                 // big-endian two's complement -> integer
@@ -123,5 +130,22 @@ struct SplitMix64 {
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)
+    }
+}
+
+/// Compares two columns row by row and reports the first difference (XCTAssertEqual would print both
+/// columns in full).
+func assertSameColumn(_ actual: ColumnData, _ expected: ColumnData, _ label: String, file: StaticString = #filePath, line: UInt = #line) {
+    let a = SampleTable.render(actual), e = SampleTable.render(expected)
+    if a.count != e.count {
+        XCTFail("\(label): \(a.count) rows, expected \(e.count)", file: file, line: line)
+        return
+    }
+    if let i = a.indices.first(where: { a[$0] != e[$0] }) {
+        XCTFail("\(label): row \(i) is \(a[i] ?? "null"), expected \(e[i] ?? "null")", file: file, line: line)
+        return
+    }
+    if actual != expected {
+        XCTFail("\(label): same rows, but the representation differs (validity nil vs all true, or value kind)", file: file, line: line)
     }
 }

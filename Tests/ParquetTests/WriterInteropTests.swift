@@ -229,3 +229,61 @@ print(json.dumps({"columns": [[text(v) for v in c] for c in cols]}))
         }
     }
 }
+
+/// The bench helper writes a valid Bronze-shaped file (checked by pyarrow), and reads its columns back.
+final class BronzeBenchmarkTests: XCTestCase {
+    func testBronzeBenchmarkFileIsReadByPyarrow() throws {
+        let dir = try TestEnvironment.temporaryDirectory("parquet-bench")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("bronze.parquet").path
+        let m = try ParquetBronzeBenchmark.run(rows: 30_000, path: path, batchRows: 7_000)
+        XCTAssertEqual(m.rows, 30_000)
+        XCTAssertEqual(m.offsetSum, (0..<30_000).reduce(Int64(0)) { $0 + Int64($1 / 6) })
+        let script = #"""
+import sys, json, pyarrow.parquet as pq, pyarrow.compute as pc
+t = pq.read_table(sys.argv[1])
+pf = pq.ParquetFile(sys.argv[1])
+print(json.dumps({"rows": t.num_rows, "offset_sum": pc.sum(t["offset"]).as_py(),
+  "partitions": sorted(set(t["partition"].to_pylist())),
+  "raw_lengths": sorted(set(len(v) for v in t["raw_bytes"].to_pylist())),
+  "topics": sorted(set(t["topic"].to_pylist())), "codec": pf.metadata.row_group(0).column(0).compression,
+  "types": [str(f.type) for f in t.schema]}))
+"""#
+        let dump = try Checkers.run(script, [path])
+        XCTAssertEqual(dump["rows"] as? Int, 30_000)
+        XCTAssertEqual((dump["offset_sum"] as? NSNumber)?.int64Value, m.offsetSum)
+        XCTAssertEqual(dump["partitions"] as? [Int], [0, 1, 2, 3, 4, 5])
+        XCTAssertEqual(dump["raw_lengths"] as? [Int], [200])
+        XCTAssertEqual(dump["topics"] as? [String], ["market.raw.trades.binance"])
+        XCTAssertEqual(dump["codec"] as? String, "ZSTD")
+        XCTAssertEqual(dump["types"] as? [String], ["binary", "string", "int32", "int64", "timestamp[us, tz=UTC]", "timestamp[us, tz=UTC]", "date32[day]"])
+    }
+}
+
+extension WriterInteropTests {
+    /// A file with no rows (no row groups) and one with only nulls are valid for pyarrow and for us.
+    func testEmptyAndAllNullFiles() throws {
+        let schema = ParquetSchema([.string("s", fieldId: 1), .int64("n", fieldId: 2)])
+        for rows in [0, 5] {
+            let path = directory.appendingPathComponent("edge-\(rows).parquet").path
+            let output = try ParquetFileOutput(path: path)
+            let writer = try ParquetWriter(schema: schema, output: output)
+            if rows > 0 {
+                let none = [Bool](repeating: false, count: rows)
+                try writer.write([ColumnData(.byteArray(ByteArrayValues()), validity: none), ColumnData(.int64([]), validity: none)])
+            }
+            let result = try writer.close()
+            try output.close()
+            XCTAssertEqual(result.columns[0].minValue, nil)
+            XCTAssertEqual(result.columns[1].nullCount, Int64(rows))
+            let dump = try Checkers.run(Checkers.pyarrowDump, [path])
+            XCTAssertEqual(dump["num_rows"] as? Int, rows)
+            let values = dump["values"] as! [String: Any]
+            XCTAssertEqual(Checkers.texts(values["s"]), [String?](repeating: nil, count: rows))
+            XCTAssertEqual(Checkers.texts(values["n"]), [String?](repeating: nil, count: rows))
+            let ours = try ParquetReader(path: path).read()
+            XCTAssertEqual(ours[1].rowCount, rows)
+            XCTAssertEqual(ours[1].nullCount, rows)
+        }
+    }
+}

@@ -639,6 +639,15 @@ extension ThriftCompactReader {
         guard h.compressedPageSize >= 0, h.uncompressedPageSize >= 0 else {
             throw DecodeError(message: "negative page size", offset: position)
         }
+        // Counts come from untrusted bytes: negative ones would trap in ranges and allocations.
+        let counts = [h.dataPageHeader?.numValues, h.dictionaryPageHeader?.numValues, h.dataPageHeaderV2?.numValues,
+                      h.dataPageHeaderV2?.numNulls, h.dataPageHeaderV2?.numRows].compactMap { $0 }
+        guard counts.allSatisfy({ $0 >= 0 }) else {
+            throw DecodeError(message: "negative value count in page header", offset: position)
+        }
+        if let v2 = h.dataPageHeaderV2, v2.numNulls > v2.numValues {
+            throw DecodeError(message: "data page v2 has \(v2.numNulls) nulls among \(v2.numValues) values", offset: position)
+        }
         return h
     }
 }

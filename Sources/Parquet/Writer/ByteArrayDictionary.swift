@@ -66,7 +66,7 @@ struct ByteArrayDictionary {
             withUnsafeBytes(of: n) { plain.append(contentsOf: $0) }
         }
         starts.append(plain.count)
-        plain.append(contentsOf: value)
+        plain.append(contentsOf: value.assumingMemoryBound(to: UInt8.self))
         lengths.append(Int32(value.count))
         hashes.append(h)
         table[slot] = Int32(index)
@@ -80,5 +80,52 @@ struct ByteArrayDictionary {
             }
         }
         return UInt32(index)
+    }
+}
+
+/// A dictionary of fixed-width values by bit pattern (INT32, INT64, FLOAT, DOUBLE): open addressing with a
+/// multiplicative hash, cheaper per lookup than `Dictionary`'s seeded SipHash.
+struct NumericDictionary {
+    private var keys: [UInt64] = []
+    private var table: [Int32] = Array(repeating: -1, count: 1024)
+
+    var count: Int { keys.count }
+
+    mutating func removeAll() {
+        keys.removeAll(keepingCapacity: true)
+        for i in table.indices { table[i] = -1 }
+    }
+
+    @inline(__always)
+    private static func slot(_ key: UInt64, _ mask: Int) -> Int {
+        Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> 32) & mask
+    }
+
+    /// The index of `key`, and whether it was inserted now.
+    @inline(__always)
+    mutating func index(of key: UInt64) -> (UInt32, Bool) {
+        let mask = table.count - 1
+        var s = Self.slot(key, mask)
+        while true {
+            let e = Int(table[s])
+            if e < 0 { break }
+            if keys[e] == key { return (UInt32(e), false) }
+            s = (s + 1) & mask
+        }
+        let index = keys.count
+        keys.append(key)
+        table[s] = Int32(index)
+        if keys.count * 2 > table.count { grow() }
+        return (UInt32(index), true)
+    }
+
+    private mutating func grow() {
+        table = Array(repeating: -1, count: table.count * 2)
+        let mask = table.count - 1
+        for (i, k) in keys.enumerated() {
+            var s = Self.slot(k, mask)
+            while table[s] >= 0 { s = (s + 1) & mask }
+            table[s] = Int32(i)
+        }
     }
 }

@@ -28,8 +28,9 @@ extension Double: PlainFixedWidth {
 
 /// Buffers one column's pages for the current row group: levels and values of the open page, the finished
 /// (compressed) pages, the dictionary, and the chunk's statistics. Buffers are reused across pages and row
-/// groups; nothing is allocated per value.
-final class ColumnChunkWriter {
+/// groups; nothing is allocated per value. A struct with mutating methods, so the hot loops touch `self`
+/// without the dynamic exclusivity checks a class's stored properties would need on every access.
+struct ColumnChunkWriter {
     let column: ParquetColumn
     private let options: ParquetWriterOptions
     private let compressor: BlockCompressor
@@ -46,7 +47,7 @@ final class ColumnChunkWriter {
 
     // Dictionary of the current chunk.
     private var useDictionary: Bool
-    private var numericDictionary: [UInt64: UInt32] = [:]
+    private var numericDictionary = NumericDictionary()
     private var numericDictionaryPlain: [UInt8] = []
     private var bytesDictionary: ByteArrayDictionary
     private var dictionaryPagesWritten = false
@@ -118,7 +119,7 @@ final class ColumnChunkWriter {
 
     /// Appends rows `rows` of `data`, whose non-null values start at `valueStart`; returns the index of the
     /// next unconsumed value.
-    func append(_ data: ColumnData, rows: Range<Int>, valueStart: Int) throws -> Int {
+    mutating func append(_ data: ColumnData, rows: Range<Int>, valueStart: Int) throws -> Int {
         if !isOptional, let validity = data.validity, validity[rows].contains(false) {
             throw ParquetError.invalidInput("column \(column.name) is required but the batch has nulls")
         }
@@ -145,7 +146,7 @@ final class ColumnChunkWriter {
         return false
     }
 
-    private func appendFixed<T: PlainFixedWidth>(_ values: [T], validity: [Bool]?, rows: Range<Int>, valueStart: Int) throws -> Int {
+    private mutating func appendFixed<T: PlainFixedWidth>(_ values: [T], validity: [Bool]?, rows: Range<Int>, valueStart: Int) throws -> Int {
         var v = valueStart
         var batchMin: Int?
         var batchMax: Int?
@@ -158,15 +159,9 @@ final class ColumnChunkWriter {
                 if isOptional { definitionLevels.append(1) }
                 let value = values[v]
                 if useDictionary {
-                    let key = value.dictionaryKey
-                    if let index = numericDictionary[key] {
-                        dictionaryIndices.append(index)
-                    } else {
-                        let index = UInt32(numericDictionary.count)
-                        numericDictionary[key] = index
-                        value.appendPlain(to: &numericDictionaryPlain)
-                        dictionaryIndices.append(index)
-                    }
+                    let (index, inserted) = numericDictionary.index(of: value.dictionaryKey)
+                    if inserted { value.appendPlain(to: &numericDictionaryPlain) }
+                    dictionaryIndices.append(index)
                 } else {
                     value.appendPlain(to: &plainValues)
                 }
@@ -212,7 +207,7 @@ final class ColumnChunkWriter {
         }
     }
 
-    private func appendBooleans(_ values: [Bool], validity: [Bool]?, rows: Range<Int>, valueStart: Int) throws -> Int {
+    private mutating func appendBooleans(_ values: [Bool], validity: [Bool]?, rows: Range<Int>, valueStart: Int) throws -> Int {
         var v = valueStart
         var sawFalse = false, sawTrue = false
         for r in rows {
@@ -238,7 +233,7 @@ final class ColumnChunkWriter {
         return v
     }
 
-    private func appendByteArrays(_ values: ByteArrayValues, validity: [Bool]?, rows: Range<Int>, valueStart: Int) throws -> Int {
+    private mutating func appendByteArrays(_ values: ByteArrayValues, validity: [Bool]?, rows: Range<Int>, valueStart: Int) throws -> Int {
         var v = valueStart
         var batchMin = -1, batchMax = -1
         try values.bytes.withUnsafeBytes { all in
@@ -258,7 +253,7 @@ final class ColumnChunkWriter {
                     } else {
                         var n = UInt32(value.count).littleEndian
                         withUnsafeBytes(of: &n) { plainValues.append(contentsOf: $0) }
-                        plainValues.append(contentsOf: value)
+                        plainValues.append(contentsOf: value.assumingMemoryBound(to: UInt8.self))
                     }
                     if batchMin < 0 || ParquetSortOrder.compareUnsigned(value, slice(batchMin)) < 0 { batchMin = v }
                     if batchMax < 0 || ParquetSortOrder.compareUnsigned(value, slice(batchMax)) > 0 { batchMax = v }
@@ -276,7 +271,7 @@ final class ColumnChunkWriter {
         return v
     }
 
-    private func appendFixedLen(_ values: FixedLenByteArrayValues, validity: [Bool]?, rows: Range<Int>, valueStart: Int) throws -> Int {
+    private mutating func appendFixedLen(_ values: FixedLenByteArrayValues, validity: [Bool]?, rows: Range<Int>, valueStart: Int) throws -> Int {
         var v = valueStart
         var batchMin = -1, batchMax = -1
         let width = values.width
@@ -298,7 +293,7 @@ final class ColumnChunkWriter {
                     if useDictionary {
                         dictionaryIndices.append(bytesDictionary.index(of: value))
                     } else {
-                        plainValues.append(contentsOf: value)
+                        plainValues.append(contentsOf: value.assumingMemoryBound(to: UInt8.self))
                     }
                     if batchMin < 0 || compare(value, slice(batchMin)) < 0 { batchMin = v }
                     if batchMax < 0 || compare(value, slice(batchMax)) > 0 { batchMax = v }
@@ -318,28 +313,29 @@ final class ColumnChunkWriter {
 
     /// Cuts the page when it reached its size, and falls back to PLAIN when the dictionary grew too large.
     @inline(__always)
-    private func afterRow() throws {
+    private mutating func afterRow() throws {
         if useDictionary && dictionaryBytes > options.dictionaryPageBytesLimit {
             try flushPage()
             useDictionary = false
             return
         }
-        if pageEstimate >= options.pageBytes { try flushPage() }
+        // The estimate costs a few operations: look every 8 rows (a page overshoots by at most 7 values).
+        if pageRows & 7 == 0 && pageEstimate >= options.pageBytes { try flushPage() }
     }
 
-    private func mergeMin(_ candidate: [UInt8]) {
+    private mutating func mergeMin(_ candidate: [UInt8]) {
         if let current = chunkMin, sortOrder.compare(candidate, current) >= 0 { return }
         chunkMin = candidate
     }
 
-    private func mergeMax(_ candidate: [UInt8]) {
+    private mutating func mergeMax(_ candidate: [UInt8]) {
         if let current = chunkMax, sortOrder.compare(candidate, current) <= 0 { return }
         chunkMax = candidate
     }
 
     // MARK: Pages
 
-    private func flushPage() throws {
+    private mutating func flushPage() throws {
         guard pageRows > 0 else { return }
         body.removeAll(keepingCapacity: true)
         if isOptional {
@@ -371,7 +367,9 @@ final class ColumnChunkWriter {
         pageHeader.type = PageType.dataPage.rawValue
         pageHeader.dataPageHeader = DataPageHeader(
             numValues: Int32(pageRows), encoding: encoding, definitionLevelEncoding: .rle, repetitionLevelEncoding: .rle)
-        try appendPage(header: &pageHeader)
+        try encodePage(header: &pageHeader)
+        chunkPages.append(contentsOf: header.bytes)
+        chunkPages.append(contentsOf: compressed)
         chunkRows += pageRows
         chunkNulls += pageRows - pageNonNull
         definitionLevels.removeAll(keepingCapacity: true)
@@ -381,8 +379,8 @@ final class ColumnChunkWriter {
         pageNonNull = 0
     }
 
-    /// Compresses `body` and appends header + compressed body to `target` (the chunk's pages by default).
-    private func appendPage(header pageHeader: inout PageHeader, to dictionaryPage: UnsafeMutablePointer<[UInt8]>? = nil) throws {
+    /// Compresses `body` into `compressed` and serializes the page header into `header`.
+    private mutating func encodePage(header pageHeader: inout PageHeader) throws {
         compressed.removeAll(keepingCapacity: true)
         try body.withUnsafeBytes { try compressor.compress($0, codec: options.compression, into: &compressed) }
         guard body.count <= Int32.max, compressed.count <= Int32.max else {
@@ -393,20 +391,13 @@ final class ColumnChunkWriter {
         header.reset()
         header.write(pageHeader)
         chunkUncompressed += header.bytes.count + body.count
-        if let dictionaryPage {
-            dictionaryPage.pointee.append(contentsOf: header.bytes)
-            dictionaryPage.pointee.append(contentsOf: compressed)
-        } else {
-            chunkPages.append(contentsOf: header.bytes)
-            chunkPages.append(contentsOf: compressed)
-        }
     }
 
     // MARK: Row groups
 
     /// Finishes the chunk: writes dictionary page (if any) and data pages to `output` at `offset`, and
     /// returns its metadata. Resets the chunk state for the next row group.
-    func finishChunk(output: ParquetOutput, offset: Int64) throws -> ParquetColumnChunk {
+    mutating func finishChunk(output: ParquetOutput, offset: Int64) throws -> ParquetColumnChunk {
         try flushPage()
         var dictionaryPage: [UInt8] = []
         if dictionaryPagesWritten {
@@ -418,7 +409,9 @@ final class ColumnChunkWriter {
             var h = PageHeader()
             h.type = PageType.dictionaryPage.rawValue
             h.dictionaryPageHeader = DictionaryPageHeader(numValues: Int32(dictionaryCount), encoding: .plain, isSorted: nil)
-            try withUnsafeMutablePointer(to: &dictionaryPage) { try appendPage(header: &h, to: $0) }
+            try encodePage(header: &h)
+            dictionaryPage.append(contentsOf: header.bytes)
+            dictionaryPage.append(contentsOf: compressed)
         }
         try dictionaryPage.withUnsafeBytes { try output.write($0) }
         try chunkPages.withUnsafeBytes { try output.write($0) }
@@ -439,10 +432,13 @@ final class ColumnChunkWriter {
         if !dictionaryPage.isEmpty { md.dictionaryPageOffset = offset }
         var stats = ParquetStatistics()
         stats.nullCount = Int64(chunkNulls)
+        var chunkLow: [UInt8]?, chunkHigh: [UInt8]?
         if let lo = chunkMin, let hi = chunkMax {
-            let (mn, mx) = normalizedZeros(lo, hi)
-            stats.minValue = mn
-            stats.maxValue = mx
+            (chunkLow, chunkHigh) = normalizedZeros(lo, hi)
+            if lo.count <= options.statisticsMaxBytes && hi.count <= options.statisticsMaxBytes {
+                stats.minValue = chunkLow
+                stats.maxValue = chunkHigh
+            }
         }
         md.statistics = stats
         var chunk = ParquetColumnChunk()
@@ -454,8 +450,8 @@ final class ColumnChunkWriter {
         fileNulls += Int64(chunkNulls)
         fileCompressed += md.totalCompressedSize
         fileUncompressed += md.totalUncompressedSize
-        if let lo = stats.minValue, fileMin.map({ sortOrder.compare(lo, $0) < 0 }) ?? true { fileMin = lo }
-        if let hi = stats.maxValue, fileMax.map({ sortOrder.compare(hi, $0) > 0 }) ?? true { fileMax = hi }
+        if let lo = chunkLow, fileMin.map({ sortOrder.compare(lo, $0) < 0 }) ?? true { fileMin = lo }
+        if let hi = chunkHigh, fileMax.map({ sortOrder.compare(hi, $0) > 0 }) ?? true { fileMax = hi }
 
         // Reset for the next row group.
         chunkPages.removeAll(keepingCapacity: true)
@@ -467,7 +463,7 @@ final class ColumnChunkWriter {
         usedPlain = false
         usedDictionary = false
         dictionaryPagesWritten = false
-        numericDictionary.removeAll(keepingCapacity: true)
+        numericDictionary.removeAll()
         numericDictionaryPlain.removeAll(keepingCapacity: true)
         bytesDictionary.removeAll()
         useDictionary = dictionaryAllowed

@@ -43,7 +43,7 @@ public final class ParquetWriter {
     public let schema: ParquetSchema
     public let options: ParquetWriterOptions
     private let output: ParquetOutput
-    private let columns: [ColumnChunkWriter]
+    private var columns: [ColumnChunkWriter]
     private var offset: Int64 = 0
     private var rowGroups: [ParquetRowGroup] = []
     private var rowsInGroup = 0
@@ -91,8 +91,8 @@ public final class ParquetWriter {
         var start = 0
         while start < rows {
             let end = min(rows, start + Self.sliceRows, start + (options.rowGroupRows - rowsInGroup))
-            for (i, column) in columns.enumerated() {
-                valueCursor[i] = try column.append(batch[i], rows: start..<end, valueStart: valueCursor[i])
+            for i in columns.indices {
+                valueCursor[i] = try columns[i].append(batch[i], rows: start..<end, valueStart: valueCursor[i])
             }
             rowsInGroup += end - start
             start = end
@@ -110,8 +110,8 @@ public final class ParquetWriter {
         var rg = ParquetRowGroup()
         let start = offset
         var uncompressed: Int64 = 0
-        for column in columns {
-            let chunk = try column.finishChunk(output: output, offset: offset)
+        for i in columns.indices {
+            let chunk = try columns[i].finishChunk(output: output, offset: offset)
             let md = chunk.metaData!
             offset += md.totalCompressedSize
             uncompressed += md.totalUncompressedSize

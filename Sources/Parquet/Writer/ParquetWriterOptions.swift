@@ -16,6 +16,9 @@ public struct ParquetWriterOptions: Sendable {
     public var dictionaryPageBytesLimit: Int = 1024 * 1024
     /// Columns (by name) always written PLAIN, e.g. high-cardinality payloads.
     public var plainColumns: Set<String> = []
+    /// Min/max statistics longer than this (bytes) are left out of the footer, as Arrow does, so large
+    /// binary values do not bloat it; the null count is always written. `ParquetColumnSummary` keeps them.
+    public var statisticsMaxBytes: Int = 4096
     /// Footer key-value metadata (e.g. `iceberg.schema`).
     public var keyValueMetadata: [ParquetKeyValue] = []
     public var createdBy: String = "k2-backfill version 0.1.0"

@@ -1,1 +1,0 @@
-// Iceberg: table spec types, metadata, manifests, FileIO (local, S3), catalogs (SQL, REST), append, scan.

@@ -1,0 +1,41 @@
+import K2CLI
+
+extension StandardError {
+    static func note(_ text: String) { print("k2-replay: " + text) }
+}
+
+/// A progress line on stderr about once a second: records done/total, messages/s, ETA.
+final class ProgressReporter {
+    private let total: Int?
+    private let enabled: Bool
+    private let start = Pacer.monotonicNanos()
+    private var lastReport = Pacer.monotonicNanos()
+    private var lastMessages = 0
+
+    init(total: Int?, enabled: Bool) {
+        self.total = total
+        self.enabled = enabled
+    }
+
+    var elapsedSeconds: Double { Double(Pacer.monotonicNanos() - start) / 1e9 }
+
+    func tick(records: Int, messages: Int, note: @autoclosure () -> String) {
+        guard enabled else { return }
+        let now = Pacer.monotonicNanos()
+        guard now - lastReport >= 1_000_000_000 else { return }
+        let rate = Double(messages - lastMessages) / (Double(now - lastReport) / 1e9)
+        lastReport = now
+        lastMessages = messages
+        var line = "records \(records)"
+        if let total {
+            let remaining = max(0, total - records)
+            let recordRate = Double(records) / max(elapsedSeconds, 0.001)
+            let eta = recordRate > 0 ? Int(Double(remaining) / recordRate) : 0
+            line += "/\(total) (\(total > 0 ? records * 100 / total : 100)%), remaining \(remaining), ETA \(eta)s"
+        }
+        line += ", messages \(messages), \(Int(rate)) msg/s"
+        let extra = note()
+        if !extra.isEmpty { line += ", " + extra }
+        StandardError.note(line)
+    }
+}

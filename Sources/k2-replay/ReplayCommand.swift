@@ -1,0 +1,302 @@
+import ArgumentParser
+import Bronze
+import Foundation
+import K2CLI
+import Kafka
+import SegmentLog
+
+struct ReplayCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "replay",
+        abstract: "Replay a segment log into Kafka (K2 messages) or print it as JSON lines.",
+        discussion: """
+        Every data record of the selection becomes K2's message: topic market.crypto.trades.{exchange}.raw,
+        key = Binance symbol / Kraken pair, timestamp = the capture receive time (ms), value per --format.
+        Kraken frames with several trades give one message per trade. The partition is the one librdkafka's
+        default partitioner (consistent_random: CRC32 of the key) gives, computed by k2-replay. Logs captured
+        from Kafka (k2-capture kafka) go back to the same topic and partition numbers with their original
+        keys, timestamps and headers; --format does not apply to them.
+
+        Delivery: idempotent producer, acks=all, lz4 (override any librdkafka property with -X); every
+        delivery report is awaited; any undelivered message fails the run (exit 1) with the count and the
+        first error.
+
+        Resume: every message carries a `k2-replay-id` header (log path, stream, sequence, trade index).
+        At start k2-replay reads the tail of each target partition back to this log's last message there and
+        continues after it, so a run killed at any point and started again with the same arguments leaves
+        each record in Kafka exactly once (docs/replay.md).
+
+        Exit codes: 0 done, 1 messages undelivered or unreadable data, 2 bad arguments or unreachable
+        Kafka/registry, 130 interrupted (re-run to resume).
+
+        Examples:
+          k2-replay --from var/log --to kafka --bootstrap localhost:9092 --schema-registry http://localhost:8081
+          k2-replay --from var/log --bootstrap embedded --schema-id 1 --source binance --symbols BTCUSDT --rate 10000
+          k2-replay --from var/log --bootstrap HOST:9092 --format json --since 2024-02-09T10:00:00Z --until 2024-02-09T11:00:00Z --speed 10
+          k2-replay --from var/log --to jsonl --source kraken | head
+          k2-replay --from var/log --dry-run --schema-id 1 --json
+          k2-replay --from var/log --bootstrap HOST:9093 --schema-id 1 -X security.protocol=SASL_SSL -X sasl.mechanisms=PLAIN
+        """)
+
+    enum Target: String, ExpressibleByArgument { case kafka, jsonl, iceberg }
+
+    @Option(help: "The segment-log directory to replay, or (with --to iceberg) a Kafka topic kafka://HOST:PORT/TOPIC.")
+    var from: String
+    @Option(help: "kafka, jsonl or iceberg (a Bronze table; see the --to iceberg options).") var to: Target = .kafka
+    @Option(help: "Kafka bootstrap servers HOST:PORT[,...], or `embedded` for an in-process mock cluster.")
+    var bootstrap: String?
+    @Option(help: "Comma-separated sources to replay: binance, kraken, kraken-v2, kafka:<topic>.") var source: String?
+    @Option(help: "Comma-separated symbols / pairs (BTCUSDT, XBT/USD) or stream names.") var symbols: String?
+    @Option(help: "Start at this receive time (RFC 3339, date, or epoch s/ms), inclusive.") var since: String?
+    @Option(help: "Stop before this receive time, exclusive.") var until: String?
+    @Option(help: "avro-confluent (K2 v1), json (K2 v2) or raw (frames as captured).") var format: String = "avro-confluent"
+    @Option(name: .customLong("schema-registry"), help: "Register/look up the value schemas at this Schema Registry URL.")
+    var schemaRegistry: String?
+    @Option(name: .customLong("schema-id"), help: "Schema id for every exchange (N) or per exchange (binance=N,kraken=M).")
+    var schemaId: String?
+    @Option(help: "Write every message to this topic instead of K2's.") var topic: String?
+    @Option(help: "Partitions of topics k2-replay creates (and assumed by --dry-run without --bootstrap).")
+    var partitions: Int32 = 6
+    @Option(help: "Pace at N messages/s (token bucket).") var rate: Double?
+    @Option(help: "With --rate: at most B messages above the steady line (default: rate/100, at least 1).") var burst: Double?
+    @Option(help: "Pace at X times the recorded inter-arrival timing (1 = real time).") var speed: Double?
+    @Flag(help: "As fast as possible (the default).") var max = false
+    @Flag(help: "Print a JSON summary on stdout at the end.") var json = false
+    @Flag(name: .customLong("data-only"), help: "--to jsonl: leave out control records.") var dataOnly = false
+    @Flag(name: .customLong("dry-run"), help: "Count messages per topic/partition without producing.") var dryRun = false
+    @Flag(name: .customLong("no-provenance"), help: "Omit the k2-replay-id header (disables resume).") var noProvenance = false
+    @Flag(help: "No progress lines.") var quiet = false
+    @Option(name: .customShort("X"), parsing: .unconditionalSingleValue, help: "librdkafka property key=value (repeatable).")
+    var properties: [String] = []
+    @OptionGroup(title: "Iceberg (--to iceberg) and Kafka source (--from kafka://…)") var iceberg: IcebergOptions
+
+    func validate() throws {
+        let pacing = [rate != nil, speed != nil, max].filter { $0 }.count
+        guard pacing <= 1 else { throw ValidationError("choose one of --rate, --speed, --max") }
+        if let rate, rate <= 0 { throw ValidationError("--rate must be positive") }
+        if let speed, speed <= 0 { throw ValidationError("--speed must be positive") }
+        if burst != nil && rate == nil { throw ValidationError("--burst needs --rate") }
+        guard BronzeValueFormat(rawValue: format) != nil else {
+            throw ValidationError("--format must be one of \(BronzeValueFormat.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        if to == .kafka && !dryRun && bootstrap == nil { throw ValidationError("--to kafka needs --bootstrap HOST:PORT or embedded") }
+        if since.map(TimeParser.epochNanoseconds) == .some(nil) { throw ValidationError("--since: not a time: \(since!)") }
+        if until.map(TimeParser.epochNanoseconds) == .some(nil) { throw ValidationError("--until: not a time: \(until!)") }
+    }
+
+    func run() throws {
+        Signals.install()
+        do {
+            try replay()
+        } catch let error as ReplayError {
+            StandardError.note("error: \(error)")
+            switch error {
+            case .usage, .unusable: throw ExitCode(K2ExitCode.unusable.rawValue)
+            case .failed: throw ExitCode(K2ExitCode.failure.rawValue)
+            }
+        } catch let error as ExitCode {
+            throw error
+        } catch let error as KafkaError {
+            StandardError.note("error: \(error)")
+            throw ExitCode(K2ExitCode.unusable.rawValue)
+        } catch let error as SchemaRegistryError {
+            StandardError.note("error: \(error)")
+            throw ExitCode(K2ExitCode.unusable.rawValue)
+        } catch {
+            // Segment-log read errors name the file and byte offset.
+            StandardError.note("error: \(error)")
+            throw ExitCode(K2ExitCode.failure.rawValue)
+        }
+        if Signals.shouldStop { throw ExitCode(K2ExitCode.interrupted.rawValue) }
+    }
+
+    func selection() -> ReadSelection {
+        var selection = ReadSelection()
+        if let source { selection.sources = Set(source.split(separator: ",").map(String.init)) }
+        if let symbols {
+            var streams = Set<String>()
+            for symbol in symbols.split(separator: ",").map(String.init) {
+                streams.insert(symbol)
+                if !symbol.contains("@") && !symbol.contains("/") { streams.insert(symbol.lowercased() + "@trade") }
+            }
+            selection.streams = streams
+        }
+        selection.fromTimeNanos = since.flatMap(TimeParser.epochNanoseconds)
+        selection.untilTimeNanos = until.flatMap(TimeParser.epochNanoseconds)
+        if to == .kafka || dryRun || dataOnly { selection.kinds = [.data] }
+        return selection
+    }
+
+    private func replay() throws {
+        if to == .iceberg { return try IcebergReplay(command: self).run() }
+        let origin = try ReplayOrigin(argument: from)
+        guard case .segmentLog(let directory) = origin else {
+            throw ReplayError.usage("--from kafka:// is not supported yet; capture the topic with k2-capture kafka first")
+        }
+        let selection = selection()
+        let diagnostics: (String) -> Void = { StandardError.note("log: \($0)") }
+        let valueFormat = BronzeValueFormat(rawValue: format)!
+        let allStreams = try SegmentLogReader.streams(in: directory)
+        let selectedStreams = allStreams.filter { key in
+            (selection.sources?.contains(key.source) ?? true) && (selection.streams?.contains(key.stream) ?? true)
+        }
+
+        // Total for progress: a counting pass over the (indexed, seeking) selection.
+        var total: Int?
+        if !quiet && to == .kafka && !dryRun {
+            let counter = try SegmentLogReader(directory: directory, selection: selection, diagnostics: { _ in })
+            var count = 0
+            while try counter.next() != nil { count += 1 }
+            total = count
+        }
+
+        var embedded: EmbeddedKafkaCluster?
+        var kafkaConfig = KafkaConfig()
+        for property in properties {
+            do { try kafkaConfig.apply(passthrough: property) } catch { throw ReplayError.usage("\(error)") }
+        }
+        if kafkaConfig["partitioner"] != nil {
+            throw ReplayError.usage("-X partitioner is not supported: k2-replay places keyed records as librdkafka's default partitioner does")
+        }
+        if let bootstrap {
+            if bootstrap == "embedded" {
+                let cluster = try EmbeddedKafkaCluster(brokers: 3)
+                embedded = cluster
+                kafkaConfig.set("bootstrap.servers", cluster.bootstrap)
+                StandardError.note("embedded Kafka at \(cluster.bootstrap) (gone when this run ends)")
+            } else {
+                kafkaConfig.set("bootstrap.servers", bootstrap)
+            }
+        }
+        defer { withExtendedLifetime(embedded) {} }
+
+        var router = KafkaTargetRouter(topicOverride: topic, partitionCounts: [:], defaultPartitions: partitions)
+        let sink: ReplaySink
+        switch (to, dryRun) {
+        case (.jsonl, _):
+            sink = JSONLSink()
+        case (.iceberg, _):
+            return try IcebergReplay(command: self).run()   // not reached: dispatched at the top
+        case (.kafka, true):
+            if bootstrap != nil {
+                let producer = try KafkaProducer(config: kafkaConfig)
+                router.partitionCounts = try producer.topics()
+            }
+            sink = DryRunSink(format: valueFormat, router: router)
+        case (.kafka, false):
+            let schemaIds = try resolveSchemaIds(valueFormat, streams: selectedStreams)
+            // Resume relies on each partition holding a gapless prefix of what was sent to it: a batch that
+            // fails after retries must stop the producer rather than let later messages through.
+            var producerConfig = kafkaConfig
+            producerConfig.setDefault("enable.gapless.guarantee", "true")
+            let producer = try KafkaProducer(config: producerConfig)
+            router.partitionCounts = try prepareTopics(producer, embedded: embedded, router: router, streams: selectedStreams)
+            var cutoffs: [TopicPartition: ProvenanceID] = [:]
+            if !noProvenance {
+                let ours = Set(allStreams.map { ProvenanceID.streamHash(logPath: directory, source: $0.source, stream: $0.stream) })
+                let targets = router.topics(for: selectedStreams)
+                cutoffs = try ResumeScanner(config: kafkaConfig, ourStreams: ours)
+                    .cutoffs(topics: router.partitionCounts.filter { targets.contains($0.key) })
+                if !cutoffs.isEmpty {
+                    StandardError.note("resuming: \(cutoffs.count) partitions already hold records of this log")
+                }
+            }
+            let pacing: Pacer.Mode
+            if let rate { pacing = .rate(perSecond: rate, burst: Swift.max(1, burst ?? rate / 100)) }
+            else if let speed { pacing = .speed(speed) }
+            else { pacing = .unpaced }
+            sink = KafkaSink(producer: producer, format: valueFormat, schemaIds: schemaIds, router: router,
+                             pacer: Pacer(mode: pacing), logPath: directory, provenance: !noProvenance, resumeCutoffs: cutoffs)
+        }
+
+        let reader = try SegmentLogReader(directory: directory, selection: selection, diagnostics: diagnostics)
+        let progress = ProgressReporter(total: total, enabled: !quiet && to == .kafka && !dryRun)
+        var records = 0, messages = 0
+        while !Signals.shouldStop, let record = try reader.next() {
+            messages += try sink.write(record)
+            records += 1
+            if records & 255 == 0 { progress.tick(records: records, messages: messages, note: sink.progressNote) }
+        }
+        if Signals.shouldStop { StandardError.note("interrupted after \(records) records: flushing what was produced") }
+        try sink.finish()
+        let seconds = progress.elapsedSeconds
+        if json {
+            var summary = sink.summary
+            summary["records_read"] = .int(records)
+            summary["messages"] = .int(messages)
+            summary["seconds"] = .double((seconds * 1000).rounded() / 1000)
+            summary["messages_per_second"] = .double(seconds > 0 ? (Double(messages) / seconds).rounded() : 0)
+            summary["interrupted"] = .int(Signals.shouldStop ? 1 : 0)
+            summary["corrupt_blocks_skipped"] = .int(reader.statistics.corruptBlocksSkipped)
+            try JSONReport.write(summary)
+        } else if !quiet && to == .kafka {
+            StandardError.note("done: \(records) records, \(messages) messages in \(String(format: "%.1f", seconds)) s")
+        }
+    }
+
+    /// Schema ids per exchange: from --schema-id, or registered/looked up at --schema-registry.
+    func resolveSchemaIds(_ format: BronzeValueFormat, streams: [StreamKey]) throws -> [BronzeExchange: Int32] {
+        guard format == .avroConfluent else { return [:] }
+        let exchanges = Set(streams.compactMap { BronzeExchange(source: $0.source) })
+        if let schemaId {
+            var ids: [BronzeExchange: Int32] = [:]
+            if let single = Int32(schemaId) {
+                for exchange in BronzeExchange.allCases { ids[exchange] = single }
+                return ids
+            }
+            for part in schemaId.split(separator: ",") {
+                let pair = part.split(separator: "=")
+                guard pair.count == 2, let exchange = BronzeExchange(rawValue: String(pair[0])), let id = Int32(pair[1]) else {
+                    throw ReplayError.usage("--schema-id expects N or binance=N,kraken=M, got \(schemaId)")
+                }
+                ids[exchange] = id
+            }
+            if let missing = exchanges.first(where: { ids[$0] == nil }) {
+                throw ReplayError.usage("--schema-id has no id for \(missing.rawValue)")
+            }
+            return ids
+        }
+        guard let schemaRegistry, let url = URL(string: schemaRegistry) else {
+            throw ReplayError.usage("--format avro-confluent needs --schema-registry URL or --schema-id N")
+        }
+        let client = SchemaRegistryClient(baseURL: url)
+        var ids: [BronzeExchange: Int32] = [:]
+        for exchange in exchanges.sorted(by: { $0.rawValue < $1.rawValue }) {
+            // Registering an identical schema returns its existing id, so this is also the look-up.
+            ids[exchange] = try client.register(subject: exchange.subject, schema: exchange.avroSchema)
+            StandardError.note("schema \(exchange.subject): id \(ids[exchange]!)")
+        }
+        return ids
+    }
+
+    /// Partition counts of the target topics, creating missing ones (K2's topic config; Kafka-sourced
+    /// topics with as many partitions as the log has).
+    private func prepareTopics(_ producer: KafkaProducer, embedded: EmbeddedKafkaCluster?, router: KafkaTargetRouter,
+                               streams: [StreamKey]) throws -> [String: Int32] {
+        var counts = try producer.topics()
+        for topic in router.topics(for: streams).sorted() where counts[topic] == nil {
+            let kafkaPartitions = streams.filter { $0.source.hasPrefix("kafka:") && router.topic(forKafkaSource: $0.source) == topic }
+                .compactMap { Int32($0.stream) }.max().map { $0 + 1 }
+            let wanted = Swift.max(partitions, kafkaPartitions ?? 0)
+            StandardError.note("creating topic \(topic) with \(wanted) partitions")
+            if let embedded {
+                try embedded.createTopic(topic, partitions: wanted)
+            } else {
+                do {
+                    try producer.createTopic(topic, partitions: wanted, timeoutMs: 15_000,
+                                             config: ["compression.type": "lz4", "retention.ms": "604800000", "cleanup.policy": "delete"])
+                } catch {
+                    throw ReplayError.unusable("topic \(topic) does not exist and could not be created (\(error)); create it first")
+                }
+            }
+            counts[topic] = wanted
+        }
+        // Re-read so the counts are the cluster's, not our intent.
+        for _ in 0..<50 {
+            let fresh = try producer.topics()
+            if router.topics(for: streams).allSatisfy({ fresh[$0] != nil }) { return fresh }
+            usleep(100_000)
+        }
+        throw ReplayError.unusable("topics \(router.topics(for: streams).sorted()) not visible in metadata after creation")
+    }
+}

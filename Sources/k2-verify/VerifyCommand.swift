@@ -1,0 +1,168 @@
+import ArgumentParser
+import Foundation
+import K2CLI
+import Parity
+
+@main
+struct VerifyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "k2-verify",
+        abstract: "Row-count, offset and payload parity between Bronze tables, Kafka topics and capture logs.",
+        discussion: """
+        Compares two sides per Kafka topic partition: row counts, distinct offsets,
+        min/max offset, missing offset ranges on each side ([first, last]),
+        duplicated offsets, and with --payload a hash of each offset's raw_bytes
+        (the Kafka value). A side is one of:
+          market_data.TABLE          an Iceberg table in --catalog
+          kafka://HOST:PORT/TOPIC    what the topic still holds
+          log:DIR                    a segment log captured from Kafka
+        Offsets below a Kafka partition's earliest offset (dropped by retention)
+        are reported as such, never as missing. Table sides also get a health
+        check: data files added by more than one snapshot, total-records of the
+        snapshot summary against rows read, and the engines' commit markers.
+
+        Exit codes: 0 parity, 1 mismatch found, 2 could not check (why: stderr).
+
+        Examples:
+          Spark against Flink Bronze in the embedded SQLite catalog:
+            k2-verify --catalog sqlite:var/catalog.db \\
+              --left market_data.bronze_binance_trades \\
+              --right market_data.bronze_binance_trades_flink
+
+          Both tables against Kafka, payloads too, one day, partitions 0-5, JSON:
+            k2-verify --catalog sqlite:var/catalog.db \\
+              --left market_data.bronze_binance_trades \\
+              --right market_data.bronze_binance_trades_flink \\
+              --truth kafka://localhost:9092/market.crypto.trades.binance.raw \\
+              --payload --since 2024-02-09 --until 2024-02-10 --partitions 0-5 \\
+              --json > parity.json
+
+          A table at a pinned snapshot against its topic, with an HTML page:
+            k2-verify --catalog sqlite:var/catalog.db \\
+              --left market_data.bronze_kraken_trades --snapshot-left 4012 \\
+              --right kafka://localhost:9092/market.crypto.trades.kraken.raw \\
+              --html parity.html
+
+          A capture log against the topic it was captured from:
+            k2-verify --left log:var/capture \\
+              --right kafka://localhost:9092/market.crypto.trades.binance.raw
+
+        The report format (JSON keys, text table, HTML) is described in
+        docs/verify-report.md.
+        """)
+
+    @Option(help: "Iceberg catalog: sqlite:PATH, postgresql://USER@HOST:PORT/DB, or rest:http://HOST:PORT.")
+    var catalog: String?
+
+    @Option(name: .customLong("catalog-name"), help: "The catalog_name in a SQL catalog (default: the one present, or k2).")
+    var catalogName: String?
+
+    @Option(help: "Left side: NAMESPACE.TABLE, kafka://HOST:PORT/TOPIC or log:DIR.")
+    var left: String
+
+    @Option(help: "Right side: NAMESPACE.TABLE, kafka://HOST:PORT/TOPIC or log:DIR.")
+    var right: String
+
+    @Option(help: "Kafka as the truth both sides should match: kafka://HOST:PORT/TOPIC.")
+    var truth: String?
+
+    @Flag(help: "Also compare each offset's payload (raw_bytes / the Kafka value) by hash.")
+    var payload = false
+
+    @Option(help: "Only records with kafka_timestamp at or after this time (RFC 3339, date, epoch s or ms).")
+    var since: String?
+
+    @Option(help: "Only records with kafka_timestamp before this time.")
+    var until: String?
+
+    @Option(help: "Only these Kafka partitions, e.g. 0,1,4-7.")
+    var partitions: String?
+
+    @Option(name: .customLong("snapshot-left"), help: "Check the left table at this snapshot id.")
+    var snapshotLeft: Int64?
+
+    @Option(name: .customLong("snapshot-right"), help: "Check the right table at this snapshot id.")
+    var snapshotRight: Int64?
+
+    @Option(name: .customLong("as-of"), help: "Check both tables at their snapshots current at this time.")
+    var asOf: String?
+
+    @Flag(help: "Write the JSON report (docs/verify-report.md) to stdout instead of the table.")
+    var json = false
+
+    @Option(help: "Also write a self-contained HTML report to this file.")
+    var html: String?
+
+    static func main() async {
+        do {
+            let command = try parse()
+            let code = await command.check()
+            Foundation.exit(code.rawValue)
+        } catch {
+            // Help and version are clean exits on stdout; bad arguments are "could not check" (2).
+            if exitCode(for: error) == .success {
+                print(fullMessage(for: error))
+                Foundation.exit(0)
+            }
+            StandardError.print("k2-verify: \(fullMessage(for: error))")
+            Foundation.exit(K2ExitCode.unusable.rawValue)
+        }
+    }
+
+    func check() async -> K2ExitCode {
+        do {
+            let report = try await makeReport()
+            if json {
+                try JSONReport.write(report)
+            } else {
+                FileHandle.standardOutput.write(Data(ParityTextRenderer.render(report).utf8))
+            }
+            if let html {
+                do {
+                    try ParityHTMLRenderer.render(report).write(toFile: html, atomically: true, encoding: .utf8)
+                } catch {
+                    throw VerifyFailure("cannot write HTML report \(html): \(error.localizedDescription)")
+                }
+            }
+            return report.parity ? .success : .failure
+        } catch {
+            StandardError.print("k2-verify: could not check: \(error)")
+            return .unusable
+        }
+    }
+
+    func makeReport() async throws -> ParityReport {
+        var scope = ParityScope()
+        if let since {
+            guard let nanos = TimeParser.epochNanoseconds(since) else { throw VerifyFailure("--since \(since): not a time") }
+            scope.sinceMicros = nanos / 1000
+        }
+        if let until {
+            guard let nanos = TimeParser.epochNanoseconds(until) else { throw VerifyFailure("--until \(until): not a time") }
+            scope.untilMicros = nanos / 1000
+        }
+        if let partitions { scope.partitions = try PartitionListParser.parse(partitions) }
+        var asOfMillis: Int64?
+        if let asOf {
+            guard let nanos = TimeParser.epochNanoseconds(asOf) else { throw VerifyFailure("--as-of \(asOf): not a time") }
+            asOfMillis = nanos / 1_000_000
+        }
+        let leftSpec = try SideSpecification(parsing: left)
+        let rightSpec = try SideSpecification(parsing: right)
+        let truthSpec = try truth.map { try SideSpecification(parsing: $0) }
+        if let truthSpec, case .table = truthSpec {
+            throw VerifyFailure("--truth \(truthSpec): the truth is a Kafka topic (kafka://HOST:PORT/TOPIC) or a capture log (log:DIR)")
+        }
+        if snapshotLeft != nil || snapshotRight != nil, asOf != nil {
+            throw VerifyFailure("--as-of and --snapshot-left/--snapshot-right exclude each other")
+        }
+
+        let factory = SideFactory(catalog: catalog, catalogName: catalogName, scope: scope, asOfMillis: asOfMillis)
+        let leftSource = try await factory.make(leftSpec, snapshotId: snapshotLeft, role: "--left")
+        let rightSource = try await factory.make(rightSpec, snapshotId: snapshotRight, role: "--right")
+        var truthSource: ParitySource?
+        if let truthSpec { truthSource = try await factory.make(truthSpec, snapshotId: nil, role: "--truth") }
+        let engine = ParityEngine(options: ParityOptions(scope: scope, comparePayload: payload))
+        return try await engine.run(left: leftSource, right: rightSource, truth: truthSource)
+    }
+}
