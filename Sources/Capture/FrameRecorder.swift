@@ -13,7 +13,7 @@ final class FrameRecorder {
     let source: String
     let maxFrameBytes: Int
     let metrics: CaptureMetrics
-    private let scanner: TradeIdScanner
+    private let scanner: FrameScanner
     private var streams = StreamTable()
     private var gaps = GapDetector<Int>()
     private var lastTimeNanos: Int64 = 0
@@ -23,7 +23,7 @@ final class FrameRecorder {
     init(writer: SegmentLogWriter, feed: ExchangeFeed, maxFrameBytes: Int, metrics: CaptureMetrics) {
         self.writer = writer
         self.source = feed.sourceName
-        self.scanner = TradeIdScanner(feed: feed)
+        self.scanner = FrameScanner(feed: feed)
         self.maxFrameBytes = maxFrameBytes
         self.metrics = metrics
         connectionIndex = streams.index(of: FrameRecorder.connectionStream)

@@ -38,7 +38,7 @@ public struct SimulatorScenario: Sendable {
     /// Frames from a JSONL fixture (one frame per line, sent byte-exact); the stream of each is found the way
     /// k2-capture finds it.
     public static func fixture(feed: ExchangeFeed, lines: [[UInt8]], intervalNanos: Int64 = 0) -> SimulatorScenario {
-        let scanner = TradeIdScanner(feed: feed)
+        let scanner = FrameScanner(feed: feed)
         let steps: [SimulatorStep] = lines.map { line in
             scanner.scan(line)
             let stream = scanner.stream.map { String(decoding: line[$0], as: UTF8.self) } ?? ""

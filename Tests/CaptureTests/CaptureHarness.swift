@@ -54,7 +54,7 @@ enum CaptureHarness {
         XCTFail("gave up waiting for \(what)")
     }
 
-    /// Trade ids per stream found in the frames with JSONSerialization (independent of TradeIdScanner), and
+    /// Trade ids per stream found in the frames with JSONSerialization (independent of FrameScanner), and
     /// the gaps they imply: (stream, expected, seen) keyed by the index of the frame that reveals it.
     static func expectedGaps(feed: ExchangeFeed, frames: [[UInt8]]) -> [Int: [(stream: String, expected: Int64, seen: Int64)]] {
         var last: [String: Int64] = [:]

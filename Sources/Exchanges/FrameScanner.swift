@@ -17,7 +17,7 @@ public struct ScannedTradeId: Sendable, Equatable {
 ///   an object's `event` decides heartbeat / subscriptionStatus (reply) / other status; `pair` names its stream.
 /// - Kraken v2: `channel` decides trade data / heartbeat / status; a top-level `method` is a reply;
 ///   `data[i].symbol` + `data[i].trade_id` → trade ids, the first symbol names the stream.
-public final class TradeIdScanner {
+public final class FrameScanner {
     public let feed: ExchangeFeed
     /// Nesting deeper than this is reported as malformed (no exchange sends it; it bounds the recursion).
     public static let maximumDepth = 128
@@ -32,8 +32,8 @@ public final class TradeIdScanner {
     private var end = 0
     private var pos = 0
     // Path of the value being parsed: for each level, the member key range (or nil inside arrays) and the index.
-    private var keys: [Range<Int>?] = Array(repeating: nil, count: TradeIdScanner.maximumDepth + 1)
-    private var indexes: [Int] = Array(repeating: 0, count: TradeIdScanner.maximumDepth + 1)
+    private var keys: [Range<Int>?] = Array(repeating: nil, count: FrameScanner.maximumDepth + 1)
+    private var indexes: [Int] = Array(repeating: 0, count: FrameScanner.maximumDepth + 1)
     private var depth = 0
     // Facts gathered during the walk, turned into the result at the end.
     private var topIsArray = false
@@ -240,7 +240,7 @@ public final class TradeIdScanner {
     }
 
     private func parseObject() -> Bool {
-        guard depth < TradeIdScanner.maximumDepth else { return false }
+        guard depth < FrameScanner.maximumDepth else { return false }
         pos += 1  // {
         let level = depth + 1
         skipWhitespace()
@@ -272,7 +272,7 @@ public final class TradeIdScanner {
     }
 
     private func parseArray() -> Bool {
-        guard depth < TradeIdScanner.maximumDepth else { return false }
+        guard depth < FrameScanner.maximumDepth else { return false }
         if depth == 0 { topIsArray = true }
         pos += 1  // [
         let level = depth + 1

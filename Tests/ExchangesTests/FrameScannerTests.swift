@@ -1,13 +1,13 @@
 import XCTest
 @testable import Exchanges
 
-final class TradeIdScannerTests: XCTestCase {
+final class FrameScannerTests: XCTestCase {
     private func text(_ bytes: [UInt8], _ range: Range<Int>?) -> String? {
         range.map { String(decoding: bytes[$0], as: UTF8.self) }
     }
 
     private func scan(_ feed: ExchangeFeed, _ frame: String) -> (FrameKind, String?, [(String, Int64)]) {
-        let scanner = TradeIdScanner(feed: feed)
+        let scanner = FrameScanner(feed: feed)
         let bytes = Array(frame.utf8)
         scanner.scan(bytes)
         return (scanner.kind, text(bytes, scanner.stream), scanner.tradeIds.map { (text(bytes, $0.key)!, $0.id) })
@@ -67,7 +67,7 @@ final class TradeIdScannerTests: XCTestCase {
             }
         }
         // Invalid UTF-8 in a string: a lone continuation byte, an overlong, a surrogate.
-        let scanner = TradeIdScanner(feed: .binance)
+        let scanner = FrameScanner(feed: .binance)
         for bytes: [UInt8] in [[0x22, 0x80, 0x22], [0x22, 0xC0, 0xAF, 0x22], [0x22, 0xED, 0xA0, 0x80, 0x22], [0x22, 0xE2, 0x82, 0x22]] {
             scanner.scan(bytes)
             XCTAssertEqual(scanner.kind, .malformed, "\(bytes)")
