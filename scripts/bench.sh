@@ -105,8 +105,13 @@ bench_kafka() {
     bash scripts/bench-kafka.sh "$BIN" "$WORK" "${KAFKA_BENCH_MESSAGES:-500000}"
 }
 
+# Replay into Bronze Iceberg tables from a segment log and from Kafka, beside pyiceberg append.
+bench_bronze() {
+    bash scripts/bench-bronze.sh "${BRONZE_BENCH_TRADES:-500000}"
+}
+
 sections=("$@")
-[ ${#sections[@]} -eq 0 ] && sections=(segment iceberg kafka verify)
+[ ${#sections[@]} -eq 0 ] && sections=(segment iceberg kafka verify bronze)
 for s in "${sections[@]}"; do
     "bench_$s" | write_section "$s"
 done
