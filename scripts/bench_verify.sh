@@ -26,6 +26,9 @@ cat $(python3 -c "import json; d=json.load(open('$WORK/files.json')); print(' '.
 read -r kv_wall kv_rss kv_cpu < <(measure k2-verify "$BIN" --catalog "sqlite:$WORK/catalog.db" \
   --left market_data.bronze_binance_trades --right market_data.bronze_binance_trades_flink --json)
 read -r dd_wall dd_rss dd_cpu < <(measure duckdb "$PY" scripts/bench_verify_duckdb.py "$WORK/files.json")
+# And with payloads (raw_bytes hashed per offset and compared): no duckdb counterpart, shown for memory.
+read -r kp_wall kp_rss kp_cpu < <(measure k2-verify-payload "$BIN" --catalog "sqlite:$WORK/catalog.db" \
+  --left market_data.bronze_binance_trades --right market_data.bronze_binance_trades_flink --payload --json)
 
 # Both must have found the same missing ranges per partition.
 python3 - "$WORK/k2-verify.out" "$WORK/duckdb.out" <<'PYEOF'
@@ -55,6 +58,7 @@ over the same Parquet files, \`partition\` and \`offset\` columns). Both found t
 |---|---|---|---|
 | k2-verify | $kv_wall | $kv_cpu | $((kv_rss / 1024)) |
 | duckdb $($PY -c "import duckdb; print(duckdb.__version__)") | $dd_wall | $dd_cpu | $((dd_rss / 1024)) |
+| k2-verify --payload (no peer) | $kp_wall | $kp_cpu | $((kp_rss / 1024)) |
 
 Ratio k2-verify / duckdb wall time: **$ratio** (target ≤ 1.0); k2-verify peak memory target < 512 MB.
 MD
