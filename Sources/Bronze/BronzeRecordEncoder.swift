@@ -28,11 +28,17 @@ public struct BronzeRecordEncoder {
     public let schemaIds: [BronzeExchange: Int32]
     private var avro = AvroBinaryEncoder(capacity: 512)
     private var json: [UInt8] = []
+    /// The 5-byte Confluent prefix per exchange, built once.
+    private let confluentPrefix: [[UInt8]]
 
     /// `schemaIds` is required (per exchange) for `.avroConfluent`.
     public init(format: BronzeValueFormat, schemaIds: [BronzeExchange: Int32] = [:]) {
         self.format = format
         self.schemaIds = schemaIds
+        confluentPrefix = [BronzeExchange.binance, .kraken].map { exchange in
+            let id = UInt32(bitPattern: schemaIds[exchange] ?? 0)
+            return [0x00, UInt8(id >> 24), UInt8((id >> 16) & 0xFF), UInt8((id >> 8) & 0xFF), UInt8(id & 0xFF)]
+        }
         json.reserveCapacity(512)
     }
 
@@ -51,7 +57,7 @@ public struct BronzeRecordEncoder {
             return 1
         }
         let micros = receiveTimeNanos / 1000   // floor division is fine: receive times are after 1970
-        let schemaId = schemaIds[exchange] ?? 0
+        let schemaId = exchange == .binance ? 0 : 1
         do {
             switch source {
             case "binance":
@@ -86,10 +92,10 @@ public struct BronzeRecordEncoder {
         }
     }
 
-    private mutating func startConfluent(_ schemaId: Int32) {
+    /// `prefixIndex`: 0 Binance, 1 Kraken.
+    private mutating func startConfluent(_ prefixIndex: Int) {
         avro.removeAll()
-        let id = UInt32(bitPattern: schemaId)
-        avro.writeRaw([0x00, UInt8(id >> 24), UInt8((id >> 16) & 0xFF), UInt8((id >> 8) & 0xFF), UInt8(id & 0xFF)])
+        avro.writeRaw(confluentPrefix[prefixIndex])
     }
 
     private func emitAvro(_ exchange: BronzeExchange, key: String, index: Int,
@@ -97,7 +103,7 @@ public struct BronzeRecordEncoder {
         try avro.bytes.withUnsafeBytes { try emit(BronzeRecordView(exchange: exchange, key: key, value: $0, tradeIndex: index)) }
     }
 
-    private mutating func emitKraken(_ trade: KrakenRawTrade, _ schemaId: Int32, _ index: Int,
+    private mutating func emitKraken(_ trade: KrakenRawTrade, _ schemaId: Int, _ index: Int,
                                      _ emit: (BronzeRecordView) throws -> Void) throws {
         if format == .json {
             json.removeAll(keepingCapacity: true)

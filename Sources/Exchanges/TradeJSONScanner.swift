@@ -72,6 +72,10 @@ struct TradeJSONScanner {
         let (range, escaped) = try readStringRange()
         let raw = UnsafeBufferPointer(rebasing: bytes[range])
         guard escaped else {
+            // ASCII (every price, symbol and tag) decodes exactly without the generic validating path.
+            var ascii = true
+            for byte in raw where byte >= 0x80 { ascii = false; break }
+            if ascii { return String(decoding: raw, as: UTF8.self) }
             guard let text = String(validating: raw, as: UTF8.self) else { throw error("string is not UTF-8") }
             return text
         }

@@ -1,3 +1,5 @@
+import Avro
+
 /// A table name within a catalog: namespace levels and the table's name (`market_data.bronze_x`).
 public struct TableIdentifier: Hashable, Sendable, CustomStringConvertible {
     public var namespace: [String]
@@ -134,5 +136,39 @@ extension TableMetadata {
             if m.metadataLog.count > max(keep, 1) { m.metadataLog.removeFirst(m.metadataLog.count - max(keep, 1)) }
         }
         return m
+    }
+}
+
+extension TableRequirement {
+    /// The REST catalog's JSON form of the requirement (Iceberg REST OpenAPI, `TableRequirement`).
+    public func toJSON() -> JSONValue {
+        switch self {
+        case .assertTableUUID(let uuid):
+            return .object([("type", .string("assert-table-uuid")), ("uuid", .string(uuid))])
+        case .assertRefSnapshotId(let ref, let id):
+            return .object([("type", .string("assert-ref-snapshot-id")), ("ref", .string(ref)), ("snapshot-id", id.map { .int($0) } ?? .null)])
+        case .assertCurrentSchemaId(let id):
+            return .object([("type", .string("assert-current-schema-id")), ("current-schema-id", .int(Int64(id)))])
+        case .assertDefaultSpecId(let id):
+            return .object([("type", .string("assert-default-spec-id")), ("default-spec-id", .int(Int64(id)))])
+        }
+    }
+}
+
+extension TableUpdate {
+    /// The REST catalog's JSON form of the update (Iceberg REST OpenAPI, `TableUpdate`).
+    public func toJSON(formatVersion: Int = 2) -> JSONValue {
+        switch self {
+        case .addSnapshot(let s):
+            return .object([("action", .string("add-snapshot")), ("snapshot", s.toJSON(formatVersion: formatVersion))])
+        case .setSnapshotRef(let name, let id, let type):
+            return .object([("action", .string("set-snapshot-ref")), ("ref-name", .string(name)), ("snapshot-id", .int(id)),
+                            ("type", .string(type))])
+        case .setProperties(let props):
+            return .object([("action", .string("set-properties")),
+                            ("updates", .object(props.keys.sorted().map { ($0, .string(props[$0]!)) }))])
+        case .removeProperties(let keys):
+            return .object([("action", .string("remove-properties")), ("removals", .array(keys.map { .string($0) }))])
+        }
     }
 }

@@ -1,6 +1,9 @@
 import Codecs
 import Foundation
 import Parquet
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Writes a table's rows as Parquet data files and describes them as Iceberg `DataFile`s (metrics and
 /// bounds included), ready for `FastAppend`.
@@ -17,7 +20,7 @@ public final class DataFileWriter {
     private let schema: Schema
     private let spec: PartitionSpec
     private let options: ParquetWriterOptions
-    private var open: [[IcebergValue?]: (ParquetWriter, ParquetMemoryOutput, String)] = [:]
+    private var open: [[IcebergValue?]: OpenFile] = [:]
     private var completed: [DataFile] = []
     private let writeUUID = UUID().uuidString.lowercased()
     private var fileCounter = 0
@@ -89,16 +92,15 @@ public final class DataFileWriter {
                 throw IcebergError.invalidArgument("column \(column.name) of \(table.identifier) is required but the batch has nulls")
             }
         }
-        let entry: (ParquetWriter, ParquetMemoryOutput, String)
+        let entry: OpenFile
         if let existing = open[partition] {
             entry = existing
         } else {
-            let output = ParquetMemoryOutput()
-            entry = (try ParquetWriter(schema: parquetSchema, options: options, output: output), output, try newLocation(partition))
+            entry = try OpenFile(location: try newLocation(partition), schema: parquetSchema, options: options, io: table.io)
             open[partition] = entry
         }
-        try entry.0.write(batch)
-        if entry.1.bytes.count >= targetFileSize {
+        try entry.writer.write(batch)
+        if entry.output.count >= targetFileSize {
             try await closeFile(partition)
         }
     }
@@ -113,10 +115,9 @@ public final class DataFileWriter {
     public var completedFiles: [DataFile] { completed }
 
     private func closeFile(_ partition: [IcebergValue?]) async throws {
-        guard let (writer, output, location) = open.removeValue(forKey: partition) else { return }
-        let result = try writer.close()
-        try await table.io.write(location, contents: output.bytes)
-        completed.append(dataFile(result, location: location, partition: partition))
+        guard let file = open.removeValue(forKey: partition) else { return }
+        let result = try await file.finish()
+        completed.append(dataFile(result, location: file.location, partition: partition))
     }
 
     private func newLocation(_ partition: [IcebergValue?]) throws -> String {
@@ -215,6 +216,72 @@ public final class DataFileWriter {
         var out = ""
         out.unicodeScalars.append(contentsOf: text.unicodeScalars.prefix(boundLength))
         return out
+    }
+}
+
+/// One data file being written: local files stream to a hidden temporary file renamed into place when
+/// complete (bounded memory); other storage gets the whole file in one atomic `FileIO.write`.
+private final class OpenFile {
+    let location: String
+    let writer: ParquetWriter
+    let output: CountingOutput
+    private let io: any FileIO
+    private let memory: ParquetMemoryOutput?
+    private let file: ParquetFileOutput?
+    private let temporaryPath: String?
+    private let finalPath: String?
+
+    init(location: String, schema: ParquetSchema, options: ParquetWriterOptions, io: any FileIO) throws {
+        self.location = location
+        self.io = io
+        if io is LocalFileIO, let path = try? LocalFileIO.path(of: location) {
+            let directory = (path as NSString).deletingLastPathComponent
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            let temporary = directory + "/." + (path as NSString).lastPathComponent + ".tmp-" + UUID().uuidString.lowercased()
+            let file = try ParquetFileOutput(path: temporary)
+            self.file = file
+            memory = nil
+            temporaryPath = temporary
+            finalPath = path
+            output = CountingOutput(file)
+        } else {
+            let memory = ParquetMemoryOutput()
+            self.memory = memory
+            file = nil
+            temporaryPath = nil
+            finalPath = nil
+            output = CountingOutput(memory)
+        }
+        writer = try ParquetWriter(schema: schema, options: options, output: output)
+    }
+
+    func finish() async throws -> ParquetWriteResult {
+        let result = try writer.close()
+        if let file, let temporaryPath, let finalPath {
+            do {
+                try file.close(sync: true)
+                guard rename(temporaryPath, finalPath) == 0 else {
+                    throw LocalFileIO.error(errno, location, "rename")
+                }
+            } catch {
+                unlink(temporaryPath)
+                throw error
+            }
+        } else if let memory {
+            try await io.write(location, contents: memory.bytes)
+        }
+        return result
+    }
+}
+
+/// Counts the bytes a writer has emitted, for rolling files at the target size.
+private final class CountingOutput: ParquetOutput {
+    private let inner: ParquetOutput
+    private(set) var count = 0
+    init(_ inner: ParquetOutput) { self.inner = inner }
+    func write(_ bytes: UnsafeRawBufferPointer) throws {
+        try inner.write(bytes)
+        count += bytes.count
     }
 }
 

@@ -119,13 +119,15 @@ public struct FastAppend: Sendable {
         let addedRecords = files.reduce(Int64(0)) { $0 + $1.recordCount }
         let addedSize = files.reduce(Int64(0)) { $0 + $1.fileSizeInBytes }
         let partitions = Set(files.map { $0.partition.map { $0?.description ?? "null" }.joined(separator: "/") })
-        func total(_ key: String, plus: Int64) -> String {
+        // A parent without a total (some writers omit them) leaves that total unknown, so it is omitted,
+        // as Java does, rather than restarted from this append's count.
+        func total(_ key: String, plus: Int64) -> String? {
             guard let parent else { return String(plus) }
-            // A parent without totals (some engines omit them) leaves the total unknown.
-            guard let previous = parent.summary[key].flatMap(Int64.init) else { return String(plus) }
-            return String(previous + plus)
+            return parent.summary[key].flatMap(Int64.init).map { String($0 + plus) }
         }
         var s = extra
+        for key in ["total-records", "total-files-size", "total-data-files", "total-delete-files",
+                    "total-position-deletes", "total-equality-deletes"] { s[key] = nil }
         s["operation"] = "append"
         s["added-data-files"] = String(files.count)
         s["added-records"] = String(addedRecords)

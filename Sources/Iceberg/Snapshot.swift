@@ -24,7 +24,7 @@ public struct Snapshot: Sendable, Equatable {
 
     public var operation: String { summary["operation"] ?? "append" }
 
-    init(json: JSONValue) throws {
+    public init(json: JSONValue) throws {
         guard let id = json["snapshot-id"]?.int64Value, let ts = json["timestamp-ms"]?.int64Value else {
             throw IcebergError.invalidMetadata("snapshot without snapshot-id or timestamp-ms")
         }
@@ -41,7 +41,7 @@ public struct Snapshot: Sendable, Equatable {
                   summary: summary, schemaId: json["schema-id"]?.intValue)
     }
 
-    func toJSON(formatVersion: Int) -> JSONValue {
+    public func toJSON(formatVersion: Int) -> JSONValue {
         var members: [(String, JSONValue)] = [("snapshot-id", .int(snapshotId))]
         if let p = parentSnapshotId { members.append(("parent-snapshot-id", .int(p))) }
         if formatVersion >= 2 { members.append(("sequence-number", .int(sequenceNumber))) }

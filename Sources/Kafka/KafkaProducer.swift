@@ -77,8 +77,16 @@ public final class KafkaProducer {
     /// Messages produced whose delivery report has not been served yet.
     public var outstanding: Int { Int(rd_kafka_outq_len(client.rk)) }
 
+    private var lastTopic = ""
+    private var lastTopicHandle: OpaquePointer?
+
     private func topicHandle(_ topic: String) throws -> OpaquePointer {
-        if let handle = topicHandles[topic] { return handle }
+        if let lastTopicHandle, topic == lastTopic { return lastTopicHandle }
+        if let handle = topicHandles[topic] {
+            lastTopic = topic
+            lastTopicHandle = handle
+            return handle
+        }
         guard let handle = rd_kafka_topic_new(client.rk, topic, nil) else {
             throw KafkaError(rd_kafka_last_error(), "topic handle \(topic)")
         }
@@ -90,7 +98,8 @@ public final class KafkaProducer {
     /// `timestampMs` nil stamps the produce time. Waits (serving delivery reports) while the local queue is full.
     public func produce(topic: String, partition: Int32? = nil, key: UnsafeRawBufferPointer?,
                         value: UnsafeRawBufferPointer?, timestampMs: Int64? = nil,
-                        headers: [KafkaMessageHeader] = [], opaque: Int = 0) throws {
+                        headers: [KafkaMessageHeader] = [], extraHeader: (name: String, value: UnsafeRawBufferPointer)? = nil,
+                        opaque: Int = 0) throws {
         let rkt = try topicHandle(topic)
         var count = 0
         vus[count].vtype = RD_KAFKA_VTYPE_RKT; vus[count].u.rkt = rkt; count += 1
@@ -112,8 +121,8 @@ public final class KafkaProducer {
         }
         vus[count].vtype = RD_KAFKA_VTYPE_OPAQUE; vus[count].u.ptr = UnsafeMutableRawPointer(bitPattern: opaque); count += 1
         var headerList: OpaquePointer?
-        if !headers.isEmpty {
-            headerList = rd_kafka_headers_new(headers.count)
+        if !headers.isEmpty || extraHeader != nil {
+            headerList = rd_kafka_headers_new(headers.count + 1)
             for header in headers {
                 var name = header.name
                 name.withUTF8 { nameBytes in
@@ -126,6 +135,15 @@ public final class KafkaProducer {
                         } else {
                             _ = rd_kafka_header_add(headerList, nameChars.baseAddress, nameChars.count, nil, 0)
                         }
+                    }
+                }
+            }
+            if let extraHeader {
+                var name = extraHeader.name
+                name.withUTF8 { nameBytes in
+                    nameBytes.withMemoryRebound(to: CChar.self) { nameChars in
+                        _ = rd_kafka_header_add(headerList, nameChars.baseAddress, nameChars.count,
+                                                extraHeader.value.baseAddress ?? UnsafeRawPointer(bitPattern: 1), extraHeader.value.count)
                     }
                 }
             }

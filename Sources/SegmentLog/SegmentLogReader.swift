@@ -4,7 +4,7 @@ public final class SegmentLogReader {
     private var cursors: [StreamCursor] = []
     private var heap: [Int] = []     // cursor indices, min-heap by (headTime, index)
     private var started = false
-    private var loader: BlockLoader
+    private let loader: BlockLoader
 
     /// Seeks with the segment indexes (time, sequence) instead of scanning; an unsealed segment's torn tail is
     /// its end (reported through diagnostics, not an error). With skipCorrupt=false a bad block throws an error
@@ -70,12 +70,17 @@ public final class SegmentLogReader {
         }
         guard let top = heap.first else { return nil }
         let cursor = cursors[top]
-        let record = cursor.buffer.withUnsafeBytes { raw in
-            LogRecord(
-                kind: cursor.headKind, flags: RecordFlags(rawValue: cursor.headFlags), receiveTimeNanos: cursor.headTime,
-                sequence: cursor.headSequence, source: cursor.source, stream: cursor.stream,
-                payload: [UInt8](UnsafeRawBufferPointer(rebasing: raw[cursor.headPayloadStart..<(cursor.headPayloadStart + cursor.headPayloadCount)])),
-                kafka: cursor.headKafka, gapExpected: cursor.headGapExpected, gapSeen: cursor.headGapSeen)
+        let record: LogRecord
+        do {
+            // A local reference (scoped, so the next block load can reuse the buffer in place).
+            let buffer = cursor.buffer
+            record = buffer.withUnsafeBytes { raw in
+                LogRecord(
+                    kind: cursor.headKind, flags: RecordFlags(rawValue: cursor.headFlags), receiveTimeNanos: cursor.headTime,
+                    sequence: cursor.headSequence, source: cursor.source, stream: cursor.stream,
+                    payload: [UInt8](UnsafeRawBufferPointer(rebasing: raw[cursor.headPayloadStart..<(cursor.headPayloadStart + cursor.headPayloadCount)])),
+                    kafka: cursor.headKafka, gapExpected: cursor.headGapExpected, gapSeen: cursor.headGapSeen)
+            }
         }
         loader.statistics.records += 1
         try loader.advance(cursor)

@@ -59,7 +59,9 @@ final class StreamCursor {
 }
 
 /// Block loading and record decoding for a cursor; owned by the reader, which holds the files and compressor.
-struct BlockLoader {
+/// A class, not a struct held by the reader: a mutating call on a struct stored in a class is a dynamic
+/// exclusivity check per record, measurable on the read path.
+final class BlockLoader {
     var files: [SegmentFile]
     let skipCorrupt: Bool
     let diagnostics: (String) -> Void
@@ -69,8 +71,14 @@ struct BlockLoader {
 
     enum Outcome { case loaded, skipped, torn }
 
+    init(files: [SegmentFile], skipCorrupt: Bool, diagnostics: @escaping (String) -> Void) {
+        self.files = files
+        self.skipCorrupt = skipCorrupt
+        self.diagnostics = diagnostics
+    }
+
     /// Reads, checks and decompresses `planned` into the cursor's buffer.
-    mutating func load(_ planned: PlannedBlock, into cursor: StreamCursor) throws -> Outcome {
+    func load(_ planned: PlannedBlock, into cursor: StreamCursor) throws -> Outcome {
         let file = files[planned.segment]
         let expected = planned.info
         let headerLength = SegmentFormat.blockHeaderSize + expected.keyBytes
@@ -113,7 +121,7 @@ struct BlockLoader {
     enum Bad: Error { case problem(String) }
 
     /// A bad block: the torn tail of an unsealed segment, a skipped corrupt block, or an error.
-    mutating func reject(_ planned: PlannedBlock, problem: String) throws -> Outcome {
+    func reject(_ planned: PlannedBlock, problem: String) throws -> Outcome {
         let path = files[planned.segment].path
         if planned.endsUnsealedSegment {
             statistics.tornTails += 1
@@ -130,7 +138,7 @@ struct BlockLoader {
 
     /// Moves `cursor` to its next selected record (sets hasHead), loading blocks as needed.
     @inline(__always)
-    mutating func advance(_ cursor: StreamCursor) throws {
+    func advance(_ cursor: StreamCursor) throws {
         cursor.hasHead = false
         while !cursor.finished {
             if cursor.remaining == 0 {
@@ -169,7 +177,8 @@ struct BlockLoader {
     /// Decodes the record at the cursor's position; returns whether the selection wants it.
     @inline(__always)
     private func decodeHead(_ cursor: StreamCursor) throws -> Bool {
-        let selected: Bool = try cursor.buffer.withUnsafeBytes { raw in
+        let buffer = cursor.buffer   // a local reference: no exclusivity check on the class property per record
+        let selected: Bool = try buffer.withUnsafeBytes { raw in
             var c = ByteCursor(raw, position: cursor.position)
             let kindByte = try c.u8()
             guard let kind = RecordKind(rawValue: kindByte) else { throw ByteCursor.Overrun() }

@@ -38,17 +38,39 @@ final class KafkaSink: ReplaySink {
         headerValue.reserveCapacity(64)
     }
 
+    private var lastStream = StreamKey(source: "", stream: "")
+    private var lastStreamHash: UInt64 = 0
+    /// Per exchange (binance, kraken): key → index in `slots`, so a message costs one small-string hash.
+    private var slotByKey: [[String: Int]] = [[:], [:]]
+    private var slots: [(target: TopicPartition, count: Int)] = []
+
+    private func slot(_ exchange: BronzeExchange, _ key: String) throws -> Int {
+        let table = exchange == .binance ? 0 : 1
+        if let slot = slotByKey[table][key] { return slot }
+        let topic = router.topic(for: exchange)
+        let target = TopicPartition(topic: topic, partition: try router.partition(topic: topic, key: key))
+        let slot = slots.firstIndex { $0.target == target } ?? {
+            slots.append((target, 0))
+            return slots.count - 1
+        }()
+        slotByKey[table][key] = slot
+        return slot
+    }
+
     private func streamHash(_ record: LogRecord) -> UInt64 {
+        if record.source == lastStream.source && record.stream == lastStream.stream { return lastStreamHash }
         let key = record.streamKey
-        if let hash = streamHashes[key] { return hash }
+        lastStream = key
+        if let hash = streamHashes[key] { lastStreamHash = hash; return hash }
         let hash = ProvenanceID.streamHash(logPath: logPath, source: record.source, stream: record.stream)
         streamHashes[key] = hash
+        lastStreamHash = hash
         return hash
     }
 
     /// True when this message is already in Kafka (at or before the partition's cutoff).
     private func alreadyDelivered(_ target: TopicPartition, _ id: ProvenanceID) -> Bool {
-        guard let cutoff = resumeCutoffs[target] else { return false }
+        guard !resumeCutoffs.isEmpty, let cutoff = resumeCutoffs[target] else { return false }
         if cutoff == id { resumeCutoffs[target] = nil }   // the cutoff itself: everything after it is new
         skippedForResume += 1
         return true
@@ -95,26 +117,26 @@ final class KafkaSink: ReplaySink {
                                case .unknownSource: self.unknownSources.insert(record.source)
                                }
                            }) { view in
-            let topic = router.topic(for: view.exchange)
-            let target = TopicPartition(topic: topic, partition: try router.partition(topic: topic, key: view.key))
+            let slot = try slot(view.exchange, view.key)
+            let target = slots[slot].target
             let id = ProvenanceID(streamHash: hash, sequence: record.sequence, tradeIndex: view.tradeIndex)
             if alreadyDelivered(target, id) { return }
-            var headers: [KafkaMessageHeader] = []
-            if provenance {
-                id.encode(into: &headerValue)
-                headers = [KafkaMessageHeader(name: ProvenanceID.headerName, value: headerValue)]
-            }
+            if provenance { id.encode(into: &headerValue) }
             pacer.awaitTurn(receiveTimeNanos: record.receiveTimeNanos) { producer.poll(timeoutMs: $0) }
             var key = view.key
             do {
                 try key.withUTF8 { keyBytes in
-                    try producer.produce(topic: target.topic, partition: target.partition, key: UnsafeRawBufferPointer(keyBytes),
-                                         value: view.value, timestampMs: record.receiveTimeNanos / 1_000_000, headers: headers)
+                    try headerValue.withUnsafeBytes { header in
+                        try producer.produce(topic: target.topic, partition: target.partition, key: UnsafeRawBufferPointer(keyBytes),
+                                             value: view.value, timestampMs: record.receiveTimeNanos / 1_000_000,
+                                             extraHeader: provenance ? (ProvenanceID.headerName, header) : nil)
+                    }
                 }
             } catch let error as KafkaError {
                 throw ReplayError.failed("\(error) (log record \(record.source)/\(record.stream) sequence \(record.sequence))")
             }
-            count(target)
+            produced += 1
+            slots[slot].count += 1
             made += 1
         }
         return made
@@ -155,6 +177,9 @@ final class KafkaSink: ReplaySink {
     var summary: [String: SummaryValue] {
         var partitions: [String: SummaryValue] = [:]
         for (target, count) in perPartition { partitions[target.description] = .int(count) }
+        for (target, count) in slots where count > 0 {
+            if case .int(let earlier) = partitions[target.description] ?? .int(0) { partitions[target.description] = .int(earlier + count) }
+        }
         return [
             "produced": .int(produced),
             "delivered": .int(producer.deliveredCount),

@@ -38,11 +38,11 @@ struct ReplayCommand: ParsableCommand {
           k2-replay --from var/log --bootstrap HOST:9093 --schema-id 1 -X security.protocol=SASL_SSL -X sasl.mechanisms=PLAIN
         """)
 
-    enum Target: String, ExpressibleByArgument { case kafka, jsonl }
+    enum Target: String, ExpressibleByArgument { case kafka, jsonl, iceberg }
 
-    @Option(help: "The segment-log directory to replay (kafka://HOST:PORT/TOPIC is reserved for later).")
+    @Option(help: "The segment-log directory to replay, or (with --to iceberg) a Kafka topic kafka://HOST:PORT/TOPIC.")
     var from: String
-    @Option(help: "kafka or jsonl.") var to: Target = .kafka
+    @Option(help: "kafka, jsonl or iceberg (a Bronze table; see the --to iceberg options).") var to: Target = .kafka
     @Option(help: "Kafka bootstrap servers HOST:PORT[,...], or `embedded` for an in-process mock cluster.")
     var bootstrap: String?
     @Option(help: "Comma-separated sources to replay: binance, kraken, kraken-v2, kafka:<topic>.") var source: String?
@@ -68,6 +68,7 @@ struct ReplayCommand: ParsableCommand {
     @Flag(help: "No progress lines.") var quiet = false
     @Option(name: .customShort("X"), parsing: .unconditionalSingleValue, help: "librdkafka property key=value (repeatable).")
     var properties: [String] = []
+    @OptionGroup(title: "Iceberg (--to iceberg) and Kafka source (--from kafka://…)") var iceberg: IcebergOptions
 
     func validate() throws {
         let pacing = [rate != nil, speed != nil, max].filter { $0 }.count
@@ -109,7 +110,7 @@ struct ReplayCommand: ParsableCommand {
         if Signals.shouldStop { throw ExitCode(K2ExitCode.interrupted.rawValue) }
     }
 
-    private func selection() -> ReadSelection {
+    func selection() -> ReadSelection {
         var selection = ReadSelection()
         if let source { selection.sources = Set(source.split(separator: ",").map(String.init)) }
         if let symbols {
@@ -127,6 +128,7 @@ struct ReplayCommand: ParsableCommand {
     }
 
     private func replay() throws {
+        if to == .iceberg { return try IcebergReplay(command: self).run() }
         let origin = try ReplayOrigin(argument: from)
         guard case .segmentLog(let directory) = origin else {
             throw ReplayError.usage("--from kafka:// is not supported yet; capture the topic with k2-capture kafka first")
@@ -173,6 +175,8 @@ struct ReplayCommand: ParsableCommand {
         switch (to, dryRun) {
         case (.jsonl, _):
             sink = JSONLSink()
+        case (.iceberg, _):
+            return try IcebergReplay(command: self).run()   // not reached: dispatched at the top
         case (.kafka, true):
             if bootstrap != nil {
                 let producer = try KafkaProducer(config: kafkaConfig)
@@ -231,7 +235,7 @@ struct ReplayCommand: ParsableCommand {
     }
 
     /// Schema ids per exchange: from --schema-id, or registered/looked up at --schema-registry.
-    private func resolveSchemaIds(_ format: BronzeValueFormat, streams: [StreamKey]) throws -> [BronzeExchange: Int32] {
+    func resolveSchemaIds(_ format: BronzeValueFormat, streams: [StreamKey]) throws -> [BronzeExchange: Int32] {
         guard format == .avroConfluent else { return [:] }
         let exchanges = Set(streams.compactMap { BronzeExchange(source: $0.source) })
         if let schemaId {

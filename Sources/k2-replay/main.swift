@@ -5,7 +5,7 @@ struct K2Replay: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "k2-replay",
         abstract: "Replay captured segment logs into Kafka with K2's topics, keys and message values.",
-        subcommands: [ReplayCommand.self, EmbeddedKafkaCommand.self],
+        subcommands: [ReplayCommand.self, EmbeddedKafkaCommand.self, GenerateLogCommand.self],
         defaultSubcommand: ReplayCommand.self)
 }
 

@@ -190,4 +190,26 @@ final class CommitAndErrorTests: XCTestCase {
         let namespaces = try await k2.listNamespaces()
         XCTAssertEqual(namespaces, [["raw"]])
     }
+
+    func testCatalogTablesWithoutIcebergTypeColumn() async throws {
+        // The older JDBC schema (no iceberg_type), as Java's JdbcCatalog v0 and old pyiceberg created it.
+        let db = try SQLiteConnection(path: database)
+        try await db.execute("""
+            CREATE TABLE iceberg_tables (catalog_name VARCHAR(255) NOT NULL, table_namespace VARCHAR(255) NOT NULL,
+              table_name VARCHAR(255) NOT NULL, metadata_location VARCHAR(1000), previous_metadata_location VARCHAR(1000),
+              PRIMARY KEY (catalog_name, table_namespace, table_name))
+            """, [])
+        let catalog = try await openCatalog()
+        let base = try await createFlinkTable(catalog)
+        _ = try await FastAppend(catalog: catalog).commit(table: base, files: [dataFile(1)])
+        let columns = try await db.query("PRAGMA table_info(iceberg_tables)", []).compactMap { $0["name"]?.text }
+        XCTAssertFalse(columns.contains("iceberg_type"), "the catalog must not alter an existing schema")
+        let tables = try await catalog.listTables(namespace: ["market_data"])
+        XCTAssertEqual(tables, [id])
+        let out = try BronzeFixtures.pyiceberg("""
+            t = cat.load_table("market_data.bronze_binance_trades_flink")
+            print(len(t.snapshots()), t.current_snapshot().summary["total-records"])
+            """, database: database, warehouse: warehouse)
+        XCTAssertEqual(out, "1 10")
+    }
 }

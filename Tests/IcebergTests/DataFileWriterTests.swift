@@ -97,6 +97,11 @@ final class DataFileWriterTests: XCTestCase {
                 assert f.lower_bounds[1] == min(raw(p, o) for p, o in [(0, 0)]) or len(f.lower_bounds[1]) <= 16
                 assert md.row_group(0).column(0).compression == "ZSTD"
                 checked += 1
+            # duckdb, a third reader, over the same data files.
+            import duckdb
+            paths = [task.file.file_path[len("file://"):] for task in t.scan().plan_files()]
+            dd = duckdb.sql(f'SELECT "partition", "offset", raw_bytes FROM read_parquet({paths!r})').fetchall()
+            assert sorted((p, -1 if o is None else o, bytes(r)) for p, o, r in dd) == sorted((w[0], -1 if w[2] is None else w[2], w[3]) for w in want)
             pruned = t.scan(row_filter="offset >= 5500").plan_files()
             snap = t.current_snapshot()
             print(json.dumps({"rows": len(got), "checked": checked, "pruned_rows": sum(p.file.record_count for p in pruned),

@@ -80,4 +80,15 @@ final class SpecTests: XCTestCase {
         missing.fields.removeLast()
         XCTAssertEqual(missing.mismatch(against: spark), "column ingestion_date is missing (expected optional date)")
     }
+
+    func testRESTFormsOfRequirementsAndUpdates() throws {
+        XCTAssertEqual(TableRequirement.assertRefSnapshotId(ref: "main", snapshotId: nil).toJSON().serialized(),
+                       #"{"type":"assert-ref-snapshot-id","ref":"main","snapshot-id":null}"#)
+        XCTAssertEqual(TableUpdate.setSnapshotRef(name: "main", snapshotId: 7, type: "branch").toJSON().serialized(),
+                       #"{"action":"set-snapshot-ref","ref-name":"main","snapshot-id":7,"type":"branch"}"#)
+        let s = Snapshot(snapshotId: 7, parentSnapshotId: 6, sequenceNumber: 2, timestampMs: 1000, manifestList: "file:///m.avro",
+                         summary: ["operation": "append", "k": "v"], schemaId: 0)
+        let update = TableUpdate.addSnapshot(s).toJSON()
+        XCTAssertEqual(try Snapshot(json: update["snapshot"]!), s)
+    }
 }

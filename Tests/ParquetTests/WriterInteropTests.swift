@@ -259,3 +259,31 @@ print(json.dumps({"rows": t.num_rows, "offset_sum": pc.sum(t["offset"]).as_py(),
         XCTAssertEqual(dump["types"] as? [String], ["binary", "string", "int32", "int64", "timestamp[us, tz=UTC]", "timestamp[us, tz=UTC]", "date32[day]"])
     }
 }
+
+extension WriterInteropTests {
+    /// A file with no rows (no row groups) and one with only nulls are valid for pyarrow and for us.
+    func testEmptyAndAllNullFiles() throws {
+        let schema = ParquetSchema([.string("s", fieldId: 1), .int64("n", fieldId: 2)])
+        for rows in [0, 5] {
+            let path = directory.appendingPathComponent("edge-\(rows).parquet").path
+            let output = try ParquetFileOutput(path: path)
+            let writer = try ParquetWriter(schema: schema, output: output)
+            if rows > 0 {
+                let none = [Bool](repeating: false, count: rows)
+                try writer.write([ColumnData(.byteArray(ByteArrayValues()), validity: none), ColumnData(.int64([]), validity: none)])
+            }
+            let result = try writer.close()
+            try output.close()
+            XCTAssertEqual(result.columns[0].minValue, nil)
+            XCTAssertEqual(result.columns[1].nullCount, Int64(rows))
+            let dump = try Checkers.run(Checkers.pyarrowDump, [path])
+            XCTAssertEqual(dump["num_rows"] as? Int, rows)
+            let values = dump["values"] as! [String: Any]
+            XCTAssertEqual(Checkers.texts(values["s"]), [String?](repeating: nil, count: rows))
+            XCTAssertEqual(Checkers.texts(values["n"]), [String?](repeating: nil, count: rows))
+            let ours = try ParquetReader(path: path).read()
+            XCTAssertEqual(ours[1].rowCount, rows)
+            XCTAssertEqual(ours[1].nullCount, rows)
+        }
+    }
+}

@@ -170,6 +170,12 @@ final class ReplayToKafkaTests: XCTestCase {
         XCTAssertNotNil(order?["payload_base64"])   // 0xFF is not UTF-8
         XCTAssertEqual((order?["kafka"] as? [String: Any])?["key"] as? String, "acct-0")
         let times = lines.map { $0["receive_time_ns"] as! Int }
+        for line in lines.prefix(20) {   // receive_time is the same instant as receive_time_ns, in RFC 3339 µs
+            let ns = line["receive_time_ns"] as! Int
+            let text = line["receive_time"] as! String
+            XCTAssertEqual(String(text.prefix(19)), String(TimeParser_rfc3339(Int64(ns / 1_000_000_000 * 1_000_000_000)).prefix(19)))
+            XCTAssertEqual(String(text.dropFirst(19)), "." + String(format: "%06d", ns / 1000 % 1_000_000) + "Z")
+        }
         XCTAssertEqual(times, times.sorted())
 
         let dataOnly = try ReplayProcess.run(["--from", directory.path, "--to", "jsonl", "--data-only", "--source", "binance",

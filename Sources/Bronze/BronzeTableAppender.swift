@@ -1,0 +1,167 @@
+import Foundation
+import Iceberg
+
+/// Appends Bronze rows to one Iceberg table in commits that carry the replay's progress.
+///
+/// Rows are staged per ingestion date in small column batches and handed to the Iceberg module's
+/// `DataFileWriter`, which rolls a data file per partition at the table's target file size. `commit()`
+/// appends every file written since the last commit as one snapshot whose summary records the progress
+/// (`BronzeReplayProgress`), so the table holds a row exactly when the progress says so.
+///
+/// Callers add the rows of a source record, then `markDone` its position, and commit only between records.
+public final class BronzeTableAppender {
+    public let catalog: any Catalog
+    public private(set) var table: Table
+    public let style: BronzeTableStyle
+    public private(set) var progress: BronzeReplayProgress
+    /// When false nothing is written: the rows and files are only counted (`--dry-run`).
+    public let writes: Bool
+    private let columnOrder: [String]
+    private let ids: BronzeColumnIds
+    private var fileWriter: DataFileWriter
+    private var batches: [Int32: BronzeRowBatch] = [:]
+    /// Staged bytes per batch before it goes to the file writer.
+    private let stageBytes = 4 << 20
+    public private(set) var rowsBuffered = 0
+    public private(set) var rowsCommitted: Int64 = 0
+    public private(set) var filesCommitted = 0
+    public private(set) var commits = 0
+    /// For `--dry-run`: rows and estimated bytes per ingestion date.
+    public private(set) var plannedRows: [Int32: Int] = [:]
+    public private(set) var plannedBytes: [Int32: Int] = [:]
+    /// How many times an append is started over when FastAppend gives up on conflicts.
+    public var maxCommitRounds = 20
+    /// Extra snapshot-summary keys for every commit.
+    public var extraSummary: [String: String] = [:]
+
+    /// - Parameter progress: where the run stands (`BronzeReplayProgress.latest` or a fresh one).
+    public init(catalog: any Catalog, table: Table, style: BronzeTableStyle, progress: BronzeReplayProgress, writes: Bool = true) throws {
+        self.catalog = catalog
+        self.table = table
+        self.style = style
+        self.progress = progress
+        self.writes = writes
+        ids = try style.checkSchema(of: table)
+        columnOrder = table.metadata.currentSchema.fields.map(\.name)
+        fileWriter = try DataFileWriter(table: table)
+    }
+
+    public var targetFileSize: Int64 { Int64(fileWriter.targetFileSize) }
+
+    /// Whether the table demands an offset in every row.
+    public var offsetRequired: Bool {
+        table.metadata.currentSchema.field(named: "offset")?.required ?? false
+    }
+
+    /// Whether staged rows wait to go to the file writer (`writeStaged()`).
+    public private(set) var hasFullBatches = false
+
+    /// Adds one row. Timestamps are microseconds since the epoch (UTC); a Flink-style table keeps them to the
+    /// millisecond, as Flink's `TIMESTAMP(3)` does. The ingestion date is the UTC day of the ingestion time.
+    public func append(rawBytes: UnsafeRawBufferPointer, topic: String, partition: Int32, offset: Int64?,
+                       kafkaTimestampMicros: Int64, ingestionTimestampMicros: Int64) throws {
+        var kafkaTime = kafkaTimestampMicros
+        var ingestionTime = ingestionTimestampMicros
+        if style.millisecondTimestamps {
+            kafkaTime = Self.floorDiv(kafkaTime, 1000) * 1000
+            ingestionTime = Self.floorDiv(ingestionTime, 1000) * 1000
+        }
+        if offset == nil && offsetRequired {
+            throw BronzeTableError.offsetRequired(table: table.identifier.description,
+                detail: "this row (topic \(topic), partition \(partition)) has no Kafka offset")
+        }
+        let day = Int32(Self.floorDiv(ingestionTime, 86_400_000_000))
+        rowsBuffered += 1
+        if !writes {
+            plannedRows[day, default: 0] += 1
+            plannedBytes[day, default: 0] += rawBytes.count + topic.utf8.count + 32
+            return
+        }
+        if batches[day] == nil { batches[day] = BronzeRowBatch(ingestionDate: day) }
+        batches[day]!.append(rawBytes: rawBytes, topic: topic, partition: partition, offset: offset,
+                             kafkaTimestampMicros: kafkaTime, ingestionTimestampMicros: ingestionTime)
+        if batches[day]!.estimatedBytes >= stageBytes { hasFullBatches = true }
+    }
+
+    /// Hands the staged rows to the data file writer (which rolls files at the target size).
+    public func writeStaged() async throws {
+        for day in batches.keys.sorted() where !batches[day]!.isEmpty {
+            let batch = batches[day]!
+            let partition = try table.metadata.defaultSpec.partition(of: [ids.ingestionDate: .date(day)])
+            try await fileWriter.write(batch.columns(order: columnOrder), partition: partition)
+            batches[day]!.removeAll()
+        }
+        hasFullBatches = false
+    }
+
+    /// Records that everything of a source position up to `position` is in the buffered rows.
+    public func markDone(_ key: String, _ position: Int64) {
+        progress.done[key] = position
+    }
+
+    /// Fixes where the run ends for a position key (first start only; reruns keep the first value).
+    public func fixEnd(_ key: String, _ position: Int64) {
+        if progress.end[key] == nil { progress.end[key] = position }
+    }
+
+    /// Writes the buffered rows and commits them with the progress recorded so far (nothing when no rows
+    /// are buffered: the progress of a run is only ever recorded together with rows).
+    public func commit() async throws {
+        guard writes else {
+            rowsCommitted += Int64(rowsBuffered)
+            commits += rowsBuffered > 0 ? 1 : 0
+            rowsBuffered = 0
+            return
+        }
+        try await writeStaged()
+        let files = try await fileWriter.finish()
+        fileWriter = try DataFileWriter(table: table)
+        guard !files.isEmpty else { return }
+        var next = progress
+        next.rows += Int64(rowsBuffered)
+        next.commits += 1
+        var summary = extraSummary
+        for (key, value) in next.summary() { summary[key] = value }
+        let runId = progress.runId
+        let basedOn = progress.snapshotId
+        let validate: @Sendable (Table) throws -> Void = { reloaded in
+            // Another process committed for this very run since we read the progress: our rows may
+            // overlap its rows. Stop rather than write them twice.
+            let latest = try BronzeReplayProgress.latest(in: reloaded, runId: runId)
+            if latest?.snapshotId != basedOn {
+                throw BronzeTableError.unsupported("table \(reloaded.identifier): another replay with the same arguments committed "
+                    + "(snapshot \(latest?.snapshotId.map(String.init) ?? "?")) while this one ran; stop one of them and rerun")
+            }
+        }
+        // Writers of other shares commit to the same table all the time; FastAppend retries a conflict a
+        // few times, and when a busy table wears those out the append starts over on a fresh load (the
+        // data files stay valid), after a longer random pause so the writers fall out of step.
+        var updated: Table?
+        var rounds = 0
+        while updated == nil {
+            do {
+                updated = try await FastAppend(catalog: catalog).commit(table: table, files: files, summary: summary, validate: validate)
+            } catch IcebergError.commitConflict(let name, let message) {
+                rounds += 1
+                guard rounds < maxCommitRounds else {
+                    throw IcebergError.commitConflict(table: name, message: "\(message); \(rounds) rounds")
+                }
+                try await Task.sleep(nanoseconds: UInt64.random(in: 20_000_000...200_000_000))
+                table = try await catalog.loadTable(table.identifier)
+                try validate(table)
+            }
+        }
+        table = updated!
+        next.snapshotId = table.metadata.currentSnapshotId
+        progress = next
+        rowsCommitted += Int64(rowsBuffered)
+        filesCommitted += files.count
+        commits += 1
+        rowsBuffered = 0
+    }
+
+    static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {
+        let q = a / b
+        return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q
+    }
+}

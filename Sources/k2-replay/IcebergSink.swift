@@ -1,0 +1,154 @@
+import Bronze
+import Foundation
+import K2CLI
+import Kafka
+import SegmentLog
+
+/// `--to iceberg`: each record becomes the Bronze row(s) K2's job would have written for the Kafka record(s)
+/// K2 would have produced, appended through `BronzeTableAppender` in commits that record the progress.
+///
+/// - Exchange frames: `raw_bytes` is the value `--to kafka --format …` sends (same encoder), `topic` K2's
+///   topic, `partition` K2's partitioner over the key with `--partitions`, `offset` null (no Kafka offset
+///   exists), `kafka_timestamp` the CreateTime `--to kafka` gives (the receive time, ms).
+/// - Kafka records (a topic read directly, or a log captured from Kafka): their own value, topic,
+///   partition, offset and timestamp.
+/// - `ingestion_timestamp`: the replay's clock, read once per commit (as a streaming job stamps a
+///   micro-batch), or with `--ingestion-time capture` the record's receive time.
+///
+/// Progress: the last log sequence per stream (`source/stream`); for Kafka sources the stream is the
+/// partition and the sequence its offset.
+final class IcebergSink: ReplaySink {
+    let appender: BronzeTableAppender
+    private var encoder: BronzeRecordEncoder
+    private let partitions: Int32
+    private let captureTime: Bool
+    private let commitRows: Int
+    private let commitNanos: Int64
+    private let pacer: Pacer
+    private var lastCommitNanos = Pacer.monotonicNanos()
+    private var batchIngestionMicros: Int64?
+    private var sinceCheck = 0
+    private var notTrade = 0
+    private var malformed = 0
+    private var unknownSources = Set<String>()
+    private var rows = 0
+    /// Progress per stream since the last commit; turned into the appender's string keys at commit time,
+    /// so the per-record path builds no strings.
+    private var done: [StreamKey: Int64] = [:]
+    private let exchangeTopics: [BronzeExchange: String] = Dictionary(uniqueKeysWithValues: BronzeExchange.allCases.map { ($0, $0.topic) })
+    private var lastKafkaSource = ""
+    private var lastKafkaTopic = ""
+
+    init(appender: BronzeTableAppender, format: BronzeValueFormat, schemaIds: [BronzeExchange: Int32], partitions: Int32,
+         captureTime: Bool, commitRows: Int, commitSeconds: Double, pacer: Pacer) {
+        self.appender = appender
+        encoder = BronzeRecordEncoder(format: format, schemaIds: schemaIds)
+        self.partitions = partitions
+        self.captureTime = captureTime
+        self.commitRows = max(1, commitRows)
+        commitNanos = Int64(commitSeconds * 1e9)
+        self.pacer = pacer
+    }
+
+    static func progressKey(_ key: StreamKey) -> String { "\(key.source)/\(key.stream)" }
+
+    private func ingestionMicros(_ record: LogRecord) -> Int64 {
+        if captureTime { return record.receiveTimeNanos / 1000 }
+        if let micros = batchIngestionMicros { return micros }
+        let micros = Int64((Date().timeIntervalSince1970 * 1e6).rounded(.down))
+        batchIngestionMicros = micros
+        return micros
+    }
+
+    func write(_ record: LogRecord) throws -> Int {
+        guard record.kind == .data else { return 0 }
+        var made = 0
+        if record.source.hasPrefix("kafka:") {
+            guard let kafka = record.kafka else {
+                throw ReplayError.failed("\(record.source)/\(record.stream) sequence \(record.sequence): Kafka record without coordinates")
+            }
+            pacer.awaitTurn(receiveTimeNanos: record.receiveTimeNanos) { _ in }
+            if record.source != lastKafkaSource {
+                lastKafkaSource = record.source
+                lastKafkaTopic = String(record.source.dropFirst("kafka:".count))
+            }
+            try record.payload.withUnsafeBytes { value in
+                try appender.append(rawBytes: value, topic: lastKafkaTopic,
+                                    partition: kafka.partition, offset: kafka.offset, kafkaTimestampMicros: kafka.timestampMs * 1000,
+                                    ingestionTimestampMicros: ingestionMicros(record))
+            }
+            made = 1
+        } else {
+            let ingestion = ingestionMicros(record)
+            made = try encoder.encode(source: record.source, stream: record.stream, payload: record.payload,
+                                      receiveTimeNanos: record.receiveTimeNanos,
+                                      skip: { reason, _ in
+                                          switch reason {
+                                          case .notATrade: self.notTrade += 1
+                                          case .malformed: self.malformed += 1
+                                          case .unknownSource: self.unknownSources.insert(record.source)
+                                          }
+                                      }) { view in
+                guard let partition = K2Partitioner.partition(key: view.key, partitionCount: partitions) else {
+                    throw ReplayError.failed("\(record.source)/\(record.stream) sequence \(record.sequence): empty key")
+                }
+                pacer.awaitTurn(receiveTimeNanos: record.receiveTimeNanos) { _ in }
+                try appender.append(rawBytes: view.value, topic: exchangeTopics[view.exchange]!, partition: partition, offset: nil,
+                                    kafkaTimestampMicros: record.receiveTimeNanos / 1_000_000 * 1000,
+                                    ingestionTimestampMicros: ingestion)
+            }
+        }
+        rows += made
+        done[record.streamKey] = Int64(bitPattern: record.sequence)
+        if appender.hasFullBatches { try runBlocking { [appender] in try await appender.writeStaged() } }
+        sinceCheck += 1
+        if appender.rowsBuffered >= commitRows || (sinceCheck >= 64 && dueByTime()) {
+            try commit()
+        }
+        return made
+    }
+
+    private func dueByTime() -> Bool {
+        sinceCheck = 0
+        return appender.rowsBuffered > 0 && Pacer.monotonicNanos() - lastCommitNanos >= commitNanos
+    }
+
+    /// Commits the buffered rows with the progress so far (also called by the Kafka source while idle).
+    func commit() throws {
+        for (key, position) in done { appender.markDone(Self.progressKey(key), position) }
+        done.removeAll(keepingCapacity: true)
+        try runBlocking { [appender] in try await appender.commit() }
+        lastCommitNanos = Pacer.monotonicNanos()
+        batchIngestionMicros = nil
+    }
+
+    /// Commits when rows wait longer than `--commit-seconds` (the Kafka source calls this when idle).
+    func tick() throws {
+        if dueByTime() { try commit() }
+    }
+
+    func finish() throws {
+        try commit()
+        if !unknownSources.isEmpty {
+            StandardError.note("warning: records of unknown sources not replayed: \(unknownSources.sorted().joined(separator: ", "))")
+        }
+        if malformed > 0 {
+            StandardError.note("warning: \(malformed) malformed frames not replayable as \(encoder.format.rawValue)")
+        }
+    }
+
+    var progressNote: String { "\(appender.commits) commits, \(appender.rowsBuffered) rows pending" }
+
+    var summary: [String: SummaryValue] {
+        ["table": .string(appender.table.identifier.description),
+         "style": .string(appender.style.rawValue),
+         "rows": .int(rows),
+         "rows_committed": .int(Int(appender.rowsCommitted)),
+         "commits": .int(appender.commits),
+         "files": .int(appender.filesCommitted),
+         "run_id": .string(appender.progress.runId),
+         "run_rows_total": .int(Int(appender.progress.rows)),
+         "frames_not_trades": .int(notTrade),
+         "frames_malformed": .int(malformed)]
+    }
+}

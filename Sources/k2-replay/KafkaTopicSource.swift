@@ -1,0 +1,99 @@
+import Bronze
+import K2CLI
+import Kafka
+import SegmentLog
+
+/// `--from kafka://HOST:PORT/TOPIC`: reads a range of a topic, partition by partition position, and hands
+/// each record to the sink as a Kafka-sourced log record (stream = partition, sequence = offset).
+///
+/// Range per partition: from `--from-offset` (earliest | latest | N) or `--from-time`, or after the offset
+/// a previous run of the same arguments committed; up to the end offset seen at the run's first start
+/// (recorded in the commits, so reruns stop at the same place), and with `--until-time` before the first
+/// record at or after that time.
+struct KafkaTopicSource {
+    let config: KafkaConfig
+    let topic: String
+    let fromOffset: String
+    let fromTimeMs: Int64?
+    let untilTimeMs: Int64?
+    let shard: (index: Int, count: Int)
+
+    static func key(topic: String, partition: Int32) -> String { "kafka:\(topic)/\(partition)" }
+
+    /// Reads the range into `sink`; returns the records read.
+    func run(into sink: IcebergSink, appender: BronzeTableAppender, quiet: Bool) throws -> Int {
+        let consumer = try KafkaConsumer(config: config)
+        let counts = try consumer.topics()
+        guard let partitionCount = counts[topic] else {
+            throw ReplayError.unusable("topic \(topic) does not exist at \(config["bootstrap.servers"] ?? "?")")
+        }
+        let mine = (0..<partitionCount).filter { Int($0) % shard.count == shard.index }
+        var fromTime: [Int32: Int64?] = [:]
+        if let fromTimeMs { fromTime = try consumer.offsetsForTimes(topic: topic, partitions: Array(mine), timestampMs: fromTimeMs) }
+        var assignment: [(topic: String, partition: Int32, start: KafkaStartOffset)] = []
+        var ends: [Int32: Int64] = [:]
+        for partition in mine {
+            let key = Self.key(topic: topic, partition: partition)
+            let (low, high) = try consumer.watermarks(topic: topic, partition: partition)
+            appender.fixEnd(key, high)
+            let end = appender.progress.end[key] ?? high
+            var start: Int64
+            if let done = appender.progress.done[key] {
+                start = done + 1
+            } else if fromTimeMs != nil {
+                start = (fromTime[partition] ?? nil) ?? high
+            } else {
+                switch fromOffset {
+                case "earliest": start = low
+                case "latest": start = high
+                default:
+                    guard let n = Int64(fromOffset), n >= 0 else { throw ReplayError.usage("--from-offset: earliest, latest or N, got \(fromOffset)") }
+                    start = n
+                }
+            }
+            start = max(start, low)
+            if appender.progress.done[key] == nil {
+                // Pin the start: a rerun of a run that committed nothing here yet must begin at the same place.
+                appender.markDone(key, start - 1)
+            }
+            if start < end {
+                assignment.append((topic, partition, .offset(start)))
+                ends[partition] = end
+            }
+        }
+        if !quiet {
+            let plan = ends.keys.sorted().map { p in "[\(p)] \(assignment.first { $0.partition == p }.map { "\($0.start)" } ?? "")..<\(ends[p]!)" }
+            StandardError.note("reading \(topic): \(plan.isEmpty ? "nothing to do" : plan.joined(separator: " "))")
+        }
+        guard !assignment.isEmpty else { return 0 }
+        try consumer.assign(assignment)
+        var open = Set(ends.keys)
+        var records = 0
+        var idlePolls = 0
+        while !open.isEmpty && !Signals.shouldStop {
+            guard let event = try consumer.poll(timeoutMs: 200) else {
+                idlePolls += 1
+                try sink.tick()
+                if idlePolls >= 300 {
+                    throw ReplayError.unusable("no records from \(topic) for 60 s while partitions \(open.sorted()) are not at their end offsets")
+                }
+                continue
+            }
+            idlePolls = 0
+            guard case .message(let message) = event, open.contains(message.partition), let end = ends[message.partition] else { continue }
+            if message.offset >= end || (untilTimeMs.map { message.timestampMs >= $0 } ?? false) {
+                open.remove(message.partition)
+                continue
+            }
+            let record = LogRecord(receiveTimeNanos: message.timestampMs * 1_000_000, sequence: UInt64(message.offset),
+                                   source: "kafka:" + topic, stream: String(message.partition), payload: message.value ?? [],
+                                   kafka: KafkaCoordinates(partition: message.partition, offset: message.offset,
+                                                           timestampMs: message.timestampMs,
+                                                           timestampType: message.timestampType.rawValue, key: message.key))
+            _ = try sink.write(record)
+            records += 1
+            if message.offset >= end - 1 { open.remove(message.partition) }
+        }
+        return records
+    }
+}

@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# Kafka replay benchmark (a section of `make bench`): prints a Markdown section on stdout.
+#   scripts/bench-kafka.sh BIN_DIR WORK_DIR [MESSAGES]
+# 1. Unpaced: k2-replay (JSON values, the default idempotent/acks=all/lz4 producer, provenance header) into
+#    librdkafka's mock cluster, beside `kcat -P` producing the same keys and values from a file, same
+#    producer settings, same cluster, same run; best of 3 wall-clock runs for both, each into a fresh topic.
+# 2. --rate 10000 over 100,000 messages: total time (target 10 s ± 1%) and the per-second rates k2-replay's
+#    progress lines report (target: none more than 5% off).
+# 3. --speed 10 over a log recorded at 200 frames/s for 100 s: total time (target 10 s).
+set -euo pipefail
+BIN=$1
+WORK=$2
+N=${3:-500000}
+R=$BIN/k2-replay
+D=$WORK/kafka
+rm -rf "$D"
+mkdir -p "$D"
+
+"$R" generate-log --out "$D/log" --trades "$N" --spacing-us 100
+"$R" generate-log --out "$D/rate-log" --trades 100000 --spacing-us 100
+"$R" generate-log --out "$D/speed-log" --trades 20000 --spacing-us 5000
+
+topics=bench.rate,bench.speed,bench.values
+for i in 1 2 3; do topics="$topics,bench.replay$i,bench.replay-noprov$i,bench.kcat$i"; done
+"$R" embedded-kafka --brokers 1 --partitions 6 --topics "$topics" > "$D/embedded.out" 2> "$D/embedded.err" &
+EMBEDDED=$!
+trap 'kill $EMBEDDED 2>/dev/null || true' EXIT
+for _ in $(seq 50); do [ -s "$D/embedded.out" ] && break; sleep 0.1; done
+B=$(head -1 "$D/embedded.out" | cut -d= -f2)
+
+wall() { { /usr/bin/time -f "%e" "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -1; }
+PRODUCER=(-X enable.idempotence=true -X acks=all -X compression.type=lz4 -X linger.ms=5)
+
+# The values file for kcat: exactly what k2-replay produces (key TAB value per line; JSON values hold no tab/newline).
+"$R" --from "$D/log" --bootstrap "$B" --format json --topic bench.values --quiet --no-provenance
+kcat -C -b "$B" -t bench.values -e -q -f '%k\t%s\n' > "$D/values.txt"
+
+ours=() ; noprov=() ; peer=()
+for i in 1 2 3; do
+    ours+=("$( { /usr/bin/time -f "%e" "$R" --from "$D/log" --bootstrap "$B" --format json --topic "bench.replay$i" --quiet; } 2>&1 | tail -1)")
+    noprov+=("$( { /usr/bin/time -f "%e" "$R" --from "$D/log" --bootstrap "$B" --format json --topic "bench.replay-noprov$i" --quiet --no-provenance; } 2>&1 | tail -1)")
+    peer+=("$( { /usr/bin/time -f "%e" kcat -P -b "$B" -t "bench.kcat$i" -K $'\t' "${PRODUCER[@]}" -l "$D/values.txt"; } 2>&1 | tail -1)")
+done
+# Appended counts from the high watermarks (the mock cluster keeps only the newest ~100,000 messages or 5 MB
+# per partition, so reading back from the start would undercount).
+appended() {
+    "${PYTHON:-.venv/bin/python}" -c '
+import sys
+from kafka import KafkaConsumer, TopicPartition
+c = KafkaConsumer(bootstrap_servers=sys.argv[1].split(","), api_version=(2, 5, 0))
+for topic in sys.argv[2:]:
+    tps = [TopicPartition(topic, p) for p in c.partitions_for_topic(topic)]
+    print(sum(c.end_offsets(tps).values()))
+' "$B" "$@"
+}
+delivered=$(appended bench.replay1 bench.replay2 bench.replay3 | sort -n | head -1)
+peer_delivered=$(appended bench.kcat1 bench.kcat2 bench.kcat3 | sort -n | head -1)
+
+"$R" --from "$D/rate-log" --bootstrap "$B" --format json --topic bench.rate --rate 10000 --json > "$D/rate.json" 2> "$D/rate.err"
+"$R" --from "$D/speed-log" --bootstrap "$B" --format json --topic bench.speed --speed 10 --json > "$D/speed.json" 2> "$D/speed.err"
+
+peer_n=$(wc -l < "$D/values.txt")
+python3 - "$N" "$peer_n" "$delivered" "$peer_delivered" "${ours[*]}" "${noprov[*]}" "${peer[*]}" "$D/rate.json" "$D/rate.err" \
+    "$D/speed.json" "$D/speed.err" "$(kcat -V 2>&1 | head -1)" "$(nproc)" "$(uptime | sed 's/.*load average: //')" <<'PY'
+import json, re, sys
+n, peer_n, delivered, peer_delivered = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+ours, noprov, peer = ([float(x) for x in a.split()] for a in sys.argv[5:8])
+rate, rate_err, speed, speed_err, kcat_version, cpus, load = sys.argv[8:15]
+best = lambda xs: min(xs)
+print("## Kafka replay (`scripts/bench-kafka.sh`)\n")
+print(f"{n:,} Binance trade frames from a segment log into librdkafka's mock cluster (1 broker, 6 partitions, "
+      f"`k2-replay embedded-kafka`), JSON values (K2 v2), idempotent producer, acks=all, lz4, linger.ms=5. "
+      f"Peer: {kcat_version.strip()} `kcat -P -K '\\t' -l` producing the same keys and values from a file "
+      f"with the same producer settings, same cluster, same run. Wall clock including start-up and the final "
+      f"flush, best of 3; release build; {cpus} cores shared with other jobs (load average {load}).\n")
+print("| producer | messages | best s | messages/s | runs (s) |")
+print("|---|---|---|---|---|")
+for name, count, xs in (("k2-replay (with k2-replay-id header)", n, ours), ("k2-replay --no-provenance", n, noprov), ("kcat -P", peer_n, peer)):
+    print(f"| {name} | {count:,} | {best(xs):.2f} | {count / best(xs):,.0f} | {', '.join(f'{x:.2f}' for x in xs)} |")
+ratio = (n / best(ours)) / (peer_n / best(peer))
+print(f"\nAppended (fewest of the 3 runs, from high watermarks): k2-replay {delivered:,} of {n:,}, kcat {peer_delivered:,} of {peer_n:,} "
+      f"(kcat's input file is read back from a mock-cluster topic, which keeps only the newest ~100,000 messages or 5 MB "
+      f"per partition, so it has fewer lines; rates are per message). "
+      f"Ratio k2-replay / kcat (messages/s) = **{ratio:.2f}** (target ≥ 1.0: **{'met' if ratio >= 1.0 else 'NOT met'}**).\n")
+
+r = json.load(open(rate))
+rates = [float(m.group(1)) for m in re.finditer(r"messages \d+, (\d+) msg/s", open(rate_err).read())]
+full = rates[1:] if len(rates) > 1 else rates   # the first window includes start-up
+dev = max((abs(x - 10000) / 10000 for x in full), default=float("nan"))
+total_ok = abs(r["seconds"] - 10.0) <= 0.1
+print(f"`--rate 10000` over 100,000 messages: {r['delivered']:,} delivered in {r['seconds']:.3f} s "
+      f"({r['delivered'] / r['seconds']:,.0f} msg/s; target 10 s ± 1%: **{'met' if total_ok else 'NOT met'}**). "
+      f"Per-second produce rates from the progress lines (first window, which includes start-up, left out): "
+      f"{', '.join(str(int(x)) for x in full)}; largest deviation {dev * 100:.2f}% "
+      f"(target ≤ 5%: **{'met' if dev <= 0.05 else 'NOT met'}**).\n")
+s = json.load(open(speed))
+print(f"`--speed 10` over 20,000 frames recorded 5 ms apart (99.995 s): {s['delivered']:,} delivered in "
+      f"{s['seconds']:.3f} s (expected 10.000 s, {abs(s['seconds'] - 10.0) / 10.0 * 100:.2f}% off).")
+PY
