@@ -5,6 +5,16 @@ struct K2Replay: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "k2-replay",
         abstract: "Replay captured segment logs into Kafka with K2's topics, keys and message values.",
+        discussion: """
+        `replay` is the default subcommand: `k2-replay --from DIR --to kafka --bootstrap HOST:PORT ...` runs it.
+        All its options, with examples: `k2-replay help replay` (or `k2-replay replay --help`).
+
+        Examples:
+          k2-replay --from var/log --bootstrap localhost:9092 --schema-registry http://localhost:8081
+          k2-replay --from var/log --to jsonl --data-only | head
+          k2-replay embedded-kafka --brokers 3 --partitions 6
+        More: docs/replay.md.
+        """,
         subcommands: [ReplayCommand.self, EmbeddedKafkaCommand.self, GenerateLogCommand.self],
         defaultSubcommand: ReplayCommand.self)
 }

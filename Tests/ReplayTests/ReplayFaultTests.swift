@@ -20,6 +20,22 @@ final class ReplayFaultTests: XCTestCase {
         return cluster
     }
 
+    /// Waits until the replay has appended messages (it is past its start-up reads of partition tails),
+    /// at most 60 s: a broker taken down during those reads is a different fault.
+    private func waitUntilProducing(_ cluster: EmbeddedKafkaCluster) throws {
+        var config = KafkaConfig()
+        config.set("bootstrap.servers", cluster.bootstrap)
+        let consumer = try KafkaConsumer(config: config)
+        for _ in 0..<600 {
+            var total: Int64 = 0
+            for partition in Int32(0)..<6 {
+                total += (try? consumer.watermarks(topic: "market.crypto.trades.binance.raw", partition: partition).high) ?? 0
+            }
+            if total >= 50 { return }
+            usleep(50_000)
+        }
+    }
+
     private func replayArguments(_ directory: URL, _ cluster: EmbeddedKafkaCluster, _ extra: [String] = []) -> [String] {
         ["--from", directory.path, "--bootstrap", cluster.bootstrap, "--schema-id", "binance=11,kraken=12"] + extra
     }
@@ -53,8 +69,8 @@ final class ReplayFaultTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: directory) }
         let fixture = try ReplayFixture.write(to: directory.path, binanceTrades: 300, krakenFrames: 60)
         let cluster = try makeCluster(leader: 1)
-        let process = try ReplayProcess.start(replayArguments(directory, cluster, ["--rate", "800"]), logIn: directory, name: "run")
-        usleep(400_000)
+        let process = try ReplayProcess.start(replayArguments(directory, cluster, ["--rate", "400"]), logIn: directory, name: "run")
+        try waitUntilProducing(cluster)
         try cluster.setBrokerDown(1)
         usleep(2_500_000)
         XCTAssertTrue(process.isRunning, "the replay waits for the broker")
@@ -68,11 +84,11 @@ final class ReplayFaultTests: XCTestCase {
     func testBrokerGoneFailsClearlyThenRerunCompletes() throws {
         let directory = try TestEnvironment.temporaryDirectory("replay-broker-gone")
         defer { try? FileManager.default.removeItem(at: directory) }
-        let fixture = try ReplayFixture.write(to: directory.path, binanceTrades: 200, krakenFrames: 40)
+        let fixture = try ReplayFixture.write(to: directory.path, binanceTrades: 400, krakenFrames: 80)
         let cluster = try makeCluster(leader: 1)
-        let process = try ReplayProcess.start(replayArguments(directory, cluster, ["--rate", "1000", "-X", "message.timeout.ms=2000"]),
+        let process = try ReplayProcess.start(replayArguments(directory, cluster, ["--rate", "400", "-X", "message.timeout.ms=2000"]),
                                               logIn: directory, name: "run")
-        usleep(250_000)
+        try waitUntilProducing(cluster)
         try cluster.setBrokerDown(1)
         process.waitUntilExit()
         let stderr = try String(contentsOf: directory.appendingPathComponent("run.err"), encoding: .utf8)
