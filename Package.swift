@@ -50,7 +50,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "k2-compact", dependencies: ["SegmentLog", "Exchanges", "K2CLI",
             .product(name: "ArgumentParser", package: "swift-argument-parser")]),
-        .executableTarget(name: "k2-verify", dependencies: ["Parity", "Iceberg", "Kafka", "SegmentLog", "K2CLI",
+        .executableTarget(name: "k2-verify", dependencies: ["Parity", "Iceberg", "Parquet", "Kafka", "SegmentLog", "K2CLI",
             .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         // Test-only support: paths to the checker venv and built tools, child processes.
@@ -60,7 +60,7 @@ let package = Package(
         .testTarget(name: "IcebergTests", dependencies: ["Iceberg", "Avro", "TestSupport"]),
         .testTarget(name: "ParquetTests", dependencies: ["Parquet", "Codecs", "TestSupport"]),
         .testTarget(name: "ParityTests", dependencies: ["Parity", "TestSupport"]),
-        .testTarget(name: "VerifyTests", dependencies: ["Parity", "Kafka", "TestSupport"]),
+        .testTarget(name: "VerifyTests", dependencies: ["Parity", "Kafka", "SegmentLog", "TestSupport"]),
         .testTarget(name: "KafkaTests", dependencies: ["Kafka", "TestSupport"]),
         .testTarget(name: "BronzeTests", dependencies: ["Bronze", "Exchanges", "TestSupport"]),
         .testTarget(name: "ReplayTests", dependencies: ["Bronze", "Kafka", "SegmentLog", "TestSupport"]),

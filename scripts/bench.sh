@@ -30,11 +30,12 @@ PY
     echo "bench: wrote section '$name' of $DOC" >&2
 }
 
-# seconds COMMAND...: wall-clock seconds of the best of 3 runs.
+# seconds COMMAND...: CPU seconds (user + system) of the best of 3 runs, comparable with k2-bench's
+# per-thread CPU time on a machine shared with other jobs.
 seconds() {
     local best="" t
     for _ in 1 2 3; do
-        t=$( { /usr/bin/time -f "%e" "$@" >/dev/null; } 2>&1 | tail -1 )
+        t=$( { /usr/bin/time -f "%U %S" "$@" >/dev/null; } 2>&1 | tail -1 | awk '{print $1 + $2}' )
         if [ -z "$best" ] || python3 -c "import sys; sys.exit(0 if $t < $best else 1)"; then best=$t; fi
     done
     echo "$best"
@@ -61,7 +62,8 @@ print(f"{r['records']:,} Binance combined-stream trade frames, {r['meanFrameByte
       f"({r['payloadBytes']/1e6:.1f} MB), two streams, {r['blockBytes']//1024} KiB blocks, fsync never, "
       f"one thread, release build; {arch}, {cpus} cores shared with other jobs. Peer: the same bytes "
       f"(one frame per line) through the CLI, `zstd -3 -T1` ({zver.split(',')[0]}) and `lz4 -1` ({lver.split(',')[0]}), "
-      f"best of 3 for both sides, file in page cache.\n")
+      f"best of 3 for both sides, file in page cache. Rates are per CPU second (user + system) on both sides, "
+      f"because the machine is shared with other builds.\n")
 print("| codec | append records/s | append MB/s | peer CLI MB/s | speed vs peer | log bytes | peer bytes | size vs peer | read records/s |")
 print("|---|---|---|---|---|---|---|---|---|")
 for name in ("lz4", "zstd-3"):
@@ -93,13 +95,23 @@ bench_iceberg() {
     echo '```'
 }
 
+# k2-verify beside duckdb on a pair of 10-million-row Bronze tables (scripts/bench_verify.sh).
+bench_verify() {
+    K2_VERIFY_BIN="$BIN/k2-verify" BENCH_DIR="$WORK/verify" bash scripts/bench_verify.sh
+}
+
 # Kafka replay beside kcat -P, and the pacing checks (scripts/bench-kafka.sh prints its own section).
 bench_kafka() {
     bash scripts/bench-kafka.sh "$BIN" "$WORK" "${KAFKA_BENCH_MESSAGES:-500000}"
 }
 
+# Replay into Bronze Iceberg tables from a segment log and from Kafka, beside pyiceberg append.
+bench_bronze() {
+    bash scripts/bench-bronze.sh "${BRONZE_BENCH_TRADES:-500000}"
+}
+
 sections=("$@")
-[ ${#sections[@]} -eq 0 ] && sections=(segment iceberg kafka)
+[ ${#sections[@]} -eq 0 ] && sections=(segment iceberg kafka verify bronze)
 for s in "${sections[@]}"; do
     "bench_$s" | write_section "$s"
 done

@@ -10,7 +10,8 @@ struct SegmentBench: ParsableCommand {
         abstract: "Segment log: append records/s and MB/s (lz4, zstd-3), read records/s, on 200-byte trade frames.",
         discussion: """
         Writes --records frames to a fresh log per codec (fsync never, so the figure is the format and the
-        codec, not the disk), then reads each back. Also writes the same frames, one per line, to
+        codec, not the disk), then reads each back. Rates are per CPU second of the benchmark thread
+        (user + system), the best of --runs, so other jobs on a shared machine do not distort them. Also writes the same frames, one per line, to
         <dir>/frames.jsonl so bench.sh can compress the same bytes with the zstd and lz4 CLIs.
         Prints one JSON object.
         """)
@@ -45,7 +46,7 @@ struct SegmentBench: ParsableCommand {
             options.fsync = .never
             let writer = try SegmentLogWriter(directory: logDir, options: options, diagnostics: { _ in })
             var record = LogRecord(receiveTimeNanos: 0, source: "binance", stream: "btcusdt@trade", payload: [])
-            let start = DispatchTime.now().uptimeNanoseconds
+            let start = SegmentBench.cpuNanos()
             for (i, frame) in frames.enumerated() {
                 record.receiveTimeNanos = 1_707_472_723_000_000_000 + Int64(i) * 100_000
                 record.stream = (i & 1 == 0) ? "btcusdt@trade" : "ethusdt@trade"
@@ -53,15 +54,15 @@ struct SegmentBench: ParsableCommand {
                 try writer.append(record)
             }
             try writer.close()
-            let appendSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            let appendSeconds = Double(SegmentBench.cpuNanos() - start) / 1e9
             let size = try fm.contentsOfDirectory(atPath: logDir).filter { $0.hasSuffix(".k2seg") }
                 .reduce(Int64(0)) { $0 + Int64((try fm.attributesOfItem(atPath: logDir + "/" + $1)[.size] as? Int) ?? 0) }
 
-            let readStart = DispatchTime.now().uptimeNanoseconds
+            let readStart = SegmentBench.cpuNanos()
             let reader = try SegmentLogReader(directory: logDir, diagnostics: { _ in })
             var count = 0, bytes = 0
             while let r = try reader.next() { count += 1; bytes += r.payload.count }
-            let readSeconds = Double(DispatchTime.now().uptimeNanoseconds - readStart) / 1e9
+            let readSeconds = Double(SegmentBench.cpuNanos() - readStart) / 1e9
             guard count == records, bytes == payloadBytes else {
                 throw ValidationError("read back \(count) records / \(bytes) bytes, wrote \(records) / \(payloadBytes)")
             }
@@ -79,6 +80,13 @@ struct SegmentBench: ParsableCommand {
         }
         let json = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys, .prettyPrinted])
         print(String(decoding: json, as: UTF8.self))
+    }
+
+    /// CPU time of this thread (user + system), so a shared, loaded machine does not count other jobs' time.
+    static func cpuNanos() -> UInt64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
+        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
     }
 
     /// Realistic Binance combined-stream trade frames of ~200 bytes, deterministic.
