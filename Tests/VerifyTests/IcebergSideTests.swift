@@ -139,6 +139,18 @@ final class IcebergSideTests: XCTestCase {
 
     func testUnreadableInputsExitTwoNamingTheCulprit() throws {
         let fixture = try makeFixture("clean")
+        // Time travel before the first commit, and a snapshot id the table never had.
+        let before = try verify(fixture, Self.sides + ["--as-of", "2001-01-01T00:00:00Z"])
+        XCTAssertEqual(before.status, 2)
+        XCTAssertTrue(before.result.stderrText.contains("market_data.bronze_binance_trades"), before.result.stderrText)
+        let unknown = try verify(fixture, Self.sides + ["--snapshot-right", "42"])
+        XCTAssertEqual(unknown.status, 2)
+        XCTAssertTrue(unknown.result.stderrText.contains("42"), unknown.result.stderrText)
+        // As of now: the current snapshots, the same parity as without --as-of.
+        let now = try verify(fixture, Self.sides + ["--as-of", String(Int(Date().timeIntervalSince1970) + 60), "--json"])
+        XCTAssertEqual(now.status, 0, now.result.stderrText)
+        XCTAssertEqual(now.json?["parity"] as? Bool, true)
+
         let missingTable = try verify(fixture, ["--left", "market_data.no_such_table", "--right", "market_data.bronze_binance_trades_flink"])
         XCTAssertEqual(missingTable.status, 2)
         XCTAssertTrue(missingTable.result.stderrText.contains("market_data.no_such_table"), missingTable.result.stderrText)
