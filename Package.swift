@@ -17,8 +17,12 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
-        .package(url: "https://github.com/apple/swift-nio.git", from: "2.80.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.81.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.30.0"),
+        // Remote catalogs and storage: S3 and the REST catalog over HTTP, SigV4 HMACs, PostgreSQL.
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.0" ..< "5.0.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.0"),
     ],
     targets: [
         // C libraries from Debian, each through a small system-library target.
@@ -37,7 +41,14 @@ let package = Package(
         .target(name: "Kafka", dependencies: ["CRdKafka", "Codecs"]),
         .target(name: "Avro", dependencies: ["Codecs"]),
         .target(name: "Parquet", dependencies: ["Codecs"]),
-        .target(name: "Iceberg", dependencies: ["Avro", "Parquet", "Codecs", "CSQLite3"]),
+        .target(name: "Iceberg", dependencies: ["Avro", "Parquet", "Codecs", "CSQLite3",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "PostgresNIO", package: "postgres-nio")]),
         .target(name: "Bronze", dependencies: ["Avro", "Exchanges", "SegmentLog", "Iceberg", "Parquet"]),
         .target(name: "Parity", dependencies: []),
         .target(name: "K2CLI", dependencies: [
@@ -75,6 +86,7 @@ let package = Package(
         // Test-only support: paths to the checker venv and built tools, child processes.
         .target(name: "TestSupport", dependencies: [], path: "Sources/TestSupport"),
         .testTarget(name: "CodecsTests", dependencies: ["Codecs", "TestSupport"]),
+        .testTarget(name: "IcebergRemoteTests", dependencies: ["Iceberg", "Parquet", "Avro", "TestSupport"]),
         .testTarget(name: "ExchangesTests", dependencies: ["Exchanges", "TestSupport"]),
         .testTarget(name: "CaptureTests", dependencies: ["Capture", "ExchangeSimulator", "SegmentLog", "TestSupport",
             "k2-capture"]),

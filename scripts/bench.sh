@@ -110,8 +110,13 @@ bench_bronze() {
     bash scripts/bench-bronze.sh "${BRONZE_BENCH_TRADES:-500000}"
 }
 
+# k2-capture recording the exchange simulator over loopback (scripts/bench-capture.sh).
+bench_capture() {
+    bash scripts/bench-capture.sh "$BIN" "$WORK" "${CAPTURE_BENCH_FRAMES:-1000000}"
+}
+
 sections=("$@")
-[ ${#sections[@]} -eq 0 ] && sections=(segment iceberg kafka verify bronze)
+[ ${#sections[@]} -eq 0 ] && sections=(segment iceberg kafka verify bronze capture)
 for s in "${sections[@]}"; do
     "bench_$s" | write_section "$s"
 done

@@ -161,6 +161,29 @@ final class SimulatorCaptureTests: XCTestCase {
         XCTAssertEqual(summary?["messages"] as? Int, data.count)
     }
 
+    /// Frames above --max-frame-bytes are kept byte-exact with the oversized flag (and not parsed).
+    func testOversizedFramesAreKeptFlagged() throws {
+        let scenario = StandardScenario.continuous.scenario(feed: .krakenV1, count: 40, intervalNanos: 0)
+        let simulator = ExchangeSimulator(scenario: scenario, tls: false)
+        try simulator.start()
+        defer { simulator.stop() }
+        let directory = try TestEnvironment.temporaryDirectory("capture-oversized")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let limit = 120
+        let result = try ProcessRunner.run(CaptureHarness.capturePath, CaptureHarness.arguments(feed: .krakenV1) + [
+            "--url", simulator.url, "--out", directory.path, "--max-messages", "43", "--max-frame-bytes", "\(limit)",
+            "--duration", "120s", "--json",
+        ])
+        XCTAssertEqual(result.status, 0, result.stderrText)
+        let sent = simulator.manifest.snapshot.filter { $0.kind != .ping }
+        let recorded = try CaptureHarness.readLog(directory).records.filter { $0.kind == .data || $0.kind == .subscribeReply }
+        XCTAssertEqual(recorded.map(\.payload), sent.map(\.bytes))
+        XCTAssertEqual(recorded.map { $0.flags.contains(.oversized) }, sent.map { $0.bytes.count > limit })
+        XCTAssertTrue(recorded.contains { $0.flags.contains(.oversized) } && recorded.contains { !$0.flags.contains(.oversized) })
+        let summary = try JSONSerialization.jsonObject(with: result.stdout) as? [String: Any]
+        XCTAssertEqual(summary?["oversized"] as? Int, sent.filter { $0.bytes.count > limit }.count)
+    }
+
     /// An unwritable directory: a clear error naming it, non-zero exit.
     func testUnwritableDirectoryIsAClearError() throws {
         let parent = try TestEnvironment.temporaryDirectory("capture-ro")

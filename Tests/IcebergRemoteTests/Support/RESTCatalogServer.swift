@@ -1,0 +1,38 @@
+import Foundation
+import TestSupport
+import XCTest
+
+/// `scripts/rest_catalog_server.py` on loopback: the Iceberg REST API over pyiceberg's SqlCatalog on a
+/// SQLite file in `directory`, which the tests then read with pyiceberg directly.
+final class RESTCatalogServer: @unchecked Sendable {
+    let process: BackgroundProcess
+    let directory: URL
+    let uri: String
+    var database: String { directory.appendingPathComponent("catalog.db").path }
+    var warehouse: String { "file://" + directory.appendingPathComponent("warehouse").path }
+    var sqlAlchemyURI: String { "sqlite:///" + database }
+
+    init(prefix: String? = nil, environment: [String: String] = [:]) throws {
+        guard TestEnvironment.hasPythonCheckers else { throw XCTSkip("checker venv missing: run scripts/setup.sh") }
+        directory = try TestEnvironment.temporaryDirectory("restcatalog")
+        var arguments = [
+            TestEnvironment.repositoryRoot.appendingPathComponent("scripts/rest_catalog_server.py").path,
+            "--catalog-uri", "sqlite:///" + directory.appendingPathComponent("catalog.db").path,
+            "--warehouse", "file://" + directory.appendingPathComponent("warehouse").path,
+        ]
+        if let prefix { arguments += ["--prefix", prefix] }
+        process = try BackgroundProcess(
+            TestEnvironment.python, arguments, environment: environment,
+            logFile: directory.appendingPathComponent("server.log"))
+        guard let port = process.firstLine() else {
+            throw NSError(domain: "rest-catalog", code: 1,
+                          userInfo: [NSLocalizedDescriptionKey: "REST catalog server did not start: \(process.log)"])
+        }
+        uri = "rest:http://127.0.0.1:\(port)"
+    }
+
+    func stop() {
+        process.stop()
+        try? FileManager.default.removeItem(at: directory)
+    }
+}
