@@ -56,7 +56,10 @@ public struct AvroContainerReader {
             let blockStart = decoder.position
             let count = try decoder.readLong()
             let size = try decoder.readLong()
-            guard count >= 0, size >= 0, size <= decoder.remaining else {
+            guard count >= 0, size >= 0 else {
+                throw AvroDecodingError(position: blockStart, message: "block header with negative count \(count) or size \(size)")
+            }
+            guard size <= decoder.remaining else {
                 throw AvroDecodingError(position: blockStart, message: "block of \(size) bytes exceeds the file")
             }
             let raw = try decoder.readRaw(Int(size))
@@ -73,6 +76,11 @@ public struct AvroContainerReader {
                 } catch let e as AvroDecodingError {
                     throw AvroDecodingError(position: blockStart, message: "in block: \(e.message) at block byte \(e.position)")
                 }
+            }
+            // A block count lower than the records it holds would drop the rest silently.
+            guard blockDecoder.isAtEnd else {
+                throw AvroDecodingError(position: blockStart,
+                                        message: "block holds \(blockDecoder.remaining) bytes after its \(count) records")
             }
             let syncAt = decoder.position
             guard Array(try decoder.readRaw(16)) == sync else {

@@ -57,13 +57,20 @@ public struct FastAppend: Sendable {
                 addedFilesCount: Int32(files.count), existingFilesCount: 0, deletedFilesCount: 0,
                 addedRowsCount: files.reduce(0) { $0 + $1.recordCount }, existingRowsCount: 0, deletedRowsCount: 0,
                 partitions: partitionSummaries)]
-            if let parent {
-                let listBytes = try await Self.read(io, parent.manifestList, what: "manifest list of snapshot \(parent.snapshotId)")
-                manifests += try ManifestList.read(listBytes, location: parent.manifestList)
-            }
             let listLocation = "\(metadataDir)/snap-\(snapshotId)-\(attempt)-\(commitUUID).avro"
-            try await io.write(listLocation, contents: try ManifestList.write(
-                manifests, snapshotId: snapshotId, parentSnapshotId: parent?.snapshotId, sequenceNumber: sequenceNumber))
+            do {
+                if let parent {
+                    let listBytes = try await Self.read(io, parent.manifestList, what: "manifest list of snapshot \(parent.snapshotId)")
+                    manifests += try ManifestList.read(listBytes, location: parent.manifestList)
+                }
+                try await io.write(listLocation, contents: try ManifestList.write(
+                    manifests, snapshotId: snapshotId, parentSnapshotId: parent?.snapshotId, sequenceNumber: sequenceNumber))
+            } catch {
+                // Nothing references these files yet: leave no orphans behind.
+                try? await io.delete(listLocation)
+                try? await io.delete(manifestLocation)
+                throw error
+            }
             let now = max(Int64(Date().timeIntervalSince1970 * 1000), base.metadata.lastUpdatedMs)
             let snapshot = Snapshot(
                 snapshotId: snapshotId, parentSnapshotId: parent?.snapshotId, sequenceNumber: sequenceNumber, timestampMs: now,
@@ -77,6 +84,12 @@ public struct FastAppend: Sendable {
                     .addSnapshot(snapshot),
                     .setSnapshotRef(name: "main", snapshotId: snapshotId, type: "branch"),
                 ])
+            } catch let error as IcebergError where error.isRefusedCommit {
+                // The catalog refused the commit before changing anything: the files are unreferenced.
+                // (Other errors leave the outcome unknown, so the files stay: they may be committed.)
+                try? await io.delete(listLocation)
+                try? await io.delete(manifestLocation)
+                throw error
             } catch IcebergError.commitConflict(let name, let message) {
                 try? await io.delete(listLocation)
                 guard attempt < maxAttempts else {

@@ -32,3 +32,13 @@ public enum IcebergError: Error, CustomStringConvertible, Sendable {
         }
     }
 }
+
+extension IcebergError {
+    /// A commit the catalog rejected without applying (not retryable): the writer may remove its files.
+    var isRefusedCommit: Bool {
+        switch self {
+        case .commitFailed, .invalidArgument, .noSuchSnapshot, .noSuchTable: return true
+        default: return false
+        }
+    }
+}

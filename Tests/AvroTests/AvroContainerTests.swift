@@ -134,4 +134,20 @@ final class AvroContainerTests: XCTestCase {
         }
         XCTAssertThrowsError(try AvroContainerReader(bytes: Array("not avro".utf8)))
     }
+
+    func testBlockCountBelowItsRecordsIsAnErrorNotSilentLoss() throws {
+        let schema = try AvroSchema(json: Self.schemaJSON)
+        var writer = AvroContainerWriter(schema: schema, codec: .null)
+        for i in 0..<50 { try writer.append(Self.record(i)) }
+        var bytes = try writer.finish()
+        let sync = Array(bytes.suffix(16))
+        // The header ends with the sync marker; the first block's count (zigzag varint 50 = 0x64) follows.
+        let headerEnd = (0...(bytes.count - 16)).first { Array(bytes[$0..<$0 + 16]) == sync }! + 16
+        XCTAssertEqual(bytes[headerEnd], 0x64)
+        bytes[headerEnd] = 0x62  // 49
+        let reader = try AvroContainerReader(bytes: bytes)
+        XCTAssertThrowsError(try reader.readAll()) { error in
+            XCTAssertTrue("\(error)".contains("after its 49 records") && "\(error)".contains("at byte \(headerEnd)"), "\(error)")
+        }
+    }
 }

@@ -124,6 +124,24 @@ final class CommitAndErrorTests: XCTestCase {
         XCTAssertEqual(table.metadata.snapshots.count, 1)
     }
 
+    func testUnreadableParentManifestListLeavesNothingBehind() async throws {
+        let catalog = try await openCatalog()
+        let base = try await createFlinkTable(catalog)
+        let table = try await FastAppend(catalog: catalog).commit(table: base, files: [dataFile(1)])
+        let parentList = table.metadata.currentSnapshot!.manifestList
+        try await LocalFileIO().delete(parentList)
+        let before = try listMetadataDirectory()
+        do {
+            _ = try await FastAppend(catalog: catalog).commit(table: table, files: [dataFile(2)])
+            XCTFail("an append on top of a missing manifest list must fail")
+        } catch {
+            XCTAssertTrue("\(error)".hasPrefix(parentList + ": manifest list of snapshot"), "\(error)")
+        }
+        XCTAssertEqual(try listMetadataDirectory(), before, "a failed append must remove the manifest it wrote")
+        let reloaded = try await catalog.loadTable(id)
+        XCTAssertEqual(reloaded.metadata.snapshots.count, 1)
+    }
+
     func listMetadataDirectory() throws -> [String] {
         let dir = directory.appendingPathComponent("warehouse/market_data/bronze_binance_trades_flink/metadata").path
         return try FileManager.default.contentsOfDirectory(atPath: dir).sorted()
