@@ -58,6 +58,7 @@ public final class SegmentLogWriter {
             return info
         }
         let end = info.validEnd
+        try file.sync()   // the kept blocks durable before the footer that vouches for them
         let tail = SegmentIndex.encode(blocks: info.blocks, indexOffset: end)
         try tail.withUnsafeBytes { try file.write($0, at: end) }
         try file.sync()

@@ -190,6 +190,10 @@ final class SegmentSetWriter {
     func seal() throws {
         try flushBlocks()
         guard let cur = current else { return }
+        // Blocks durable before the footer: one fdatasync over both lets the kernel write the footer page first,
+        // and a power loss then leaves a segment that looks sealed over garbage (a corruption error instead of a
+        // torn tail that recovery truncates).
+        try cur.file.sync()
         let tail = SegmentIndex.encode(blocks: cur.blocks, indexOffset: cur.size)
         try tail.withUnsafeBytes { try cur.file.write($0, at: cur.size) }
         try cur.file.sync()
