@@ -17,6 +17,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.80.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.30.0"),
     ],
     targets: [
         // C libraries from Debian, each through a small system-library target.
@@ -44,23 +46,43 @@ let package = Package(
         ]),
 
         // The four programs: thin command-line layers over the library.
-        .executableTarget(name: "k2-capture", dependencies: ["SegmentLog", "Exchanges", "Kafka", "K2CLI",
+        .executableTarget(name: "k2-capture", dependencies: ["Capture", "SegmentLog", "Exchanges", "Kafka", "K2CLI",
             .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "k2-replay", dependencies: ["SegmentLog", "Kafka", "Bronze", "Iceberg", "K2CLI",
             .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "k2-compact", dependencies: ["SegmentLog", "Exchanges", "K2CLI",
             .product(name: "ArgumentParser", package: "swift-argument-parser")]),
-        .executableTarget(name: "k2-verify", dependencies: ["Parity", "Iceberg", "Kafka", "SegmentLog", "K2CLI",
+        .executableTarget(name: "k2-verify", dependencies: ["Parity", "Iceberg", "Parquet", "Kafka", "SegmentLog", "K2CLI",
+            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+
+        // Capture: the WebSocket client (swift-nio, NIOSSL for wss), the recorder and the metrics endpoint.
+        .target(name: "Capture", dependencies: ["SegmentLog", "Exchanges", "Kafka", "K2CLI",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOWebSocket", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl")]),
+        // A local exchange (Binance, Kraken v1/v2 subscribe protocols) for tests and the bench; not shipped.
+        .target(name: "ExchangeSimulator", dependencies: ["Exchanges",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOWebSocket", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl")]),
+        .executableTarget(name: "k2-exchange-sim", dependencies: ["ExchangeSimulator", "K2CLI",
             .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         // Test-only support: paths to the checker venv and built tools, child processes.
         .target(name: "TestSupport", dependencies: [], path: "Sources/TestSupport"),
         .testTarget(name: "CodecsTests", dependencies: ["Codecs", "TestSupport"]),
+        .testTarget(name: "ExchangesTests", dependencies: ["Exchanges", "TestSupport"]),
+        .testTarget(name: "CaptureTests", dependencies: ["Capture", "ExchangeSimulator", "SegmentLog", "TestSupport",
+            "k2-capture"]),
         .testTarget(name: "AvroTests", dependencies: ["Avro", "TestSupport"]),
         .testTarget(name: "IcebergTests", dependencies: ["Iceberg", "Avro", "TestSupport"]),
         .testTarget(name: "ParquetTests", dependencies: ["Parquet", "Codecs", "TestSupport"]),
         .testTarget(name: "ParityTests", dependencies: ["Parity", "TestSupport"]),
-        .testTarget(name: "VerifyTests", dependencies: ["Parity", "Kafka", "TestSupport"]),
+        .testTarget(name: "VerifyTests", dependencies: ["Parity", "Kafka", "SegmentLog", "TestSupport"]),
         .testTarget(name: "KafkaTests", dependencies: ["Kafka", "TestSupport"]),
         .testTarget(name: "BronzeTests", dependencies: ["Bronze", "Exchanges", "TestSupport"]),
         .testTarget(name: "ReplayTests", dependencies: ["Bronze", "Kafka", "SegmentLog", "TestSupport"]),

@@ -95,13 +95,23 @@ bench_iceberg() {
     echo '```'
 }
 
+# k2-verify beside duckdb on a pair of 10-million-row Bronze tables (scripts/bench_verify.sh).
+bench_verify() {
+    K2_VERIFY_BIN="$BIN/k2-verify" BENCH_DIR="$WORK/verify" bash scripts/bench_verify.sh
+}
+
 # Kafka replay beside kcat -P, and the pacing checks (scripts/bench-kafka.sh prints its own section).
 bench_kafka() {
     bash scripts/bench-kafka.sh "$BIN" "$WORK" "${KAFKA_BENCH_MESSAGES:-500000}"
 }
 
+# Replay into Bronze Iceberg tables from a segment log and from Kafka, beside pyiceberg append.
+bench_bronze() {
+    bash scripts/bench-bronze.sh "${BRONZE_BENCH_TRADES:-500000}"
+}
+
 sections=("$@")
-[ ${#sections[@]} -eq 0 ] && sections=(segment iceberg kafka)
+[ ${#sections[@]} -eq 0 ] && sections=(segment iceberg kafka verify bronze)
 for s in "${sections[@]}"; do
     "bench_$s" | write_section "$s"
 done

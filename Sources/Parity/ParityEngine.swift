@@ -75,7 +75,8 @@ public final class ParityEngine {
                     if filtersTime && !scope.contains(timestampMicros: timestamp) { continue }
                     let offset = offsets[index]
                     tally.add(offset: offset, timestampMicros: timestamp)
-                    if let days { tally.add(day: days[index]) }
+                    // Int32.min: the row has no ingestion_date (a null in a nullable column).
+                    if let days, days[index] != Int32.min { tally.add(day: days[index]) }
                     if inRun && offset == runLast &+ 1 {
                         runLast = offset
                     } else {

@@ -88,8 +88,10 @@ public enum ParityHTMLRenderer {
         svg += "<text x=\"\(left - 6)\" y=\"\(top + 4)\" text-anchor=\"end\">\(maxRows)</text>\n"
         svg += "<text x=\"\(left - 6)\" y=\"\(top + plotHeight)\" text-anchor=\"end\">0</text>\n"
         let labelEvery = max(1, sortedHours.count / 6)
-        for (index, hour) in sortedHours.enumerated() where index % labelEvery == 0 {
-            svg += "<text x=\"\(fmt(x(index)))\" y=\"\(top + plotHeight + 16)\" text-anchor=\"middle\">\(escape(hour))</text>\n"
+        for (index, hour) in sortedHours.enumerated() where index % labelEvery == 0 || index == sortedHours.count - 1 {
+            // The first and last labels align inwards so they are not cut at the chart's edges.
+            let anchor = sortedHours.count > 1 && index == 0 ? "start" : index == sortedHours.count - 1 && sortedHours.count > 1 ? "end" : "middle"
+            svg += "<text x=\"\(fmt(x(index)))\" y=\"\(top + plotHeight + 16)\" text-anchor=\"\(anchor)\">\(escape(hour))</text>\n"
         }
         var legendX = left
         for (name, color, values) in series {

@@ -104,7 +104,7 @@ struct IcebergReplay {
             selection.kinds = [.data]
             selection.streams = Set(selectedStreams.map(\.stream))
             for key in selectedStreams {
-                if let done = progress.done[IcebergSink.progressKey(LogRecord(receiveTimeNanos: 0, source: key.source, stream: key.stream, payload: []))] {
+                if let done = progress.done[IcebergSink.progressKey(key)] {
                     selection.resumeAfter[key] = UInt64(bitPattern: done)
                 }
             }

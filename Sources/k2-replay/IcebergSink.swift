@@ -32,6 +32,12 @@ final class IcebergSink: ReplaySink {
     private var malformed = 0
     private var unknownSources = Set<String>()
     private var rows = 0
+    /// Progress per stream since the last commit; turned into the appender's string keys at commit time,
+    /// so the per-record path builds no strings.
+    private var done: [StreamKey: Int64] = [:]
+    private let exchangeTopics: [BronzeExchange: String] = Dictionary(uniqueKeysWithValues: BronzeExchange.allCases.map { ($0, $0.topic) })
+    private var lastKafkaSource = ""
+    private var lastKafkaTopic = ""
 
     init(appender: BronzeTableAppender, format: BronzeValueFormat, schemaIds: [BronzeExchange: Int32], partitions: Int32,
          captureTime: Bool, commitRows: Int, commitSeconds: Double, pacer: Pacer) {
@@ -44,7 +50,7 @@ final class IcebergSink: ReplaySink {
         self.pacer = pacer
     }
 
-    static func progressKey(_ record: LogRecord) -> String { "\(record.source)/\(record.stream)" }
+    static func progressKey(_ key: StreamKey) -> String { "\(key.source)/\(key.stream)" }
 
     private func ingestionMicros(_ record: LogRecord) -> Int64 {
         if captureTime { return record.receiveTimeNanos / 1000 }
@@ -62,8 +68,12 @@ final class IcebergSink: ReplaySink {
                 throw ReplayError.failed("\(record.source)/\(record.stream) sequence \(record.sequence): Kafka record without coordinates")
             }
             pacer.awaitTurn(receiveTimeNanos: record.receiveTimeNanos) { _ in }
+            if record.source != lastKafkaSource {
+                lastKafkaSource = record.source
+                lastKafkaTopic = String(record.source.dropFirst("kafka:".count))
+            }
             try record.payload.withUnsafeBytes { value in
-                try appender.append(rawBytes: value, topic: String(record.source.dropFirst("kafka:".count)),
+                try appender.append(rawBytes: value, topic: lastKafkaTopic,
                                     partition: kafka.partition, offset: kafka.offset, kafkaTimestampMicros: kafka.timestampMs * 1000,
                                     ingestionTimestampMicros: ingestionMicros(record))
             }
@@ -83,13 +93,13 @@ final class IcebergSink: ReplaySink {
                     throw ReplayError.failed("\(record.source)/\(record.stream) sequence \(record.sequence): empty key")
                 }
                 pacer.awaitTurn(receiveTimeNanos: record.receiveTimeNanos) { _ in }
-                try appender.append(rawBytes: view.value, topic: view.exchange.topic, partition: partition, offset: nil,
+                try appender.append(rawBytes: view.value, topic: exchangeTopics[view.exchange]!, partition: partition, offset: nil,
                                     kafkaTimestampMicros: record.receiveTimeNanos / 1_000_000 * 1000,
                                     ingestionTimestampMicros: ingestion)
             }
         }
         rows += made
-        appender.markDone(Self.progressKey(record), Int64(bitPattern: record.sequence))
+        done[record.streamKey] = Int64(bitPattern: record.sequence)
         if appender.hasFullBatches { try runBlocking { [appender] in try await appender.writeStaged() } }
         sinceCheck += 1
         if appender.rowsBuffered >= commitRows || (sinceCheck >= 64 && dueByTime()) {
@@ -105,6 +115,8 @@ final class IcebergSink: ReplaySink {
 
     /// Commits the buffered rows with the progress so far (also called by the Kafka source while idle).
     func commit() throws {
+        for (key, position) in done { appender.markDone(Self.progressKey(key), position) }
+        done.removeAll(keepingCapacity: true)
         try runBlocking { [appender] in try await appender.commit() }
         lastCommitNanos = Pacer.monotonicNanos()
         batchIngestionMicros = nil

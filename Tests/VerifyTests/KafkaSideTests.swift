@@ -11,7 +11,7 @@ final class KafkaSideTests: XCTestCase {
 
     /// Produces `count[partition]` records per partition, one per second of Kafka time; `changed` offsets
     /// get a different value.
-    func fill(_ cluster: EmbeddedKafkaCluster, counts: [Int32: Int], changed: [Int32: Set<Int>] = [:]) throws {
+    static func fill(_ cluster: EmbeddedKafkaCluster, counts: [Int32: Int], changed: [Int32: Set<Int>] = [:]) throws {
         try cluster.createTopic(Self.topic, partitions: Int32(counts.count), replicationFactor: 1)
         var config = KafkaConfig()
         config.set("bootstrap.servers", cluster.bootstrap)
@@ -37,8 +37,8 @@ final class KafkaSideTests: XCTestCase {
     func testTopicsWithATailMissingAndAChangedValue() throws {
         let left = try EmbeddedKafkaCluster(brokers: 1)
         let right = try EmbeddedKafkaCluster(brokers: 1)
-        try fill(left, counts: [0: 500, 1: 500])
-        try fill(right, counts: [0: 500, 1: 450], changed: [0: [100, 101]])
+        try Self.fill(left, counts: [0: 500, 1: 500])
+        try Self.fill(right, counts: [0: 500, 1: 450], changed: [0: [100, 101]])
         let run = try verify(["--left", "kafka://\(left.bootstrap)/\(Self.topic)", "--right", "kafka://\(right.bootstrap)/\(Self.topic)",
                               "--payload", "--json"])
         XCTAssertEqual(run.status, 1, run.result.stderrText)
@@ -73,8 +73,8 @@ final class KafkaSideTests: XCTestCase {
     func testSameRecordsAreParityAndScopeApplies() throws {
         let left = try EmbeddedKafkaCluster(brokers: 1)
         let right = try EmbeddedKafkaCluster(brokers: 1)
-        try fill(left, counts: [0: 300, 1: 300, 2: 10])
-        try fill(right, counts: [0: 300, 1: 250, 2: 10])
+        try Self.fill(left, counts: [0: 300, 1: 300, 2: 10])
+        try Self.fill(right, counts: [0: 300, 1: 250, 2: 10])
         let sides = ["--left", "kafka://\(left.bootstrap)/\(Self.topic)", "--right", "kafka://\(right.bootstrap)/\(Self.topic)"]
         // Partition 1 differs, but only partitions 0 and 2 are checked.
         let run = try verify(sides + ["--payload", "--json", "--partitions", "0,2"])
@@ -90,7 +90,7 @@ final class KafkaSideTests: XCTestCase {
 
     func testUnusableSidesExitTwoAndSayWhy() throws {
         let cluster = try EmbeddedKafkaCluster(brokers: 1)
-        try fill(cluster, counts: [0: 5])
+        try Self.fill(cluster, counts: [0: 5])
         let missingTopic = try verify(["--left", "kafka://\(cluster.bootstrap)/\(Self.topic)", "--right", "kafka://\(cluster.bootstrap)/no.such.topic"])
         XCTAssertEqual(missingTopic.status, 2)
         XCTAssertTrue(missingTopic.result.stderrText.contains("no.such.topic: topic not found"), missingTopic.result.stderrText)

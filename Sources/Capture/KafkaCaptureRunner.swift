@@ -1,0 +1,237 @@
+import Foundation
+import K2CLI
+import Kafka
+import NIOCore
+import NIOPosix
+import SegmentLog
+
+/// Backs up a Kafka topic into a segment log: one stream per partition (source `kafka:<topic>`, stream the
+/// partition number), each record's partition, offset, timestamp (and type), key, headers and value kept.
+public enum KafkaCaptureRunner {
+    public enum Start: Sendable, Equatable {
+        case beginning, end, offset(Int64), time(epochMilliseconds: Int64)
+    }
+
+    public enum Until: Sendable, Equatable {
+        /// Keep consuming (until a limit or a signal).
+        case forever
+        /// Stop each partition at its high watermark as of the start.
+        case end
+        /// Stop each partition before the first offset whose timestamp is at or after this time.
+        case time(epochMilliseconds: Int64)
+    }
+
+    public struct Settings: Sendable {
+        public var bootstrap: String
+        public var topic: String
+        public var partitions: [Int32]?
+        public var start: Start = .beginning
+        public var until: Until = .forever
+        /// `-X key=value` pairs passed to librdkafka (SASL, TLS).
+        public var passthrough: [String] = []
+
+        public init(bootstrap: String, topic: String) {
+            self.bootstrap = bootstrap
+            self.topic = topic
+        }
+    }
+
+    public static func run(_ settings: Settings, options: CaptureOptions) -> CaptureSummary {
+        let started = WallClock.monotonicNanoseconds()
+        let source = "kafka:\(settings.topic)"
+        var summary = CaptureSummary(source: source, directory: options.directory, url: "kafka://\(settings.bootstrap)/\(settings.topic)",
+                                     stopReason: "start-failed", exitCode: K2ExitCode.unusable.rawValue, durationSeconds: 0,
+                                     messages: 0, bytes: 0, gaps: 0, malformed: 0, oversized: 0, connects: 0, reconnects: 0,
+                                     disconnects: 0, stalls: 0, pings: 0, streams: [], error: nil)
+        // Everything up to the first consumed record: failures here are "could not start" (exit 2).
+        let consumer: KafkaConsumer
+        var ends: [Int32: Int64] = [:]   // partition → first offset not to record
+        var partitions: [Int32]
+        do {
+            var config = KafkaConfig([("bootstrap.servers", settings.bootstrap)])
+            for argument in settings.passthrough { try config.apply(passthrough: argument) }
+            consumer = try KafkaConsumer(config: config)
+            guard let count = try consumer.topics()[settings.topic] else {
+                throw KafkaError(message: "topic \(settings.topic) does not exist on \(settings.bootstrap)")
+            }
+            let all = Array(0..<count)
+            partitions = settings.partitions ?? all
+            if let missing = partitions.first(where: { !all.contains($0) }) {
+                throw KafkaError(message: "topic \(settings.topic) has no partition \(missing) (it has \(count))")
+            }
+            var starts: [Int32: KafkaStartOffset] = [:]
+            switch settings.start {
+            case .beginning: for p in partitions { starts[p] = .beginning }
+            case .end: for p in partitions { starts[p] = .end }
+            case .offset(let offset): for p in partitions { starts[p] = .offset(offset) }
+            case .time(let ms):
+                let found = try consumer.offsetsForTimes(topic: settings.topic, partitions: partitions, timestampMs: ms)
+                for p in partitions { starts[p] = (found[p] ?? nil).map { .offset($0) } ?? .end }
+            }
+            switch settings.until {
+            case .forever: break
+            case .end:
+                for p in partitions { ends[p] = try consumer.watermarks(topic: settings.topic, partition: p).high }
+            case .time(let ms):
+                let found = try consumer.offsetsForTimes(topic: settings.topic, partitions: partitions, timestampMs: ms)
+                for p in partitions {
+                    if let offset = found[p] ?? nil { ends[p] = offset } else {
+                        ends[p] = try consumer.watermarks(topic: settings.topic, partition: p).high
+                    }
+                }
+            }
+            // A partition already at its end needs no consuming at all.
+            var assignment: [(topic: String, partition: Int32, start: KafkaStartOffset)] = []
+            for p in partitions {
+                if let end = ends[p], case .offset(let start) = starts[p]!, start >= end { continue }
+                if let end = ends[p], end == 0 { continue }
+                assignment.append((settings.topic, p, starts[p]!))
+            }
+            try consumer.assign(assignment)
+            partitions = assignment.map(\.partition)
+        } catch {
+            summary.error = "\(error)"
+            CaptureLog.error("start-failed", [("topic", settings.topic), ("error", "\(error)")])
+            return summary
+        }
+        let writer: SegmentLogWriter
+        do {
+            writer = try SegmentLogWriter(directory: options.directory, options: options.writer) { message in
+                CaptureLog.warn("segment-log", [("directory", options.directory), ("message", message)])
+            }
+        } catch {
+            summary.error = "cannot open the segment log directory \(options.directory): \(error)"
+            CaptureLog.error("start-failed", [("directory", options.directory), ("error", "\(error)")])
+            return summary
+        }
+        CaptureLog.info("consuming", [("topic", settings.topic), ("partitions", partitions.map(String.init).joined(separator: ","))])
+
+        let state = KafkaCaptureState(source: source)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        defer { try? group.syncShutdownGracefully() }
+        var server: MetricsServer?
+        if let port = options.metricsPort {
+            do {
+                server = try MetricsServer.start(on: group.next(), port: port) { state.renderMetrics() }
+                if let server { options.onMetricsListening?(server.port) }
+            } catch {
+                CaptureLog.error("metrics-failed", [("port", port), ("error", "\(error)")])
+            }
+        }
+        let signals = SignalWatcher(signals: [SIGINT, SIGTERM]) { number in state.requestStop(number) }
+        defer { signals.cancel() }
+
+        var open = Set(partitions)
+        var lastTime: Int64 = 0
+        var messages: Int64 = 0
+        var stop: String?
+        var failure: String?
+        let deadline = options.durationNanos.map { WallClock.monotonicNanoseconds() + $0 }
+        while stop == nil {
+            if open.isEmpty { stop = settings.until == .forever ? "partitions-empty" : "until"; break }
+            if state.signalled { stop = "signal"; break }
+            if let deadline, WallClock.monotonicNanoseconds() >= deadline { stop = "duration"; break }
+            let events: [KafkaConsumerEvent]
+            do { events = try consumer.consumeBatch(max: 1000, timeoutMs: 200) } catch {
+                failure = "\(error)"
+                stop = "consume-failed"
+                break
+            }
+            for event in events {
+                switch event {
+                case .endOfPartition(_, let partition, let offset):
+                    if let end = ends[partition], offset >= end { open.remove(partition) }
+                case .message(let message):
+                    guard open.contains(message.partition) else { continue }
+                    if let end = ends[message.partition], message.offset >= end { open.remove(message.partition); continue }
+                    let now = WallClock.nanoseconds()
+                    lastTime = now > lastTime ? now : lastTime + 1
+                    let value = message.value ?? []
+                    let record = LogRecord(
+                        kind: .data, receiveTimeNanos: lastTime, source: source, stream: String(message.partition), payload: value,
+                        kafka: KafkaCoordinates(partition: message.partition, offset: message.offset, timestampMs: message.timestampMs,
+                                                timestampType: message.timestampType.rawValue, key: message.key,
+                                                headers: message.headers.map { KafkaHeader(name: $0.name, value: $0.value) }))
+                    do { try writer.append(record) } catch {
+                        failure = "cannot write the segment log in \(options.directory): \(error)"
+                        stop = "write-failed"
+                        break
+                    }
+                    state.count(partition: message.partition, bytes: value.count, at: lastTime)
+                    messages += 1
+                    if let end = ends[message.partition], message.offset + 1 >= end { open.remove(message.partition) }
+                    if let limit = options.maxMessages, messages >= limit { stop = "max-messages" }
+                }
+                if stop != nil { break }
+            }
+        }
+        server?.close()
+        var closeError: String?
+        do { try writer.close() } catch { closeError = "\(error)" }
+        summary.stopReason = stop ?? "until"
+        switch summary.stopReason {
+        case "signal": summary.exitCode = K2ExitCode.interrupted.rawValue
+        case "write-failed", "consume-failed": summary.exitCode = K2ExitCode.failure.rawValue; summary.error = failure
+        default: summary.exitCode = K2ExitCode.success.rawValue
+        }
+        if let closeError {
+            summary.exitCode = K2ExitCode.failure.rawValue
+            summary.error = (summary.error.map { $0 + "; " } ?? "") + "closing the segment log in \(options.directory) failed: \(closeError)"
+        }
+        summary.durationSeconds = Double(WallClock.monotonicNanoseconds() - started) / 1e9
+        let lastSequences = writer.lastSequences
+        summary.streams = state.snapshot().map { partition, counters in
+            CaptureSummary.Stream(stream: String(partition), messages: counters.messages, bytes: counters.bytes, gaps: 0, missingIds: 0,
+                                  malformed: 0, oversized: 0,
+                                  lastSequence: lastSequences[StreamKey(source: source, stream: String(partition))] ?? 0)
+        }
+        summary.messages = messages
+        summary.bytes = summary.streams.reduce(0) { $0 + $1.bytes }
+        return summary
+    }
+}
+
+/// Counters shared between the consuming thread, the metrics endpoint and the signal handler.
+final class KafkaCaptureState: @unchecked Sendable {
+    private let lock = NSLock()
+    private let source: String
+    private var counters: [Int32: CaptureMetrics.StreamCounters] = [:]
+    private var stopSignal: Int32?
+
+    init(source: String) { self.source = source }
+
+    func count(partition: Int32, bytes: Int, at time: Int64) {
+        lock.lock()
+        var c = counters[partition] ?? CaptureMetrics.StreamCounters()
+        c.messages += 1
+        c.bytes += Int64(bytes)
+        c.lastReceiveNanos = time
+        counters[partition] = c
+        lock.unlock()
+    }
+
+    func requestStop(_ number: Int32) {
+        lock.lock()
+        stopSignal = number
+        lock.unlock()
+    }
+
+    var signalled: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return stopSignal != nil
+    }
+
+    func snapshot() -> [(Int32, CaptureMetrics.StreamCounters)] {
+        lock.lock()
+        defer { lock.unlock() }
+        return counters.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+    }
+
+    func renderMetrics() -> String {
+        let metrics = CaptureMetrics(source: source)
+        let rows = snapshot()
+        metrics.streams = rows.map(\.1)
+        return metrics.prometheusText(streamNames: rows.map { String($0.0) }, nowNanos: WallClock.nanoseconds())
+    }
+}

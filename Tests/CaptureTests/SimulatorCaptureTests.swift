@@ -1,0 +1,175 @@
+import Exchanges
+import ExchangeSimulator
+import Foundation
+import SegmentLog
+import TestSupport
+import XCTest
+
+/// k2-capture against the exchange simulator over loopback: every frame the server sent is in the log,
+/// byte-exact and in order, with the connects, disconnects and gaps where they happened.
+final class SimulatorCaptureTests: XCTestCase {
+    func testBinanceOverWebSocket() throws { try runScripted(feed: .binance, tls: false, scenario: .standard) }
+    func testBinanceOverTLS() throws { try runScripted(feed: .binance, tls: true, scenario: .standard) }
+    func testKrakenV1OverWebSocket() throws { try runScripted(feed: .krakenV1, tls: false, scenario: .standard) }
+    func testKrakenV1OverTLS() throws { try runScripted(feed: .krakenV1, tls: true, scenario: .standard) }
+    func testKrakenV2OverWebSocket() throws { try runScripted(feed: .krakenV2, tls: false, scenario: .standard) }
+    func testKrakenV2OverTLS() throws { try runScripted(feed: .krakenV2, tls: true, scenario: .standard) }
+    func testStalledConnectionIsReplaced() throws { try runScripted(feed: .krakenV2, tls: false, scenario: .stall) }
+
+    /// Plays a script with one connection at a time (a disconnect or stall ends each) and compares the log with
+    /// the simulator's manifest token by token: C connect, F frame, R reply, G gap, D disconnect.
+    private func runScripted(feed: ExchangeFeed, tls: Bool, scenario standard: StandardScenario) throws {
+        let scenario = standard.scenario(feed: feed)
+        let simulator = ExchangeSimulator(scenario: scenario, tls: tls)
+        try simulator.start()
+        defer { simulator.stop() }
+        let directory = try TestEnvironment.temporaryDirectory("capture-\(feed.rawValue)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+
+        // Frames the script sends, plus per connection (the script opens two) Kraken's status and two replies.
+        let scriptFrames = (0..<scenario.count).filter { if case .frame = scenario.step($0) { return true } else { return false } }.count
+        let expectedMessages = scriptFrames + (feed == .binance ? 0 : 2 * 3)
+        var arguments = CaptureHarness.arguments(feed: feed) + [
+            "--url", simulator.url, "--out", directory.path, "--max-messages", "\(expectedMessages)", "--json",
+            "--stall-timeout", "1s", "--segment-bytes", "4K", "--duration", "120s",
+        ]
+        if let certificate = simulator.certificatePath { arguments += ["--ca-file", certificate] }
+        let result = try ProcessRunner.run(CaptureHarness.capturePath, arguments)
+        XCTAssertEqual(result.status, 0, result.stderrText)
+
+        let sent = simulator.manifest.snapshot
+        let (records, statistics) = try CaptureHarness.readLog(directory)
+        XCTAssertEqual(statistics.tornTails, 0, "the log must be sealed")
+
+        // 1. Byte-exact and in order: every text frame sent, and nothing else, as data or reply records.
+        let sentFrames = sent.filter { $0.kind == .frame || $0.kind == .reply || $0.kind == .status }
+        let recordedFrames = records.filter { $0.kind == .data || $0.kind == .subscribeReply }
+        XCTAssertEqual(recordedFrames.count, sentFrames.count)
+        XCTAssertEqual(recordedFrames.map(\.payload), sentFrames.map(\.bytes))
+        XCTAssertEqual(recordedFrames.map { $0.kind == .subscribeReply }, sentFrames.map { $0.kind == .reply })
+        XCTAssertTrue(records.allSatisfy { $0.source == feed.sourceName })
+
+        // 2. Control records where they happened, gaps right before the frame that revealed them.
+        let gaps = CaptureHarness.expectedGaps(feed: feed, frames: sentFrames.map(\.bytes))
+        var expected: [String] = []
+        var connection = 0
+        for (index, entry) in sentFrames.enumerated() {
+            if entry.connection != connection {
+                if connection != 0 { expected.append("D") }
+                expected.append("C")
+                connection = entry.connection
+            }
+            for gap in gaps[index] ?? [] { expected.append("G \(gap.stream) \(gap.expected) \(gap.seen)") }
+            expected.append(entry.kind == .reply ? "R" : "F")
+        }
+        expected.append("D")
+        let tokens = records.map { record -> String in
+            switch record.kind {
+            case .data: return "F"
+            case .subscribeReply: return "R"
+            case .connect: return "C"
+            case .disconnect: return "D"
+            case .gap: return "G \(record.stream) \(record.gapExpected ?? -1) \(record.gapSeen ?? -1)"
+            }
+        }
+        XCTAssertEqual(tokens, expected)
+        if feed != .krakenV1 && standard == .standard { XCTAssertFalse(gaps.isEmpty, "the script has trade-id gaps") }
+
+        // 3. The disconnect says why; the malformed frame is kept flagged; pings were answered.
+        let reasons = records.filter { $0.kind == .disconnect }.map { String(decoding: $0.payload, as: UTF8.self) }
+        XCTAssertEqual(reasons.count, 2)
+        XCTAssertTrue(reasons.last!.contains("max-messages"), reasons.last!)
+        if standard == .stall { XCTAssertTrue(reasons[0].contains("stalled"), reasons[0]) }
+        let malformed = records.filter { $0.flags.contains(.malformed) }
+        let connects = records.filter { $0.kind == .connect }.map { String(decoding: $0.payload, as: UTF8.self) }
+        XCTAssertTrue(connects.allSatisfy { $0.contains("\"url\":\"\(simulator.url)") }, "\(connects)")
+        let summary = try JSONSerialization.jsonObject(with: result.stdout) as? [String: Any]
+        XCTAssertEqual(summary?["messages"] as? Int, expectedMessages)
+        XCTAssertEqual(summary?["gaps"] as? Int, gaps.values.reduce(0) { $0 + $1.count })
+        XCTAssertEqual(summary?["reconnects"] as? Int, 1)
+        if standard == .standard {
+            XCTAssertEqual(malformed.count, 1)
+            XCTAssertEqual(summary?["malformed"] as? Int, 1)
+            if case .frame(_, let bytes) = FrameFactory(feed: feed).malformed { XCTAssertEqual(malformed.first?.payload, bytes) }
+            try CaptureHarness.waitFor("the pong") { simulator.manifest.pongsReceived == 1 }
+        }
+    }
+
+    /// Make-before-break before --max-connection-age, the metrics endpoint, and SIGTERM sealing the log.
+    func testMakeBeforeBreakMetricsAndSigterm() throws {
+        let scenario = StandardScenario.continuous.scenario(feed: .binance, count: 300, intervalNanos: 10_000_000)
+        let simulator = ExchangeSimulator(scenario: scenario, tls: false)
+        try simulator.start()
+        defer { simulator.stop() }
+        let directory = try TestEnvironment.temporaryDirectory("capture-mbb")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let port = try CaptureHarness.freePort()
+        let capture = try BackgroundProcess(CaptureHarness.capturePath, CaptureHarness.arguments(feed: .binance) + [
+            "--url", simulator.url, "--out", directory.appendingPathComponent("log").path, "--max-connection-age", "1s",
+            "--metrics-port", "\(port)", "--json",
+        ], directory: directory)
+
+        try simulator.waitUntilFinished()
+        let sent = simulator.manifest.snapshot.filter { $0.kind == .frame }
+        // Frames in flight on the old connection when it is closed are not read (their copies arrive on the new
+        // one), so what must hold is: every distinct frame recorded at least once.
+        let distinct = Set(sent.map(\.bytes))
+        var metrics = ""
+        try CaptureHarness.waitFor("the capture to record every distinct frame sent") {
+            let result = try ProcessRunner.run("/usr/bin/curl", ["-s", "http://127.0.0.1:\(port)/metrics"])
+            metrics = result.stdoutText
+            let total = metrics.split(separator: "\n").filter { $0.hasPrefix("k2_capture_messages_total{") }
+                .compactMap { Int($0.split(separator: " ").last ?? "") }.reduce(0, +)
+            return total >= distinct.count
+        }
+        for stream in ["btcusdt@trade", "ethusdt@trade"] {
+            XCTAssertTrue(metrics.contains("k2_capture_last_message_age_seconds{source=\"binance\",stream=\"\(stream)\"}"), metrics)
+            XCTAssertTrue(metrics.contains("k2_capture_gaps_total{source=\"binance\",stream=\"\(stream)\"} 0\n"), metrics)
+        }
+        XCTAssertTrue(metrics.contains("# TYPE k2_capture_reconnects_total counter"))
+
+        kill(capture.process.processIdentifier, SIGTERM)
+        XCTAssertEqual(capture.wait(), 130, capture.stderr)
+        let (records, statistics) = try CaptureHarness.readLog(directory.appendingPathComponent("log"))
+        XCTAssertEqual(statistics.tornTails, 0, "SIGTERM must seal the log")
+
+        // Every distinct frame is recorded; nothing recorded was not sent; the overlap is recorded twice.
+        let data = records.filter { $0.kind == .data }
+        XCTAssertEqual(Set(data.map(\.payload)), distinct)
+        XCTAssertGreaterThan(data.count, distinct.count, "the overlap is recorded on both connections")
+        XCTAssertLessThanOrEqual(data.count, sent.count)
+        for stream in ["btcusdt@trade", "ethusdt@trade"] {
+            let count = data.filter { $0.stream == stream }.count
+            XCTAssertTrue(metrics.contains("k2_capture_messages_total{source=\"binance\",stream=\"\(stream)\"} \(count)\n"), metrics)
+        }
+        let connections = Set(sent.map(\.connection))
+        XCTAssertGreaterThanOrEqual(connections.count, 2, "a replacement connection was opened")
+        // The replacement connected before the old connection was closed, and the overlap is recorded.
+        let controls = records.filter { $0.kind == .connect || $0.kind == .disconnect }
+            .map { ($0.kind, String(decoding: $0.payload, as: UTF8.self)) }
+        guard let secondConnect = controls.firstIndex(where: { $0.0 == .connect && $0.1.contains("\"connection\":2") }),
+              let firstDisconnect = controls.firstIndex(where: { $0.0 == .disconnect && $0.1.contains("\"connection\":1") }) else {
+            return XCTFail("missing control records: \(controls)")
+        }
+        XCTAssertLessThan(secondConnect, firstDisconnect)
+        XCTAssertTrue(controls[firstDisconnect].1.contains("replaced by connection 2"), controls[firstDisconnect].1)
+        let overlap = Dictionary(grouping: sent, by: \.bytes).values.filter { $0.count > 1 }.count
+        XCTAssertGreaterThan(overlap, 0, "frames sent on both connections during the overlap")
+        XCTAssertTrue(controls.last!.1.contains("signal"), "\(controls.last!)")
+        let summary = try JSONSerialization.jsonObject(with: Data(capture.stdout.utf8)) as? [String: Any]
+        XCTAssertEqual(summary?["stopReason"] as? String, "signal")
+        XCTAssertEqual(summary?["messages"] as? Int, data.count)
+    }
+
+    /// An unwritable directory: a clear error naming it, non-zero exit.
+    func testUnwritableDirectoryIsAClearError() throws {
+        let parent = try TestEnvironment.temporaryDirectory("capture-ro")
+        defer { try? FileManager.default.removeItem(at: parent) }
+        let file = parent.appendingPathComponent("not-a-directory")
+        FileManager.default.createFile(atPath: file.path, contents: Data("x".utf8))
+        let target = file.appendingPathComponent("log").path
+        let result = try ProcessRunner.run(CaptureHarness.capturePath, ["binance", "--url", "ws://127.0.0.1:9", "--out", target, "--duration", "1s"])
+        XCTAssertEqual(result.status, 2, result.stderrText)
+        XCTAssertTrue(result.stderrText.contains(target), result.stderrText)
+    }
+}

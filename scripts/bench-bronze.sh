@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Rows/s of `k2-replay --to iceberg` (Spark-style Bronze table: zstd, local warehouse, SQLite catalog) from a
+# segment log and from Kafka (embedded), beside pyiceberg's `append` of the same rows (read back from our
+# table into Arrow first, so the peer's figure is the append alone). Prints a Markdown section.
+# Usage: scripts/bench-bronze.sh [TRADES]   (K2_BIN overrides the release bin path)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=${K2_BIN:-$(swift build -c release --show-bin-path)}
+TRADES=${1:-500000}
+WORK=var/bench/bronze
+rm -rf "$WORK"
+mkdir -p "$WORK"
+PY=.venv/bin/python
+
+"$BIN/k2-replay" generate-log --out "$WORK/log" --trades "$TRADES" >/dev/null
+
+KAFKA_PID=
+cleanup() { if [ -n "$KAFKA_PID" ]; then kill "$KAFKA_PID" 2>/dev/null || true; wait "$KAFKA_PID" 2>/dev/null || true; fi; }
+trap cleanup EXIT
+"$BIN/k2-replay" embedded-kafka --brokers 1 --partitions 6 >"$WORK/kafka.out" 2>/dev/null &
+KAFKA_PID=$!
+for _ in $(seq 1 100); do grep -q '^bootstrap=' "$WORK/kafka.out" 2>/dev/null && break; sleep 0.1; done
+BOOTSTRAP=$(sed -n 's/^bootstrap=//p' "$WORK/kafka.out" | head -1)
+"$BIN/k2-replay" --from "$WORK/log" --to kafka --bootstrap "$BOOTSTRAP" --schema-id 1 --quiet >/dev/null
+
+# wall SECONDS of one run of COMMAND (stdout to FILE)
+run_timed() {
+    local out=$1; shift
+    local start end
+    start=$(date +%s.%N)
+    "$@" >"$out"
+    end=$(date +%s.%N)
+    python3 -c "print(f'{$end - $start:.3f}')"
+}
+
+common=(--to iceberg --style spark --create --commit-rows 1000000 --commit-seconds 3600 --quiet --json)
+log_s=$(run_timed "$WORK/log.json" "$BIN/k2-replay" --from "$WORK/log" --catalog "sqlite:$WORK/log.db" \
+    --warehouse "$WORK/wh-log" --table market_data.bronze_binance_trades --schema-id 1 "${common[@]}")
+kafka_s=$(run_timed "$WORK/kafka.json" "$BIN/k2-replay" --from "kafka://$BOOTSTRAP/market.crypto.trades.binance.raw" \
+    --catalog "sqlite:$WORK/kafka.db" --warehouse "$WORK/wh-kafka" --table market_data.bronze_binance_trades "${common[@]}")
+
+"$PY" - "$WORK" "$log_s" "$kafka_s" "$TRADES" "$(nproc)" "$(uname -m)" <<'PY'
+import json, os, sys, time
+import pyiceberg
+from pyiceberg.catalog.sql import SqlCatalog
+work, log_s, kafka_s, trades, cpus, arch = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4]), sys.argv[5], sys.argv[6]
+ours = {k: json.load(open(f"{work}/{k}.json")) for k in ("log", "kafka")}
+src = SqlCatalog("k2", uri=f"sqlite:///{work}/log.db", warehouse="file://" + os.path.abspath(f"{work}/wh-log"))
+t = src.load_table("market_data.bronze_binance_trades")
+rows = t.scan().to_arrow()
+peer = SqlCatalog("k2", uri=f"sqlite:///{work}/peer.db", warehouse="file://" + os.path.abspath(f"{work}/wh-peer"))
+peer.create_namespace("market_data")
+best = None
+for i in range(3):
+    pt = peer.create_table(f"market_data.peer_{i}", schema=t.schema(), partition_spec=t.spec(), properties=t.properties)
+    start = time.perf_counter()
+    pt.append(rows)
+    s = time.perf_counter() - start
+    best = s if best is None else min(best, s)
+n = rows.num_rows
+assert n == ours["log"]["rows_committed"] == ours["kafka"]["rows_committed"], (n, ours)
+peer_rate = n / best
+print("## Replay into Bronze Iceberg (`scripts/bench-bronze.sh`)\n")
+print(f"{n:,} Binance trades (K2 Avro v1 values, ~{rows.column('raw_bytes').nbytes // n} bytes) into a Spark-style Bronze "
+      f"table (zstd, day partitions, local warehouse, SQLite catalog), one commit, release build; {arch}, {cpus} cores "
+      f"shared with other jobs. Ours: wall time of the whole `k2-replay` process (read, encode the Avro values, "
+      f"write Parquet, commit). Peer: pyiceberg {pyiceberg.__version__} `Table.append` of the same rows, "
+      f"already in memory as Arrow (read back from our table), best of 3.\n")
+print("| source | k2-replay rows/s | pyiceberg append rows/s | ratio |")
+print("|---|---|---|---|")
+for name, s in (("segment log", log_s), ("Kafka (embedded, 1 broker)", kafka_s)):
+    rate = n / s
+    print(f"| {name} | {rate:,.0f} | {peer_rate:,.0f} | {rate / peer_rate:.2f}x |")
+print()
+print(f"Target ≥ 1.0x pyiceberg: segment log **{'met' if n / log_s >= peer_rate else 'NOT met'}**, "
+      f"Kafka **{'met' if n / kafka_s >= peer_rate else 'NOT met'}**.")
+PY
