@@ -25,16 +25,16 @@ final class WriteFailureTests: XCTestCase {
         // Cap file sizes just above what is written, so the next block is cut part-way by the kernel.
         let previousHandler = signal(SIGXFSZ, SIG_IGN)
         var saved = rlimit()
-        XCTAssertEqual(getrlimit(RLIMIT_FSIZE, &saved), 0)
+        XCTAssertEqual(getrlimit(__rlimit_resource_t(RLIMIT_FSIZE.rawValue), &saved), 0)
         var capped = saved
         capped.rlim_cur = rlim_t(sizeBefore + 100)
-        XCTAssertEqual(setrlimit(RLIMIT_FSIZE, &capped), 0)
+        XCTAssertEqual(setrlimit(__rlimit_resource_t(RLIMIT_FSIZE.rawValue), &capped), 0)
         var failure: Error?
         for r in records.suffix(200) {
             do { try writer.append(r) } catch { failure = error; break }
         }
         if failure == nil { do { try writer.sync() } catch { failure = error } }
-        XCTAssertEqual(setrlimit(RLIMIT_FSIZE, &saved), 0)
+        XCTAssertEqual(setrlimit(__rlimit_resource_t(RLIMIT_FSIZE.rawValue), &saved), 0)
         signal(SIGXFSZ, previousHandler)
 
         let error = try XCTUnwrap(failure as? SegmentLogError, "\(String(describing: failure))")
