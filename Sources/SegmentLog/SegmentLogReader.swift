@@ -22,10 +22,19 @@ public final class SegmentLogReader {
         var perStream: [StreamKey: [PlannedBlock]] = [:]
         var tornTails = 0
         var corruptRegions = 0
+        var scanned: [(entry: SegmentDirectory.Entry, file: SegmentFile, info: SegmentInfo)] = []
+        var latestByWriter: [UInt64: UInt64] = [:]
         for entry in segments {
             let file = try SegmentFile.openRead(entry.path)
             let info = try SegmentScanner.scan(file: file, id: entry.id, verifyPayloads: false, lenient: skipCorrupt,
                                                diagnostics: diagnostics)
+            scanned.append((entry, file, info))
+            if let writer = info.header?.writerId { latestByWriter[writer] = max(latestByWriter[writer] ?? 0, entry.id) }
+        }
+        for (entry, file, info) in scanned {
+            // A writer seals a segment before it creates its next one: an unsealed segment whose writer went on
+            // to a later segment was sealed once and has been cut short since. Its torn tail is lost data.
+            let superseded = !info.sealed && info.header.map { latestByWriter[$0.writerId]! > entry.id } ?? false
             let index = files.count
             files.append(file)
             if let region = info.corruptRegions.first {
@@ -37,13 +46,18 @@ public final class SegmentLogReader {
                     diagnostics("\(entry.path) at byte offset \(region.offset): skipped \(region.reason)")
                 }
             }
-            if let torn = info.tornTailOffset {
+            if let torn = info.tornTailOffset, superseded {
+                let problem = "segment cut short: \(info.fileSize - torn) bytes of a partial block and no index, yet its writer went on to a later segment, so it had been sealed"
+                if !skipCorrupt { throw SegmentLogError.corrupt(entry.path, torn, "\(problem) (use --skip-corrupt to read up to it)") }
+                corruptRegions += 1
+                diagnostics("\(entry.path) at byte offset \(torn): \(problem); read up to it")
+            } else if let torn = info.tornTailOffset {
                 tornTails += 1
                 diagnostics("\(entry.path) at byte offset \(torn): torn tail of an unsealed segment (\(info.fileSize - torn) bytes); reading ends there")
             }
             for (i, block) in info.blocks.enumerated() where selection.includes(block.key) {
                 guard selection.mayInclude(block, minimumSequence: selection.minimumSequence(block.key)) else { continue }
-                let last = !info.sealed && info.tornTailOffset == nil && i == info.blocks.count - 1
+                let last = !info.sealed && !superseded && info.tornTailOffset == nil && i == info.blocks.count - 1
                 perStream[block.key, default: []].append(
                     PlannedBlock(segment: index, info: block, sealed: info.sealed, endsUnsealedSegment: last))
             }

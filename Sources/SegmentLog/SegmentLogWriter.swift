@@ -28,9 +28,10 @@ public final class SegmentLogWriter {
         core = try SegmentSetWriter(directory: directory, options: options, nameSuffix: "", firstSegmentId: maxId + 1,
                                     lastSequences: last)
         let dir = directory
-        let syncs = options.fsync != .never
-        // A new segment's directory entry must be durable before its synced blocks count as durable.
-        core.onSegmentCreated = { _ in if syncs { try syncDirectory(dir) } }
+        // A new segment's directory entry must be durable before its synced blocks count as durable. Also under
+        // `.never`: sealing fsyncs the file and then counts its records in `syncedSequences`, which would be
+        // untrue if the file's name could vanish with a power loss (one directory fsync per segment).
+        core.onSegmentCreated = { _ in try syncDirectory(dir) }
     }
 
     /// Seals an unsealed segment left by a crashed writer: truncates its torn tail and writes the index over every
@@ -58,6 +59,7 @@ public final class SegmentLogWriter {
             return info
         }
         let end = info.validEnd
+        try file.sync()   // the kept blocks durable before the footer that vouches for them
         let tail = SegmentIndex.encode(blocks: info.blocks, indexOffset: end)
         try tail.withUnsafeBytes { try file.write($0, at: end) }
         try file.sync()

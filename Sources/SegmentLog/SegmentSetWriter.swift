@@ -174,7 +174,7 @@ final class SegmentSetWriter {
         let keyBytes = output.count - SegmentFormat.blockHeaderSize
         output.append(contentsOf: compressed)
         let offset = current!.size
-        try output.withUnsafeBytes { try current!.file.write($0, at: offset) }
+        try writeAtEnd(output, at: offset)
         current!.size += Int64(output.count)
         current!.blocks.append(BlockInfo(
             offset: offset, key: block.key, codecByte: codecByte, codecLevel: codecLevel, recordCount: block.count,
@@ -186,12 +186,29 @@ final class SegmentSetWriter {
         if syncsOnWrite { try syncNow() }
     }
 
+    /// Writes `bytes` at the end of the current segment. On failure (ENOSPC, EIO, EFBIG) the partial write is cut
+    /// off again, so a retry or the index starts at the end of the last whole block and no stale bytes trail the
+    /// footer; the error names the file and offset, and everything written before stays as it was.
+    private func writeAtEnd(_ bytes: [UInt8], at offset: Int64) throws {
+        let file = current!.file
+        do {
+            try bytes.withUnsafeBytes { try file.write($0, at: offset) }
+        } catch {
+            try? file.truncate(to: offset)
+            throw error
+        }
+    }
+
     /// Writes the open blocks, then the index and footer; fsyncs and closes the segment.
     func seal() throws {
         try flushBlocks()
         guard let cur = current else { return }
+        // Blocks durable before the footer: one fdatasync over both lets the kernel write the footer page first,
+        // and a power loss then leaves a segment that looks sealed over garbage (a corruption error instead of a
+        // torn tail that recovery truncates).
+        try cur.file.sync()
         let tail = SegmentIndex.encode(blocks: cur.blocks, indexOffset: cur.size)
-        try tail.withUnsafeBytes { try cur.file.write($0, at: cur.size) }
+        try writeAtEnd(tail, at: cur.size)
         try cur.file.sync()
         cur.file.close()
         current = nil

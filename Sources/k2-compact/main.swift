@@ -63,7 +63,7 @@ struct Compact: ParsableCommand {
     @Flag(help: "Plan and count (duplicates included) but change nothing.")
     var dryRun = false
 
-    @Flag(help: "Print the report as JSON on stdout.")
+    @Flag(help: "Print the report as one JSON object on stdout (keys: docs/segment-format.md, \"k2-compact --json reports\").")
     var json = false
 
     func validate() throws {

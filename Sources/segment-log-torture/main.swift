@@ -47,6 +47,9 @@ do {
                 reported[key] = seq
                 print("synced \(key.stream) \(seq)")
             }
+            // stdout is a pipe (fully buffered): an acknowledgement still in the buffer when SIGKILL lands
+            // would never reach the test, which would then check less than the writer had acknowledged.
+            fflush(stdout)
         }
     }
     try writer.close()

@@ -99,4 +99,31 @@ final class RecoveryTests: XCTestCase {
         XCTAssertEqual(stats.tornTails, 1)
         XCTAssertEqual(read.count, written.count - Int(victim.recordCount) - Int(info.blocks.last!.recordCount))
     }
+    /// A segment followed by a later one from the same writer was sealed before that one was created: if it now
+    /// ends in a torn tail it was cut short (lost data), which must be an error naming it, not a quiet end.
+    func testTornTailOfASegmentItsWriterWentPastIsCorruption() throws {
+        let dir = try TestEnvironment.temporaryDirectory("seg-cut-sealed").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let written = try LogFixtures.write(LogFixtures.randomRecords(count: 400, seed: 7), to: dir,
+                                            options: LogFixtures.options(codec: .lz4, blockBytes: 500, segmentBytes: 4000))
+        let files = try LogFixtures.segmentFiles(dir)
+        XCTAssertGreaterThan(files.count, 2)
+        let path = files[0]
+        let info = try SegmentScanner.scan(path: path, id: 1, verifyPayloads: true, lenient: false, diagnostics: { _ in })
+        let last = info.blocks.last!
+        let cut = last.offset + 20
+        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        try data.prefix(Int(cut)).write(to: URL(fileURLWithPath: path))
+        XCTAssertThrowsError(try LogFixtures.readAll(dir)) { error in
+            let e = error as? SegmentLogError
+            XCTAssertEqual(e?.kind, .corrupt)
+            XCTAssertEqual(e?.file, path)
+            XCTAssertEqual(e?.offset, last.offset)
+            XCTAssertTrue("\(error)".contains("\(path) at byte offset \(last.offset)"), "\(error)")
+        }
+        let (read, stats) = try LogFixtures.readAll(dir, skipCorrupt: true)
+        XCTAssertEqual(stats.tornTails, 0)
+        XCTAssertEqual(stats.corruptBlocksSkipped, 1)
+        XCTAssertEqual(read.count, written.count - Int(last.recordCount))
+    }
 }
