@@ -96,7 +96,7 @@ let package = Package(
         .testTarget(name: "ParityTests", dependencies: ["Parity", "TestSupport"]),
         .testTarget(name: "VerifyTests", dependencies: ["Parity", "Kafka", "SegmentLog", "TestSupport"]),
         .testTarget(name: "KafkaTests", dependencies: ["Kafka", "TestSupport"]),
-        .testTarget(name: "BronzeTests", dependencies: ["Bronze", "Exchanges", "TestSupport"]),
+        .testTarget(name: "BronzeTests", dependencies: ["Bronze", "Exchanges", "Avro", "TestSupport"]),
         .testTarget(name: "ReplayTests", dependencies: ["Bronze", "Kafka", "SegmentLog", "TestSupport"]),
         .testTarget(name: "BronzeIcebergTests", dependencies: ["Bronze", "Iceberg", "Kafka", "SegmentLog", "TestSupport"]),
         .testTarget(name: "SegmentLogTests", dependencies: ["SegmentLog", "CK2Native", "TestSupport"]),

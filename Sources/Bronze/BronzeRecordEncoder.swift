@@ -28,6 +28,9 @@ public struct BronzeRecordEncoder {
     public let schemaIds: [BronzeExchange: Int32]
     private var avro = AvroBinaryEncoder(capacity: 512)
     private var json: [UInt8] = []
+    /// The value being built by the direct Binance path.
+    private var scratch = [UInt8](repeating: 0, count: 1024)
+    private var symbolKeys = KeyStrings()
     /// The 5-byte Confluent prefix per exchange, built once.
     private let confluentPrefix: [[UInt8]]
 
@@ -61,6 +64,17 @@ public struct BronzeRecordEncoder {
         do {
             switch source {
             case "binance":
+                let fast = try payload.withUnsafeBufferPointer { frame -> Int? in
+                    switch try BinanceTradeEvent.scanTrade(frame) {
+                    case .notATrade: skip?(.notATrade, nil); return 0
+                    case .needsDecoding: return nil
+                    case .trade(let trade):
+                        try emitBinance(trade, frame: frame, micros: micros, emit)
+                        return 1
+                    }
+                }
+                if let fast { return fast }
+                // An escaped or non-ASCII string: decode the event, then encode its text.
                 guard let event = try BinanceTradeEvent.parse(payload) else { skip?(.notATrade, nil); return 0 }
                 if format == .json {
                     try payload.withUnsafeBytes { raw in
@@ -89,6 +103,29 @@ public struct BronzeRecordEncoder {
         } catch let error as ExchangeFrameError {
             skip?(.malformed, error)
             return 0
+        }
+    }
+
+    /// A Binance trade whose strings are plain: the value is built from the frame's bytes directly.
+    private mutating func emitBinance(_ trade: BinanceTradeSpans, frame: UnsafeBufferPointer<UInt8>, micros: Int64,
+                                      _ emit: (BronzeRecordView) throws -> Void) throws {
+        let key = symbolKeys.key(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(frame)[trade.symbol.range]))
+        if format == .json {
+            try emit(BronzeRecordView(exchange: .binance, key: key,
+                                      value: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(frame)[trade.eventRange]),
+                                      tradeIndex: 0))
+            return
+        }
+        let size = BinanceAvroValue.maxSize(trade)
+        if scratch.count < size { scratch = [UInt8](repeating: 0, count: size * 2) }
+        let length = scratch.withUnsafeMutableBufferPointer { out in
+            confluentPrefix[0].withUnsafeBufferPointer { prefix in
+                BinanceAvroValue.write(trade, frame: frame, prefix: prefix, ingestionMicros: micros, to: out.baseAddress!)
+            }
+        }
+        try scratch.withUnsafeBytes { value in
+            try emit(BronzeRecordView(exchange: .binance, key: key, value: UnsafeRawBufferPointer(rebasing: value[0..<length]),
+                                      tradeIndex: 0))
         }
     }
 

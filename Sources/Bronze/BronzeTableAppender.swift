@@ -19,7 +19,11 @@ public final class BronzeTableAppender {
     private let columnOrder: [String]
     private let ids: BronzeColumnIds
     private var fileWriter: DataFileWriter
-    private var batches: [Int32: BronzeRowBatch] = [:]
+    /// Staged rows per ingestion date; `lastBatch` is where the previous row went (rows come in time order,
+    /// so nearly every row goes to the same batch as the one before).
+    private var batches: [BronzeRowBatch] = []
+    private var lastBatch = 0
+    private let millisecondTimestamps: Bool
     /// Staged bytes per batch before it goes to the file writer.
     private let stageBytes = 4 << 20
     public private(set) var rowsBuffered = 0
@@ -44,14 +48,14 @@ public final class BronzeTableAppender {
         ids = try style.checkSchema(of: table)
         columnOrder = table.metadata.currentSchema.fields.map(\.name)
         fileWriter = try DataFileWriter(table: table)
+        offsetRequired = table.metadata.currentSchema.field(named: "offset")?.required ?? false
+        millisecondTimestamps = style.millisecondTimestamps
     }
 
     public var targetFileSize: Int64 { Int64(fileWriter.targetFileSize) }
 
-    /// Whether the table demands an offset in every row.
-    public var offsetRequired: Bool {
-        table.metadata.currentSchema.field(named: "offset")?.required ?? false
-    }
+    /// Whether the table demands an offset in every row (fixed at init: commits keep the checked schema).
+    public let offsetRequired: Bool
 
     /// Whether staged rows wait to go to the file writer (`writeStaged()`).
     public private(set) var hasFullBatches = false
@@ -62,7 +66,7 @@ public final class BronzeTableAppender {
                        kafkaTimestampMicros: Int64, ingestionTimestampMicros: Int64) throws {
         var kafkaTime = kafkaTimestampMicros
         var ingestionTime = ingestionTimestampMicros
-        if style.millisecondTimestamps {
+        if millisecondTimestamps {
             kafkaTime = Self.floorDiv(kafkaTime, 1000) * 1000
             ingestionTime = Self.floorDiv(ingestionTime, 1000) * 1000
         }
@@ -77,19 +81,32 @@ public final class BronzeTableAppender {
             plannedBytes[day, default: 0] += rawBytes.count + topic.utf8.count + 32
             return
         }
-        if batches[day] == nil { batches[day] = BronzeRowBatch(ingestionDate: day) }
-        batches[day]!.append(rawBytes: rawBytes, topic: topic, partition: partition, offset: offset,
-                             kafkaTimestampMicros: kafkaTime, ingestionTimestampMicros: ingestionTime)
-        if batches[day]!.estimatedBytes >= stageBytes { hasFullBatches = true }
+        let index = batchIndex(day)
+        batches[index].append(rawBytes: rawBytes, topic: topic, partition: partition, offset: offset,
+                              kafkaTimestampMicros: kafkaTime, ingestionTimestampMicros: ingestionTime)
+        if batches[index].estimatedBytes >= stageBytes { hasFullBatches = true }
+    }
+
+    @inline(__always)
+    private func batchIndex(_ day: Int32) -> Int {
+        if lastBatch < batches.count, batches[lastBatch].ingestionDate == day { return lastBatch }
+        if let found = batches.firstIndex(where: { $0.ingestionDate == day }) {
+            lastBatch = found
+        } else {
+            batches.append(BronzeRowBatch(ingestionDate: day))
+            lastBatch = batches.count - 1
+        }
+        return lastBatch
     }
 
     /// Hands the staged rows to the data file writer (which rolls files at the target size).
     public func writeStaged() async throws {
-        for day in batches.keys.sorted() where !batches[day]!.isEmpty {
-            let batch = batches[day]!
+        for index in batches.indices.sorted(by: { batches[$0].ingestionDate < batches[$1].ingestionDate })
+        where !batches[index].isEmpty {
+            let day = batches[index].ingestionDate
             let partition = try table.metadata.defaultSpec.partition(of: [ids.ingestionDate: .date(day)])
-            try await fileWriter.write(batch.columns(order: columnOrder), partition: partition)
-            batches[day]!.removeAll()
+            try await fileWriter.write(batches[index].columns(order: columnOrder), partition: partition)
+            batches[index].removeAll()
         }
         hasFullBatches = false
     }

@@ -5,6 +5,15 @@ public struct ExchangeFrameError: Error, CustomStringConvertible, Sendable {
     public var description: String { "\(message) at byte \(offset)" }
 }
 
+/// A JSON string's contents within a frame. `plain`: ASCII without escapes, so the bytes are the text
+/// exactly and can be copied as they are (every symbol, price and tag an exchange sends).
+public struct JSONStringSpan: Sendable, Equatable {
+    public var range: Range<Int>
+    public var escaped: Bool
+    public var ascii: Bool
+    public var plain: Bool { !escaped && ascii }
+}
+
 /// A forward-only JSON scanner over a frame's bytes, for the few trade shapes we parse: it decodes only
 /// the values asked for and skips the rest without building a document (replay parses every frame).
 struct TradeJSONScanner {
@@ -68,8 +77,41 @@ struct TradeJSONScanner {
         throw error("unterminated string")
     }
 
+    /// A string's contents as a `JSONStringSpan`, checked as `readString` checks it (escapes, UTF-8; the
+    /// same errors at the same offsets) but only decoded when it is not plain.
+    mutating func readStringSpan() throws -> JSONStringSpan {
+        try expect(0x22)
+        let start = position
+        var high: UInt8 = 0
+        var escaped = false
+        while position < bytes.count {
+            let byte = bytes[position]
+            if byte == 0x22 {
+                position += 1
+                let span = JSONStringSpan(range: start..<position - 1, escaped: escaped, ascii: high < 0x80)
+                if !span.plain { _ = try decodeString(span.range, escaped: escaped) }
+                return span
+            }
+            if byte == 0x5C { escaped = true; position += 2; continue }
+            if byte < 0x20 { throw error("control character in string") }
+            high |= byte
+            position += 1
+        }
+        throw error("unterminated string")
+    }
+
+    /// The text of a span read by `readStringSpan`.
+    func string(_ span: JSONStringSpan) throws -> String {
+        if span.plain { return String(decoding: UnsafeBufferPointer(rebasing: bytes[span.range]), as: UTF8.self) }
+        return try decodeString(span.range, escaped: span.escaped)
+    }
+
     mutating func readString() throws -> String {
         let (range, escaped) = try readStringRange()
+        return try decodeString(range, escaped: escaped)
+    }
+
+    private func decodeString(_ range: Range<Int>, escaped: Bool) throws -> String {
         let raw = UnsafeBufferPointer(rebasing: bytes[range])
         guard escaped else {
             // ASCII (every price, symbol and tag) decodes exactly without the generic validating path.

@@ -44,6 +44,17 @@ public struct ByteArrayValues: Sendable, Hashable {
         offsets.append(bytes.count)
     }
 
+    /// The same for raw bytes, without the generic path (called once per row by writers that buffer rows).
+    public mutating func append(contentsOf value: UnsafeRawBufferPointer) {
+        bytes.append(contentsOf: value)
+        offsets.append(bytes.count)
+    }
+
+    public mutating func append(contentsOf value: UnsafeBufferPointer<UInt8>) {
+        bytes.append(contentsOf: value)
+        offsets.append(bytes.count)
+    }
+
     public mutating func append(_ value: [UInt8]) {
         append(contentsOf: value)
     }

@@ -99,7 +99,8 @@ struct IcebergReplay {
 
         switch origin {
         case .segmentLog(let directory):
-            let wanted = Set(selectedStreams)
+            var wanted = StreamSlots<Void>()
+            for key in selectedStreams { _ = wanted.add(key, ()) }
             var selection = command.selection()
             selection.kinds = [.data]
             selection.streams = Set(selectedStreams.map(\.stream))
@@ -112,7 +113,7 @@ struct IcebergReplay {
                                               diagnostics: { StandardError.note("log: \($0)") })
             var messages = 0
             while !Signals.shouldStop, let record = try reader.next() {
-                guard wanted.contains(record.streamKey) else { continue }
+                guard wanted.slot(source: record.source, stream: record.stream) != nil else { continue }
                 messages += try sink.write(record)
                 records += 1
                 if records & 255 == 0 { progressLine.tick(records: records, messages: messages, note: sink.progressNote) }

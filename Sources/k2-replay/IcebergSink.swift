@@ -34,8 +34,11 @@ final class IcebergSink: ReplaySink {
     private var rows = 0
     /// Progress per stream since the last commit; turned into the appender's string keys at commit time,
     /// so the per-record path builds no strings.
-    private var done: [StreamKey: Int64] = [:]
-    private let exchangeTopics: [BronzeExchange: String] = Dictionary(uniqueKeysWithValues: BronzeExchange.allCases.map { ($0, $0.topic) })
+    private var done = StreamSlots<Int64>()
+    private let binanceTopic = BronzeExchange.binance.topic
+    private let krakenTopic = BronzeExchange.kraken.topic
+    /// K2's partition of each key seen (a replay sees the same few symbols over and over).
+    private var keyPartitions: [String: Int32] = [:]
     private var lastKafkaSource = ""
     private var lastKafkaTopic = ""
 
@@ -48,6 +51,24 @@ final class IcebergSink: ReplaySink {
         self.commitRows = max(1, commitRows)
         commitNanos = Int64(commitSeconds * 1e9)
         self.pacer = pacer
+    }
+
+    /// The first keys seen, searched before the dictionary: the encoder hands out the same String for a key,
+    /// and comparing a few small strings is cheaper than hashing one.
+    private var recentKeys: [String] = []
+    private var recentPartitions: [Int32] = []
+
+    private func partition(of key: String) -> Int32? {
+        for index in recentKeys.indices where recentKeys[index] == key { return recentPartitions[index] }
+        if let known = keyPartitions[key] { return known }
+        guard let partition = K2Partitioner.partition(key: key, partitionCount: partitions) else { return nil }
+        if recentKeys.count < 16 {
+            recentKeys.append(key)
+            recentPartitions.append(partition)
+        } else if keyPartitions.count < 100_000 {
+            keyPartitions[key] = partition
+        }
+        return partition
     }
 
     static func progressKey(_ key: StreamKey) -> String { "\(key.source)/\(key.stream)" }
@@ -89,17 +110,20 @@ final class IcebergSink: ReplaySink {
                                           case .unknownSource: self.unknownSources.insert(record.source)
                                           }
                                       }) { view in
-                guard let partition = K2Partitioner.partition(key: view.key, partitionCount: partitions) else {
+                guard let partition = partition(of: view.key) else {
                     throw ReplayError.failed("\(record.source)/\(record.stream) sequence \(record.sequence): empty key")
                 }
                 pacer.awaitTurn(receiveTimeNanos: record.receiveTimeNanos) { _ in }
-                try appender.append(rawBytes: view.value, topic: exchangeTopics[view.exchange]!, partition: partition, offset: nil,
+                try appender.append(rawBytes: view.value, topic: view.exchange == .binance ? binanceTopic : krakenTopic,
+                                    partition: partition, offset: nil,
                                     kafkaTimestampMicros: record.receiveTimeNanos / 1_000_000 * 1000,
                                     ingestionTimestampMicros: ingestion)
             }
         }
         rows += made
-        done[record.streamKey] = Int64(bitPattern: record.sequence)
+        let position = Int64(bitPattern: record.sequence)
+        if let slot = done.slot(source: record.source, stream: record.stream) { done[slot] = position }
+        else { _ = done.add(record.streamKey, position) }
         if appender.hasFullBatches { try runBlocking { [appender] in try await appender.writeStaged() } }
         sinceCheck += 1
         if appender.rowsBuffered >= commitRows || (sinceCheck >= 64 && dueByTime()) {
@@ -115,8 +139,8 @@ final class IcebergSink: ReplaySink {
 
     /// Commits the buffered rows with the progress so far (also called by the Kafka source while idle).
     func commit() throws {
-        for (key, position) in done { appender.markDone(Self.progressKey(key), position) }
-        done.removeAll(keepingCapacity: true)
+        for (key, position) in zip(done.keys, done.values) { appender.markDone(Self.progressKey(key), position) }
+        done.removeAll()
         try runBlocking { [appender] in try await appender.commit() }
         lastCommitNanos = Pacer.monotonicNanos()
         batchIngestionMicros = nil

@@ -20,6 +20,11 @@ struct KafkaTopicSource {
 
     static func key(topic: String, partition: Int32) -> String { "kafka:\(topic)/\(partition)" }
 
+    private static func stream(_ partition: Int32, _ streams: [String]) -> String {
+        if partition >= 0, Int(partition) < streams.count { return streams[Int(partition)] }
+        return String(partition)
+    }
+
     /// Reads the range into `sink`; returns the records read.
     func run(into sink: IcebergSink, appender: BronzeTableAppender, quiet: Bool) throws -> Int {
         let consumer = try KafkaConsumer(config: config)
@@ -67,6 +72,9 @@ struct KafkaTopicSource {
         }
         guard !assignment.isEmpty else { return 0 }
         try consumer.assign(assignment)
+        // The record's source and stream strings, made once (not per record).
+        let source = "kafka:" + topic
+        let streams: [String] = (0..<partitionCount).map { String($0) }
         var open = Set(ends.keys)
         var records = 0
         var idlePolls = 0
@@ -86,7 +94,7 @@ struct KafkaTopicSource {
                 continue
             }
             let record = LogRecord(receiveTimeNanos: message.timestampMs * 1_000_000, sequence: UInt64(message.offset),
-                                   source: "kafka:" + topic, stream: String(message.partition), payload: message.value ?? [],
+                                   source: source, stream: Self.stream(message.partition, streams), payload: message.value ?? [],
                                    kafka: KafkaCoordinates(partition: message.partition, offset: message.offset,
                                                            timestampMs: message.timestampMs,
                                                            timestampType: message.timestampType.rawValue, key: message.key))

@@ -1,3 +1,4 @@
+import Avro
 import Bronze
 import Exchanges
 import Foundation
@@ -100,6 +101,47 @@ final class BronzeEncodingTests: XCTestCase {
         XCTAssertEqual(rows[5]["order_type"] as? String, "m")
         XCTAssertEqual(rows[6]["volume"] as? String, "1e-05")
         XCTAssertEqual(rows[6]["timestamp"] as? String, "1707472801.5")
+    }
+
+    /// The encoder copies plain string fields straight from the frame; frames with escaped or non-ASCII strings
+    /// take the decoding path. Both must give exactly the bytes of `BinanceRawTrade.encode` over the parsed event.
+    func testBinanceDirectValueMatchesDecodedEncoding() throws {
+        let frames: [String] = [
+            String(decoding: binanceWrapped, as: UTF8.self),
+            String(decoding: binanceBare, as: UTF8.self),
+            #"{"e":"trade","E":-5,"s":"","t":0,"p":"1","q":"2","T":9223372036854775807,"m":true,"M":null}"#,
+            #"{"stream":"x","data":{"M":false,"m":false,"T":1,"q":"0.1","p":"9","t":-9223372036854775807,"s":"A","E":64,"e":"trade"}}"#,
+            #"{"e":"trade","E":1,"s":"BTC\u0055SDT","t":2,"p":"3.0","q":"4\"","T":5,"m":false}"#,
+            #"{"e":"trade","E":1,"s":"ÉTH","t":2,"p":"3.0","q":"4","T":5,"m":false,"M":true}"#,
+            #"{"stream":"caf\u00e9","data":{"e":"trade","E":1,"s":"X","t":2,"p":"3","q":"4","T":5,"m":true}}"#,
+        ]
+        var encoder = BronzeRecordEncoder(format: .avroConfluent, schemaIds: [.binance: 258])
+        for frame in frames {
+            let bytes = Array(frame.utf8)
+            let event = try XCTUnwrap(BinanceTradeEvent.parse(bytes), frame)
+            var expected = AvroBinaryEncoder()
+            expected.writeRaw([0, 0, 0, 1, 2])
+            BinanceRawTrade(event, ingestionTimestamp: receiveNanos / 1000).encode(to: &expected)
+            var got: [([UInt8], String)] = []
+            let count = try encoder.encode(source: "binance", stream: "s", payload: bytes, receiveTimeNanos: receiveNanos) {
+                got.append((Array($0.value), $0.key))
+            }
+            XCTAssertEqual(count, 1, frame)
+            XCTAssertEqual(got.first?.0, expected.bytes, frame)
+            XCTAssertEqual(got.first?.1, event.symbol, frame)
+        }
+        XCTAssertEqual(try BinanceTradeEvent.parse(Array(frames[4].utf8))?.symbol, "BTCUSDT")
+        // Not a trade, and the same errors as the decoding parser.
+        var skipped: [BronzeSkipReason] = []
+        for frame in [#"{"e":"kline","s":"BTCUSDT"}"#, #"{"e":"trade","E":1,"s":"X","t":2,"p":"3","q":"4","T":5}"#,
+                      #"{"e":"trade","s":"\x"}"#] {
+            XCTAssertEqual(try encoder.encode(source: "binance", stream: "s", payload: Array(frame.utf8), receiveTimeNanos: 0,
+                                              skip: { reason, _ in skipped.append(reason) }) { _ in XCTFail(frame) }, 0)
+        }
+        XCTAssertEqual(skipped, [.notATrade, .malformed, .malformed])
+        XCTAssertThrowsError(try BinanceTradeEvent.parse(Array(#"{"e":"trade","E":1,"s":"X","t":2,"p":"3","q":"4","T":5}"#.utf8))) {
+            XCTAssertEqual("\($0)", #"Binance trade event without "m" at byte 0"#)
+        }
     }
 
     func testJSONValuesAndDeterminism() throws {

@@ -1,4 +1,7 @@
 import Codecs
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Values with a fixed-width PLAIN encoding (little-endian), usable as dictionary keys by bit pattern.
 protocol PlainFixedWidth {
@@ -236,6 +239,8 @@ struct ColumnChunkWriter {
     private mutating func appendByteArrays(_ values: ByteArrayValues, validity: [Bool]?, rows: Range<Int>, valueStart: Int) throws -> Int {
         var v = valueStart
         var batchMin = -1, batchMax = -1
+        var previous = UnsafeRawBufferPointer(start: nil, count: 0)
+        var previousIndex = -1
         try values.bytes.withUnsafeBytes { all in
             @inline(__always) func slice(_ i: Int) -> UnsafeRawBufferPointer {
                 let start = values.offsets[i]
@@ -248,15 +253,27 @@ struct ColumnChunkWriter {
                     guard v < values.count else { throw ParquetError.invalidInput("column \(column.name): fewer values than non-null rows") }
                     if isOptional { definitionLevels.append(1) }
                     let value = slice(v)
-                    if useDictionary {
-                        dictionaryIndices.append(bytesDictionary.index(of: value))
+                    // A run of equal values (a topic column) repeats the previous index and cannot move the
+                    // statistics: one comparison instead of a hash, a lookup and two comparisons.
+                    let repeats = useDictionary && previousIndex >= 0 && v > valueStart && previous.count == value.count
+                        && (value.isEmpty || memcmp(previous.baseAddress!, value.baseAddress!, value.count) == 0)
+                    if repeats {
+                        dictionaryIndices.append(UInt32(previousIndex))
                     } else {
-                        var n = UInt32(value.count).littleEndian
-                        withUnsafeBytes(of: &n) { plainValues.append(contentsOf: $0) }
-                        plainValues.append(contentsOf: value.assumingMemoryBound(to: UInt8.self))
+                        if useDictionary {
+                            let index = bytesDictionary.index(of: value)
+                            dictionaryIndices.append(index)
+                            previousIndex = Int(index)
+                        } else {
+                            var n = UInt32(value.count).littleEndian
+                            withUnsafeBytes(of: &n) { plainValues.append(contentsOf: $0) }
+                            plainValues.append(contentsOf: value.assumingMemoryBound(to: UInt8.self))
+                            previousIndex = -1
+                        }
+                        if batchMin < 0 || ParquetSortOrder.compareUnsigned(value, slice(batchMin)) < 0 { batchMin = v }
+                        if batchMax < 0 || ParquetSortOrder.compareUnsigned(value, slice(batchMax)) > 0 { batchMax = v }
                     }
-                    if batchMin < 0 || ParquetSortOrder.compareUnsigned(value, slice(batchMin)) < 0 { batchMin = v }
-                    if batchMax < 0 || ParquetSortOrder.compareUnsigned(value, slice(batchMax)) > 0 { batchMax = v }
+                    previous = value
                     pageNonNull += 1
                     v += 1
                 }
