@@ -6,7 +6,7 @@ import Parquet
 /// Timestamps are microseconds since the epoch; the table style decides before appending whether they are
 /// truncated to milliseconds.
 public struct BronzeRowBatch {
-    public let ingestionDate: Int32
+    public private(set) var ingestionDate: Int32
     public private(set) var rawBytes = ByteArrayValues()
     public private(set) var topics = ByteArrayValues()
     public private(set) var partitions: [Int32] = []
@@ -52,6 +52,12 @@ public struct BronzeRowBatch {
         kafkaTimestamps.removeAll(keepingCapacity: true)
         ingestionTimestamps.removeAll(keepingCapacity: true)
         estimatedBytes = 0
+    }
+
+    /// Empties the batch (keeping its buffers) for the rows of another day.
+    mutating func reuse(for day: Int32) {
+        removeAll()
+        ingestionDate = day
     }
 
     /// The batch as Parquet columns, in the order of `names` (the table's column order).

@@ -24,6 +24,9 @@ public final class BronzeTableAppender {
     private var batches: [BronzeRowBatch] = []
     private var lastBatch = 0
     private let millisecondTimestamps: Bool
+    /// The rows handed to the file writer last, being written; yields their batches emptied for reuse.
+    private var writing: Task<[BronzeRowBatch], Error>?
+    private var spareBatches: [BronzeRowBatch] = []
     /// Staged bytes per batch before it goes to the file writer.
     private let stageBytes = 4 << 20
     public private(set) var rowsBuffered = 0
@@ -99,16 +102,43 @@ public final class BronzeTableAppender {
         return lastBatch
     }
 
-    /// Hands the staged rows to the data file writer (which rolls files at the target size).
+    /// Hands the staged rows to the data file writer (which rolls files at the target size). The writer
+    /// encodes and compresses them on another thread while the caller stages the next rows; this waits only
+    /// for the previous hand-off. `commit()` waits for all of them before it commits.
     public func writeStaged() async throws {
+        try await waitForWriter()
+        var work: [(partition: [IcebergValue?], batch: BronzeRowBatch)] = []
         for index in batches.indices.sorted(by: { batches[$0].ingestionDate < batches[$1].ingestionDate })
         where !batches[index].isEmpty {
             let day = batches[index].ingestionDate
             let partition = try table.metadata.defaultSpec.partition(of: [ids.ingestionDate: .date(day)])
-            try await fileWriter.write(batches[index].columns(order: columnOrder), partition: partition)
-            batches[index].removeAll()
+            // The rows move to the writer; an emptied batch from the previous hand-off takes their place.
+            var next = spareBatches.popLast() ?? BronzeRowBatch(ingestionDate: day)
+            next.reuse(for: day)
+            swap(&next, &batches[index])
+            work.append((partition, next))
         }
         hasFullBatches = false
+        guard !work.isEmpty else { return }
+        let writer = fileWriter
+        let order = columnOrder
+        nonisolated(unsafe) let handOff = work
+        writing = Task.detached {
+            var emptied: [BronzeRowBatch] = []
+            for var item in handOff {
+                try await writer.write(item.batch.columns(order: order), partition: item.partition)
+                item.batch.removeAll()
+                emptied.append(item.batch)
+            }
+            return emptied
+        }
+    }
+
+    /// Waits until the file writer has taken every row handed to it (rethrowing its error).
+    private func waitForWriter() async throws {
+        guard let task = writing else { return }
+        writing = nil
+        spareBatches += try await task.value
     }
 
     /// Records that everything of a source position up to `position` is in the buffered rows.
@@ -131,6 +161,7 @@ public final class BronzeTableAppender {
             return
         }
         try await writeStaged()
+        try await waitForWriter()
         let files = try await fileWriter.finish()
         fileWriter = try DataFileWriter(table: table)
         guard !files.isEmpty else { return }
