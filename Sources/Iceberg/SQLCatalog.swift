@@ -185,7 +185,7 @@ public final class SQLCatalog: Catalog, @unchecked Sendable {
             }
         }
         let nowMs = Int64(Date().timeIntervalSince1970 * 1000)
-        let updated = try current.metadata.applying(updates, previousLocation: current.metadataLocation, nowMs: nowMs)
+        let updated = try current.metadata.applying(updates, table: table.identifier, previousLocation: current.metadataLocation, nowMs: nowMs)
         let newLocation = updated.newMetadataLocation(previous: current.metadataLocation)
         try await io.write(newLocation, contents: try updated.serialized())
         let changed: Int
