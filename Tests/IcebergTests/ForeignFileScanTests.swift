@@ -34,8 +34,10 @@ final class ForeignFileScanTests: XCTestCase {
             cols = []
             for f in t.schema().fields:
                 c = a.column(f.name)
-                if pa.types.is_timestamp(c.type) or pa.types.is_date(c.type):
+                if pa.types.is_timestamp(c.type):
                     c = pc.cast(c, pa.int64())
+                elif pa.types.is_date(c.type):
+                    c = pc.cast(c, pa.int32())
                 out = []
                 for v in c.to_pylist():
                     if v is None: out.append("null")
