@@ -174,6 +174,9 @@ public final class SQLCatalog: Catalog, @unchecked Sendable {
         if let base = rows.first?["property_value"]?.text, !base.isEmpty {
             return (base.hasSuffix("/") ? String(base.dropLast()) : base) + "/" + identifier.name
         }
+        guard !warehouse.isEmpty else {
+            throw IcebergError.invalidArgument("catalog \(name) has no warehouse to place table \(identifier) in: give --warehouse")
+        }
         return "\(warehouse)/\(identifier.namespaceName)/\(identifier.name)"
     }
 
