@@ -145,4 +145,40 @@ final class CatalogOpenerTests: XCTestCase {
         let virtual = FileIOFactory.make(s3Endpoint: moto.endpoint, s3PathStyle: false, environment: environment)
         XCTAssertFalse(try XCTUnwrap(virtual as? RoutingFileIO).s3.get().configuration.pathStyle)
     }
+
+    func testRESTCatalogUnderABasePathWithATokenFromTheEnvironment() async throws {
+        let token = "tok-" + UUID().uuidString
+        let server = try RESTCatalogServer(prefix: "k2", basePath: "/api/catalog", environment: ["K2_REST_TEST_TOKEN": token])
+        defer { server.stop() }
+        XCTAssertTrue(server.uri.hasSuffix("/api/catalog"))
+        let catalog = try await CatalogOpener(catalog: server.uri + "/", environment: ["K2_ICEBERG_TOKEN": token]).open()
+        XCTAssertTrue(catalog is RESTCatalog)
+        try await catalog.createNamespace(["market_data"], properties: [:])
+        let namespaces = try await catalog.listNamespaces()
+        XCTAssertEqual(namespaces, [["market_data"]])
+        // pyiceberg's SqlCatalog behind the server sees the namespace our client created.
+        let seen = try RemoteFixtures.pyiceberg("print(cat.list_namespaces())", catalogURI: server.sqlAlchemyURI,
+                                                warehouse: server.warehouse)
+        XCTAssertEqual(seen, "[('market_data',)]")
+
+        do {
+            _ = try await CatalogOpener(catalog: server.uri, environment: [:]).open()
+            XCTFail("opened without the token")
+        } catch {
+            XCTAssertTrue("\(error)".hasPrefix("--catalog \(server.uri): "), "\(error)")
+            XCTAssertTrue("\(error)".contains("HTTP 401"), "\(error)")
+        }
+    }
+
+    func testHelpTeachesTheCatalogForms() throws {
+        for (product, arguments) in [("k2-verify", ["--help"]), ("k2-replay", ["replay", "--help"])] {
+            let help = try ProcessRunner.run(TestEnvironment.productPath(product), arguments)
+            XCTAssertEqual(help.status, 0, help.stderrText)
+            for needle in ["sqlite:PATH", "postgresql://USER@HOST:PORT/DB", "PGPASSWORD", "rest:http://HOST:PORT",
+                           "K2_ICEBERG_TOKEN", "K2_ICEBERG_CREDENTIAL", "s3://BUCKET", "--s3-endpoint", "AWS_ACCESS_KEY_ID",
+                           "AWS_SECRET_ACCESS_KEY", "--warehouse"] {
+                XCTAssertTrue(help.stdoutText.contains(needle), "\(product) --help lacks \(needle)")
+            }
+        }
+    }
 }

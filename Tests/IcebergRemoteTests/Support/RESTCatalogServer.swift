@@ -16,7 +16,7 @@ final class RESTCatalogServer: @unchecked Sendable {
     ///   - warehouse: where the server's SqlCatalog places tables (default: a directory of its own).
     ///   - properties: extra SqlCatalog properties (`s3.endpoint`, ...); never secrets, which go through
     ///     `environment`.
-    init(prefix: String? = nil, warehouse: String? = nil, properties: [String: String] = [:],
+    init(prefix: String? = nil, basePath: String? = nil, warehouse: String? = nil, properties: [String: String] = [:],
          environment: [String: String] = [:]) throws {
         guard TestEnvironment.hasPythonCheckers else { throw XCTSkip("checker venv missing: run scripts/setup.sh") }
         directory = try TestEnvironment.temporaryDirectory("restcatalog")
@@ -27,6 +27,7 @@ final class RESTCatalogServer: @unchecked Sendable {
             "--warehouse", self.warehouse,
         ]
         if let prefix { arguments += ["--prefix", prefix] }
+        if let basePath { arguments += ["--base-path", basePath] }
         for (key, value) in properties.sorted(by: { $0.key < $1.key }) { arguments += ["--property", "\(key)=\(value)"] }
         process = try BackgroundProcess(
             TestEnvironment.python, arguments, environment: environment,
@@ -35,7 +36,7 @@ final class RESTCatalogServer: @unchecked Sendable {
             throw NSError(domain: "rest-catalog", code: 1,
                           userInfo: [NSLocalizedDescriptionKey: "REST catalog server did not start: \(process.log)"])
         }
-        uri = "rest:http://127.0.0.1:\(port)"
+        uri = "rest:http://127.0.0.1:\(port)" + (basePath ?? "")
     }
 
     func stop() {
