@@ -1,5 +1,4 @@
 import Foundation
-import SegmentLog
 import TestSupport
 import XCTest
 
@@ -24,29 +23,6 @@ final class ReplayThroughRESTCatalogTests: XCTestCase {
         server?.stop()
         moto?.stop()
         if let directory { try? FileManager.default.removeItem(at: directory) }
-    }
-
-    /// A segment log captured from Kafka: three partitions of `perPartition` records with real offsets.
-    /// Returns "partition:offset" → (value hex, timestamp ms).
-    private func writeKafkaLog(_ path: String, perPartition: Int64) throws -> [String: (hex: String, timestampMs: Int64)] {
-        let writer = try SegmentLogWriter(directory: path, diagnostics: { _ in })
-        var records: [String: (hex: String, timestampMs: Int64)] = [:]
-        var receive: Int64 = 1_707_472_800_000_000_000
-        for offset in 0..<perPartition {
-            for partition in Int32(0)..<3 {
-                receive += 1_234_567
-                let timestampMs = 1_707_472_800_000 + offset * 250 + Int64(partition)
-                let value: [UInt8] = [0x00, 0, 0, 0, 7] + Array("trade p\(partition) o\(offset) ".utf8)
-                    + (0..<Int(offset % 11)).map { UInt8(($0 * 37 + Int(offset)) & 0xFF) }
-                try writer.append(LogRecord(
-                    receiveTimeNanos: receive, source: "kafka:" + Self.topic, stream: String(partition), payload: value,
-                    kafka: KafkaCoordinates(partition: partition, offset: offset, timestampMs: timestampMs, timestampType: 1,
-                                            key: Array("BTCUSDT".utf8))))
-                records["\(partition):\(offset)"] = (value.map { String(format: "%02x", $0) }.joined(), timestampMs)
-            }
-        }
-        try writer.close()
-        return records
     }
 
     /// pyiceberg's view of a table, through the SQLite database behind the REST server, reading S3 itself.
@@ -92,7 +68,7 @@ final class ReplayThroughRESTCatalogTests: XCTestCase {
         let secrets = [token, clientSecret, moto.credentials.secretAccessKey]
 
         let log = directory.appendingPathComponent("log").path
-        let records = try writeKafkaLog(log, perPartition: 70)
+        let records = try KafkaLogFixture.write(log, topic: Self.topic, perPartition: 70)
 
         // Spark style with a fixed bearer token and --s3-endpoint.
         let sparkArguments = ["--from", log, "--to", "iceberg", "--catalog", server.uri, "--warehouse", "s3://warehouse",

@@ -2,10 +2,11 @@ import Foundation
 import TestSupport
 import XCTest
 
-/// `k2-verify --catalog postgresql://...` on Bronze table pairs that pyiceberg wrote into a JDBC catalog on
-/// a real PostgreSQL server (scripts/verify_fixtures.py with a PostgreSQL catalog URI). The password goes
-/// through PGPASSWORD only and is never printed.
-final class VerifyOnPostgreSQLCatalogTests: XCTestCase {
+/// `k2-verify` and `k2-replay` with `--catalog postgresql://...`, the JDBC catalog on a real PostgreSQL
+/// server: table pairs that pyiceberg wrote (scripts/verify_fixtures.py with a PostgreSQL catalog URI), and
+/// tables k2-replay writes that pyiceberg reads back. The password goes through PGPASSWORD only and is never
+/// printed.
+final class PostgreSQLCatalogProgramTests: XCTestCase {
     nonisolated(unsafe) private static var server: PostgreSQLTestServer?
     private var directory: URL!
 
@@ -116,5 +117,57 @@ final class VerifyOnPostgreSQLCatalogTests: XCTestCase {
         XCTAssertEqual(replay.status, 2, replay.stderrText)
         XCTAssertTrue(replay.stderrText.contains("PGPASSWORD"), replay.stderrText)
         ProgramRun.assertNoSecrets(replay, [server.password])
+    }
+
+    func testReplayIntoPostgreSQLCatalogReadByPyicebergThenVerified() throws {
+        let server = try startedServer()
+        try server.createDatabase("replay_pg")
+        let catalog = server.uri(database: "replay_pg")
+        let topic = "market.crypto.trades.binance.raw"
+        let log = directory.appendingPathComponent("log").path
+        let records = try KafkaLogFixture.write(log, topic: topic, perPartition: 40)
+        let warehouse = directory.appendingPathComponent("warehouse").path
+        for (table, style) in [("market_data.bronze_binance_trades", "spark"), ("market_data.bronze_binance_trades_flink", "flink")] {
+            let run = try ProgramRun.run(
+                "k2-replay",
+                ["--from", log, "--to", "iceberg", "--catalog", catalog, "--warehouse", warehouse, "--table", table,
+                 "--style", style, "--create", "--commit-rows", "50", "--json", "--quiet"],
+                environment: server.environment)
+            XCTAssertEqual(run.status, 0, run.stderrText)
+            ProgramRun.assertNoSecrets(run, [server.password])
+            XCTAssertEqual((try JSONSerialization.jsonObject(with: run.stdout) as? [String: Any])?["rows_committed"] as? Int, 120)
+        }
+        // psql sees both tables in catalog k2, with their metadata in the warehouse.
+        XCTAssertEqual(try server.psql("""
+            SELECT catalog_name || ' ' || table_namespace || '.' || table_name || ' ' ||
+                   (metadata_location LIKE 'file://\(warehouse)/market_data/%')::text
+            FROM iceberg_tables ORDER BY table_name
+            """, database: "replay_pg"), """
+            k2 market_data.bronze_binance_trades true
+            k2 market_data.bronze_binance_trades_flink true
+
+            """)
+        // pyiceberg, through psycopg2 on the same database, reads every (partition, offset) with its value.
+        let expected = records.mapValues { $0.hex }
+        let expectedJSON = String(decoding: try JSONSerialization.data(withJSONObject: expected, options: .sortedKeys), as: UTF8.self)
+        for table in ["market_data.bronze_binance_trades", "market_data.bronze_binance_trades_flink"] {
+            let answer = try RemoteFixtures.pyiceberg(
+                """
+                t = cat.load_table(sys.argv[3])
+                a = t.scan().to_arrow()
+                got = {f"{p}:{o}": r.hex() for p, o, r in zip(a.column("partition").to_pylist(),
+                       a.column("offset").to_pylist(), a.column("raw_bytes").to_pylist())}
+                assert a.num_rows == len(got), "duplicate (partition, offset)"
+                print(json.dumps(got == json.loads(sys.argv[4])), a.num_rows)
+                """,
+                catalogURI: "postgresql+psycopg2://\(server.user)@127.0.0.1:\(server.port)/replay_pg",
+                warehouse: "file://" + warehouse, args: [table, expectedJSON], environment: server.environment)
+            XCTAssertEqual(answer, "true 120", table)
+        }
+        let verify = try ProgramRun.run("k2-verify", ["--catalog", catalog] + Self.sides + ["--payload", "--json"],
+                                        environment: server.environment)
+        XCTAssertEqual(verify.status, 0, verify.stderrText + verify.stdoutText)
+        XCTAssertEqual((try JSONSerialization.jsonObject(with: verify.stdout) as? [String: Any])?["parity"] as? Bool, true)
+        ProgramRun.assertNoSecrets(verify, [server.password])
     }
 }
