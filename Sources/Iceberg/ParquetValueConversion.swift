@@ -137,7 +137,7 @@ enum ParquetValueConversion: Equatable, CustomStringConvertible {
 
     /// A scan bound (PLAIN bytes of the Iceberg value) as a bound on the file's stored values, widened so
     /// that no row that may match is pruned; nil when the stored order differs or is unknown (no pruning).
-    func fileBound(_ value: IcebergValue, isUpper: Bool) -> [UInt8]? {
+    func fileBound(_ value: IcebergValue) -> [UInt8]? {
         func plain<T: FixedWidthInteger>(_ v: T) -> [UInt8] { withUnsafeBytes(of: v.littleEndian, Array.init) }
         switch (self, value) {
         case (.same, _):

@@ -72,8 +72,8 @@ public struct ScanReader: Sendable {
             // Predicates name columns; a name the file uses twice cannot pick this one.
             let name = reader.schema.columns[index].name
             guard reader.schema.index(ofName: name) == index else { continue }
-            let lower = filter.lower.flatMap { conversion.fileBound($0, isUpper: false) }
-            let upper = filter.upper.flatMap { conversion.fileBound($0, isUpper: true) }
+            let lower = filter.lower.flatMap { conversion.fileBound($0) }
+            let upper = filter.upper.flatMap { conversion.fileBound($0) }
             if lower == nil && upper == nil { continue }
             predicates.append(ParquetRangePredicate(column: .name(name), lower: lower, upper: upper))
         }

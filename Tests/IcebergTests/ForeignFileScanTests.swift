@@ -96,7 +96,7 @@ final class ForeignFileScanTests: XCTestCase {
             from pyiceberg.schema import Schema
             from pyiceberg.types import *
             cat = SqlCatalog("k2", uri="sqlite:///" + sys.argv[1], warehouse=sys.argv[2])
-            cat.create_namespace("market_data")
+            cat.create_namespace_if_not_exists("market_data")
             """# + "\n" + body
         let result = try ProcessRunner.run(TestEnvironment.python, ["-c", script, database, warehouse, directory.path] + args,
                                            environment: environment)
@@ -323,6 +323,37 @@ final class ForeignFileScanTests: XCTestCase {
         } catch {
             XCTAssertEqual("\(error)", "\(file): data file of table market_data.m has no column for required field a (id 1) (its columns carry no field ids and the table has no schema.name-mapping.default)")
         }
+    }
+
+    /// A file without the column an identity partition is built on (a migrated Hive table keeps it in the
+    /// directory name only) reads that column as the file's partition value, as pyiceberg's scan does.
+    func testIdentityPartitionValueForAColumnTheFileLacks() async throws {
+        _ = try pyiceberg(#"""
+            from pyiceberg.partitioning import PartitionSpec, PartitionField
+            from pyiceberg.transforms import IdentityTransform
+            import pyarrow.parquet as pq
+            cat.create_table("market_data.hive", Schema(NestedField(1, "a", LongType(), required=True),
+                NestedField(2, "p", IntegerType(), required=False)),
+                partition_spec=PartitionSpec(PartitionField(2, 1000, IdentityTransform(), "p")))
+            tab = pa.table({"a": pa.array(range(40), pa.int64())})
+            pq.write_table(tab.cast(pa.schema([pa.field("a", pa.int64(), nullable=False)])), os.path.join(sys.argv[3], "p=7.parquet"))
+            print("{}")
+            """#)
+        let catalog = try await catalog()
+        var table = try await catalog.loadTable(TableIdentifier(namespace: ["market_data"], name: "hive"))
+        let path = directory.appendingPathComponent("p=7.parquet").path
+        let size = try FileManager.default.attributesOfItem(atPath: path)[.size] as! Int
+        table = try await catalog.commitTable(table, requirements: [], updates: [.setProperties(["schema.name-mapping.default":
+            #"[{"field-id": 1, "names": ["a"]}, {"field-id": 2, "names": ["p"]}]"#])])
+        table = try await FastAppend(catalog: catalog).commit(table: table, files: [
+            DataFile(filePath: "file://" + path, partition: [.int(7)], recordCount: 40, fileSizeInBytes: Int64(size))])
+        let ours = try await readRows(table)
+        let expected = try pyiceberg(#"""
+            print(json.dumps(dump(cat.load_table("market_data.hive"))))
+            """#)
+        XCTAssertEqual(ours.count, 40)
+        XCTAssertEqual(ours, Self.rows(expected))
+        XCTAssertEqual(Set(ours.map { $0[1] }), ["7"])
     }
 
     /// Pieces of a column join in order with their nulls; a piece of the wrong kind is an error, not dropped.
