@@ -209,7 +209,7 @@ public final class ExchangeSimulator: @unchecked Sendable {
             cursor += 1
             switch step {
             case .frame(let stream, let bytes):
-                for connection in active where stream.isEmpty || connection.streams.contains(stream) {
+                for connection in active where connection.channel.isActive && (stream.isEmpty || connection.streams.contains(stream)) {
                     if manifest.keepsEntries {
                         manifest.append(.init(connection: connection.id, kind: .frame, stream: stream, bytes: bytes))
                     } else {
@@ -267,7 +267,7 @@ public final class ExchangeSimulator: @unchecked Sendable {
                 return
             }
         }
-        for connection in connections { connection.flushBatch(); connection.channel.flush() }
+        for connection in connections { connection.flushBatch() }
         if !finished {
             finished = true
             finishedPromise.succeed(())
