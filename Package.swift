@@ -86,7 +86,7 @@ let package = Package(
         // Test-only support: paths to the checker venv and built tools, child processes.
         .target(name: "TestSupport", dependencies: [], path: "Sources/TestSupport"),
         .testTarget(name: "CodecsTests", dependencies: ["Codecs", "TestSupport"]),
-        .testTarget(name: "IcebergRemoteTests", dependencies: ["Iceberg", "Parquet", "Avro", "TestSupport"]),
+        .testTarget(name: "IcebergRemoteTests", dependencies: ["Iceberg", "Parquet", "Avro", "SegmentLog", "TestSupport"]),
         .testTarget(name: "ExchangesTests", dependencies: ["Exchanges", "TestSupport"]),
         .testTarget(name: "CaptureTests", dependencies: ["Capture", "ExchangeSimulator", "SegmentLog", "TestSupport",
             "k2-capture"]),

@@ -112,7 +112,7 @@ bench_bronze() {
 
 # k2-capture recording the exchange simulator over loopback (scripts/bench-capture.sh).
 bench_capture() {
-    bash scripts/bench-capture.sh "$BIN" "$WORK" "${CAPTURE_BENCH_FRAMES:-1000000}"
+    bash scripts/bench-capture.sh "$BIN" "$WORK" "${CAPTURE_BENCH_FRAMES:-1000000}" "${CAPTURE_BENCH_RUNS:-3}"
 }
 
 sections=("$@")

@@ -3,7 +3,9 @@
 a commit accepts or rejects (requirements, conflicts -> 409) is pyiceberg's behaviour, not ours.
 
     rest_catalog_server.py --catalog-uri sqlite:////tmp/x/catalog.db --warehouse file:///tmp/x/warehouse \
-        [--catalog-name k2] [--prefix k2] [--property s3.endpoint=http://127.0.0.1:9000 ...]
+        [--catalog-name k2] [--prefix k2] [--base-path /api/catalog] [--property s3.endpoint=http://127.0.0.1:9000 ...]
+
+--base-path serves the API under a path (clients then use http://HOST:PORT/api/catalog as the catalog URI).
 
 Listens on 127.0.0.1 and a free port, printed alone on the first line of stdout. Authentication, when
 configured, comes from the environment (never arguments):
@@ -79,6 +81,7 @@ def table_result(table) -> dict:
 class Handler(BaseHTTPRequestHandler):
     catalog: SqlCatalog
     prefix: str = ""
+    base_path: list = []
     required_token: str | None = None
     client: tuple[str, str] | None = None
     issued_tokens: set = set()
@@ -126,6 +129,10 @@ class Handler(BaseHTTPRequestHandler):
         # Segments are percent-decoded one by one, so an encoded '/' or 0x1F stays inside its segment.
         parts = [urllib.parse.unquote(p) for p in url.path.split("/")[1:]]
         try:
+            if self.base_path:
+                if parts[: len(self.base_path)] != self.base_path:
+                    raise RestError(404, "NotFoundException", f"no route {url.path} (base path is /{'/'.join(self.base_path)})")
+                parts = parts[len(self.base_path):]
             if parts[:1] != ["v1"]:
                 raise RestError(404, "NotFoundException", f"no route {url.path}")
             rest = parts[1:]
@@ -253,6 +260,7 @@ def main() -> None:
     parser.add_argument("--warehouse", required=True)
     parser.add_argument("--catalog-name", default="k2")
     parser.add_argument("--prefix", default="", help="path prefix announced in /v1/config overrides")
+    parser.add_argument("--base-path", default="", help="path the API is served under, e.g. /api/catalog")
     parser.add_argument("--property", action="append", default=[], help="extra catalog property key=value")
     parser.add_argument("--port", type=int, default=0)
     args = parser.parse_args()
@@ -263,6 +271,7 @@ def main() -> None:
         properties[key] = value
     Handler.catalog = SqlCatalog(args.catalog_name, **properties)
     Handler.prefix = args.prefix
+    Handler.base_path = [p for p in args.base_path.split("/") if p]
     Handler.required_token = os.environ.get("K2_REST_TEST_TOKEN") or None
     client = os.environ.get("K2_REST_TEST_CLIENT")
     if client:

@@ -1,8 +1,9 @@
 """Bronze table pairs for k2-verify tests, written by pyiceberg (an independent Iceberg implementation).
 
-usage: verify_fixtures.py OUT_DIR {clean|defects}
+usage: verify_fixtures.py OUT_DIR {clean|defects} [CATALOG_URI]
 
-Creates OUT_DIR/catalog.db (SQL catalog "k2" on SQLite) and OUT_DIR/warehouse with two tables built from
+Creates OUT_DIR/catalog.db (SQL catalog "k2" on SQLite; or the SQLAlchemy CATALOG_URI, e.g.
+postgresql+psycopg2://USER@HOST:PORT/DB with the password in PGPASSWORD) and OUT_DIR/warehouse with two tables built from
 the same Kafka records, in the two K2 Bronze styles (../shared/CONTRACTS.md section 3):
   market_data.bronze_binance_trades        Spark style: optional columns, timestamptz, day(ingestion_date), zstd
   market_data.bronze_binance_trades_flink  Flink style: required columns, timestamp (ms values),
@@ -14,10 +15,10 @@ import datetime as dt
 import gzip
 import json
 import os
-import sqlite3
 import sys
 
 import pyarrow as pa
+import sqlalchemy
 from pyiceberg.catalog.sql import SqlCatalog
 from pyiceberg.partitioning import PartitionField, PartitionSpec
 from pyiceberg.schema import Schema
@@ -101,7 +102,8 @@ def main():
     out, scenario = sys.argv[1], sys.argv[2]
     defects = scenario == "defects"
     os.makedirs(os.path.join(out, "warehouse"), exist_ok=True)
-    catalog = SqlCatalog("k2", uri=f"sqlite:///{os.path.join(out, 'catalog.db')}",
+    catalog_uri = sys.argv[3] if len(sys.argv) > 3 else f"sqlite:///{os.path.join(out, 'catalog.db')}"
+    catalog = SqlCatalog("k2", uri=catalog_uri,
                          warehouse=f"file://{os.path.join(out, 'warehouse')}")
     catalog.create_namespace("market_data")
     spark = catalog.create_table(
@@ -167,9 +169,9 @@ def main():
     with open(plain, "rb") as source, gzip.open(gz, "wb") as target:
         target.write(source.read())
     os.remove(plain)
-    with sqlite3.connect(os.path.join(out, "catalog.db")) as db:
-        db.execute("UPDATE iceberg_tables SET metadata_location = ? WHERE table_name = ?",
-                   ("file://" + gz, "bronze_binance_trades_flink"))
+    with catalog.engine.begin() as db:
+        db.execute(sqlalchemy.text("UPDATE iceberg_tables SET metadata_location = :location WHERE table_name = :name"),
+                   {"location": "file://" + gz, "name": "bronze_binance_trades_flink"})
     flink = catalog.load_table("market_data.bronze_binance_trades_flink")
     assert flink.metadata_location.endswith(".gz.metadata.json")
 

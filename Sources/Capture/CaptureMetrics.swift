@@ -1,3 +1,5 @@
+import SegmentLog
+
 /// Counters of one capture, kept on the capture's event loop and served as Prometheus text (exposition
 /// format 0.0.4) by `MetricsServer`, and summarised at exit.
 final class CaptureMetrics {
@@ -12,7 +14,8 @@ final class CaptureMetrics {
     }
 
     let source: String
-    var streams: [StreamCounters] = []
+    // Updated once per frame on the capture's event loop only; no overlapping access to check at run time.
+    @exclusivity(unchecked) var streams: [StreamCounters] = []
     var connects: Int64 = 0
     var reconnects: Int64 = 0
     var disconnects: Int64 = 0
@@ -24,6 +27,18 @@ final class CaptureMetrics {
 
     func ensure(_ index: Int) {
         while streams.count <= index { streams.append(StreamCounters()) }
+    }
+
+    /// Counts one recorded frame of stream `index` (made ready with `ensure`).
+    @inline(__always)
+    func recordMessage(stream index: Int, bytes: Int, receiveTimeNanos: Int64, flags: RecordFlags) {
+        streams.withUnsafeMutableBufferPointer { all in
+            all[index].messages += 1
+            all[index].bytes += Int64(bytes)
+            all[index].lastReceiveNanos = receiveTimeNanos
+            if flags.contains(.malformed) { all[index].malformed += 1 }
+            if flags.contains(.oversized) { all[index].oversized += 1 }
+        }
     }
 
     var totalMessages: Int64 { streams.reduce(0) { $0 + $1.messages } }

@@ -18,7 +18,8 @@ final class FrameRecorder {
     private var gaps = GapDetector<Int>()
     private var lastTimeNanos: Int64 = 0
     private let connectionIndex: Int
-    private var pendingGaps: [(key: Int, expected: Int64, seen: Int64)] = []
+    /// The log's stream for each entry of `streams`, same index.
+    private var logStreams: [SegmentLogWriter.Stream] = []
 
     init(writer: SegmentLogWriter, feed: ExchangeFeed, maxFrameBytes: Int, metrics: CaptureMetrics) {
         self.writer = writer
@@ -28,10 +29,13 @@ final class FrameRecorder {
         self.metrics = metrics
         connectionIndex = streams.index(of: FrameRecorder.connectionStream)
         metrics.ensure(connectionIndex)
-        pendingGaps.reserveCapacity(8)
+        logStreams.append(writer.stream(source: source, stream: FrameRecorder.connectionStream))
     }
 
     var streamNames: [String] { streams.names }
+
+    /// Receive time of the last record (the stall watchdog's clock for the connection that delivered it).
+    var lastReceiveTimeNanos: Int64 { lastTimeNanos }
 
     /// Receive times are strictly increasing within a capture, so the log's time order is arrival order.
     private func nextTime() -> Int64 {
@@ -40,51 +44,60 @@ final class FrameRecorder {
         return lastTimeNanos
     }
 
-    /// Records one message exactly as received; returns the kind the scanner gave it.
+    /// The stream table's index of the name at `range` of the frame, its log stream and counters made ready.
+    private func streamIndex(_ range: Range<Int>, in bytes: UnsafeRawBufferPointer) -> Int {
+        let index = streams.index(of: range, in: bytes)
+        if index == logStreams.count {
+            logStreams.append(writer.stream(source: source, stream: streams.names[index]))
+            metrics.ensure(index)
+        }
+        return index
+    }
+
+    /// Records one message exactly as received; returns the kind the scanner gave it. The frame's bytes go from
+    /// the receive buffer into the log's open block without an intermediate copy or any allocation.
     @discardableResult
     func record(message: ByteBuffer) throws -> FrameKind {
-        let receiveTime = nextTime()
-        var flags: RecordFlags = []
-        var kind: FrameKind = .data
-        var streamIndex = connectionIndex
-        pendingGaps.removeAll(keepingCapacity: true)
-        if message.readableBytes > maxFrameBytes {
-            flags.insert(.oversized)
-        } else {
-            message.withUnsafeReadableBytes { bytes in
+        try message.withUnsafeReadableBytes { bytes in
+            var receiveTime = nextTime()
+            var flags: RecordFlags = []
+            var kind: FrameKind = .data
+            var streamIndex = connectionIndex
+            if bytes.count > maxFrameBytes {
+                flags.insert(.oversized)
+            } else {
                 scanner.scan(bytes)
                 kind = scanner.kind
-                if kind == .malformed { flags.insert(.malformed); return }
-                if let range = scanner.stream { streamIndex = streams.index(of: range, in: bytes) }
-                for trade in scanner.tradeIds {
-                    let key = streams.index(of: trade.key, in: bytes)
-                    if case .gap(let expected, let seen) = gaps.observe(key, id: trade.id) {
-                        pendingGaps.append((key, expected, seen))
+                if kind == .malformed {
+                    flags.insert(.malformed)
+                } else {
+                    if let range = scanner.stream { streamIndex = self.streamIndex(range, in: bytes) }
+                    var sawGap = false
+                    for trade in scanner.tradeIds {
+                        let key = self.streamIndex(trade.key, in: bytes)
+                        if case .gap(let expected, let seen) = gaps.observe(key, id: trade.id) {
+                            try recordGap(stream: key, expected: expected, seen: seen, receiveTime: receiveTime)
+                            sawGap = true
+                        }
                     }
+                    // The frame comes after its gap records in the log's time order too.
+                    if sawGap { receiveTime = nextTime() }
                 }
             }
+            let recordKind: RecordKind = kind == .subscriptionReply ? .subscribeReply : .data
+            try writer.appendFrame(recordKind, flags: flags, receiveTimeNanos: receiveTime, payload: bytes, to: logStreams[streamIndex])
+            metrics.recordMessage(stream: streamIndex, bytes: bytes.count, receiveTimeNanos: receiveTime, flags: flags)
+            if kind == .subscriptionReply { metrics.subscriptionReplies += 1 }
+            return kind
         }
-        metrics.ensure(streams.count - 1)
-        for gap in pendingGaps {
-            let payload = Array("{\"expected\":\(gap.expected),\"seen\":\(gap.seen)}".utf8)
-            try writer.append(LogRecord(kind: .gap, receiveTimeNanos: receiveTime, source: source, stream: streams.names[gap.key],
-                                        payload: payload, gapExpected: gap.expected, gapSeen: gap.seen))
-            metrics.streams[gap.key].gaps += 1
-            metrics.streams[gap.key].missingIds += gap.seen - gap.expected
-        }
-        let payload = Array(message.readableBytesView)
-        let recordKind: RecordKind = kind == .subscriptionReply ? .subscribeReply : .data
-        try writer.append(LogRecord(kind: recordKind, flags: flags, receiveTimeNanos: pendingGaps.isEmpty ? receiveTime : nextTime(),
-                                    source: source, stream: streams.names[streamIndex], payload: payload))
-        var counters = metrics.streams[streamIndex]
-        counters.messages += 1
-        counters.bytes += Int64(payload.count)
-        counters.lastReceiveNanos = receiveTime
-        if flags.contains(.malformed) { counters.malformed += 1 }
-        if flags.contains(.oversized) { counters.oversized += 1 }
-        metrics.streams[streamIndex] = counters
-        if kind == .subscriptionReply { metrics.subscriptionReplies += 1 }
-        return kind
+    }
+
+    private func recordGap(stream index: Int, expected: Int64, seen: Int64, receiveTime: Int64) throws {
+        let payload = Array("{\"expected\":\(expected),\"seen\":\(seen)}".utf8)
+        try writer.append(LogRecord(kind: .gap, receiveTimeNanos: receiveTime, source: source, stream: streams.names[index],
+                                    payload: payload, gapExpected: expected, gapSeen: seen))
+        metrics.streams[index].gaps += 1
+        metrics.streams[index].missingIds += seen - expected
     }
 
     func recordConnect(url: String, connection: Int) throws {

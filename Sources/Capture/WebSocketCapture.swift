@@ -24,6 +24,9 @@ final class WebSocketCapture: WebSocketConnectionDelegate {
         /// Largest message the WebSocket decoder accepts at all (bigger ones end the connection).
         var maxMessageBytes: Int = 64 << 20
         var maxMessages: Int64?
+        /// How long a replacement and the old connection may run side by side without delivering a common
+        /// frame before the old one is closed anyway (a feed whose copies differ per connection).
+        var handoverTimeoutNanos: Int64 = 10_000_000_000
     }
 
     enum StopReason: Equatable {
@@ -37,6 +40,7 @@ final class WebSocketCapture: WebSocketConnectionDelegate {
     private var nextConnectionId = 1
     private var primary: WebSocketConnection?
     private var replacement: WebSocketConnection?
+    private var handover = Handover()
     private var connections: [WebSocketConnection] = []
     private var failedAttempts = 0
     private var hadConnection = false
@@ -142,6 +146,11 @@ final class WebSocketCapture: WebSocketConnectionDelegate {
                 connection.close(reason: "handshake timed out")
             }
         }
+        if let replacement, handover.startedNanos > 0, now - handover.startedNanos > settings.handoverTimeoutNanos {
+            let seconds = settings.handoverTimeoutNanos / 1_000_000_000
+            CaptureLog.warn("handover-without-overlap", [("connection", replacement.id), ("timeout_s", seconds)])
+            completeHandover(reason: "replaced by connection \(replacement.id) (--max-connection-age; no common frame within \(seconds) s)")
+        }
         if let maxAge = settings.maxConnectionAgeNanos, let primary, primary.state == .open, replacement == nil,
            now - primary.openedAtNanos > maxAge, now >= nextReplacementAttemptNanos {
             CaptureLog.info("max-connection-age", [("connection", primary.id), ("age_ms", (now - primary.openedAtNanos) / 1_000_000)])
@@ -168,21 +177,22 @@ final class WebSocketCapture: WebSocketConnectionDelegate {
 
     func connection(_ connection: WebSocketConnection, received message: ByteBuffer) {
         guard stopReason == nil else { return }
-        connection.lastActivityNanos = WallClock.nanoseconds()
+        let kind: FrameKind
         do {
-            try recorder.record(message: message)
+            kind = try recorder.record(message: message)
         } catch {
             writeFailed(error)
             return
         }
+        connection.lastActivityNanos = recorder.lastReceiveTimeNanos
         messages += 1
         if connection === primary { failedAttempts = 0 }
-        if connection === replacement, let old = primary {
-            // Make-before-break: the new connection delivers, so the old one can go. Both recorded the overlap.
-            replacement = nil
-            primary = connection
-            failedAttempts = 0
-            old.close(reason: "replaced by connection \(connection.id) (--max-connection-age)")
+        if let replacement, kind == .data {
+            // Make-before-break: the old connection goes once both have delivered a common frame (recorded twice).
+            let overlapped = connection === replacement
+                ? handover.new(delivered: message, nowNanos: recorder.lastReceiveTimeNanos)
+                : connection === primary && handover.old(delivered: message)
+            if overlapped { completeHandover(reason: "replaced by connection \(replacement.id) (--max-connection-age)") }
         }
         if let limit = settings.maxMessages, messages >= limit { stop(.maxMessages) }
     }
@@ -207,6 +217,7 @@ final class WebSocketCapture: WebSocketConnectionDelegate {
         }
         if connection === replacement {
             replacement = nil
+            handover = Handover()
             nextReplacementAttemptNanos = WallClock.nanoseconds() + backoffNanos(attempt: 1)
         }
         if connection === primary {
@@ -214,11 +225,22 @@ final class WebSocketCapture: WebSocketConnectionDelegate {
             if let replacement {
                 primary = replacement
                 self.replacement = nil
+                handover = Handover()
             } else {
                 scheduleReconnect()
             }
         }
         finishIfIdle()
+    }
+
+    /// The replacement becomes the primary connection; the old one is closed.
+    private func completeHandover(reason: String) {
+        guard let replacement, let old = primary else { return }
+        primary = replacement
+        self.replacement = nil
+        handover = Handover()
+        failedAttempts = 0
+        old.close(reason: reason)
     }
 
     private func writeFailed(_ error: Error) {

@@ -25,6 +25,8 @@ public final class ExchangeSimulator: @unchecked Sendable {
     private var connections: [SimulatedConnection] = []
     private var nextConnectionId = 1
     private var cursor = 0
+    /// Connections that have subscribed so far (what `.awaitConnections` counts).
+    private var subscribedConnections = 0
     private var timerPending = false
     private var finished = false
     private let finishedPromise: EventLoopPromise<Void>
@@ -68,8 +70,12 @@ public final class ExchangeSimulator: @unchecked Sendable {
                         },
                         upgradePipelineHandler: { channel, head in
                             channel.eventLoop.makeCompletedFuture {
-                                let connection = simulator.connectionOpened(channel: channel, uri: head.uri)
-                                try channel.pipeline.syncOperations.addHandler(SimulatorFrameHandler(connection: connection, simulator: simulator))
+                                let operations = channel.pipeline.syncOperations
+                                // Next to the frame encoder, on its socket side: pre-encoded frames skip the encoder.
+                                let writer = RawFrameWriter()
+                                try operations.addHandler(writer, position: .before(try operations.handler(type: WebSocketFrameEncoder.self)))
+                                let connection = simulator.connectionOpened(channel: channel, uri: head.uri, writer: writer)
+                                try operations.addHandler(SimulatorFrameHandler(connection: connection, simulator: simulator))
                             }
                         })
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(
@@ -106,8 +112,9 @@ public final class ExchangeSimulator: @unchecked Sendable {
         }
     }
 
-    fileprivate func connectionOpened(channel: Channel, uri: String) -> SimulatedConnection {
-        let connection = SimulatedConnection(id: nextConnectionId, channel: channel)
+    fileprivate func connectionOpened(channel: Channel, uri: String, writer: RawFrameWriter) -> SimulatedConnection {
+        let connection = SimulatedConnection(id: nextConnectionId, channel: channel, writer: writer)
+        connection.manifest = manifest
         nextConnectionId += 1
         connections.append(connection)
         // The HTTP handlers leave the pipeline only after this returns: speak WebSocket from the next tick on.
@@ -121,7 +128,7 @@ public final class ExchangeSimulator: @unchecked Sendable {
             if let query = uri.split(separator: "?", maxSplits: 1).dropFirst().first,
                query.hasPrefix("streams=") {
                 connection.streams = Set(query.dropFirst("streams=".count).split(separator: "/").map(String.init))
-                connection.subscribed = true
+                markSubscribed(connection)
             }
         case .krakenV1:
             send(.status, stream: "", text: "{\"connectionID\":\(8_000_000_000 + connection.id),\"event\":\"systemStatus\",\"status\":\"online\",\"version\":\"1.9.0\"}", to: connection)
@@ -161,8 +168,14 @@ public final class ExchangeSimulator: @unchecked Sendable {
             }
         }
         connection.channel.flush()
-        connection.subscribed = true
+        markSubscribed(connection)
         resume()
+    }
+
+    private func markSubscribed(_ connection: SimulatedConnection) {
+        guard !connection.subscribed else { return }
+        connection.subscribed = true
+        subscribedConnections += 1
     }
 
     private func send(_ kind: SimulatorManifest.Entry.Kind, stream: String, text: String, to connection: SimulatedConnection) {
@@ -179,26 +192,34 @@ public final class ExchangeSimulator: @unchecked Sendable {
         advance()
     }
 
+    /// Plays steps until the script ends, a step waits, or the loop should run other work. Trade frames are
+    /// encoded straight into one buffer per connection and written a batch at a time (a frame through the
+    /// pipeline's encoder costs more than the capture's whole handling of it); anything else is written as a
+    /// `WebSocketFrame` after the batch before it.
     private func advance() {
+        var active = activeConnections()
+        defer { for connection in active { connection.flushBatch() } }
         var batch = 0
         while cursor < scenario.count {
-            let active = connections.filter { $0.subscribed && !$0.muted && $0.channel.isActive }
             guard !active.isEmpty else { return }
             if active.contains(where: { !$0.channel.isWritable }) {
-                for connection in active { connection.channel.flush() }
-                return  // continued by channelWritabilityChanged
+                return  // the deferred flush; continued by channelWritabilityChanged
             }
             let step = scenario.step(cursor)
             cursor += 1
             switch step {
             case .frame(let stream, let bytes):
-                for connection in active where stream.isEmpty || connection.streams.contains(stream) {
-                    manifest.append(.init(connection: connection.id, kind: .frame, stream: stream, bytes: bytes))
-                    let frame = WebSocketFrame(fin: true, opcode: .text, data: connection.channel.allocator.buffer(bytes: bytes))
-                    connection.channel.write(frame, promise: nil)
+                for connection in active where connection.channel.isActive && (stream.isEmpty || connection.streams.contains(stream)) {
+                    if manifest.keepsEntries {
+                        manifest.append(.init(connection: connection.id, kind: .frame, stream: stream, bytes: bytes))
+                    } else {
+                        connection.unrecordedFrames += 1
+                    }
+                    connection.appendTextFrame(bytes)
                 }
             case .ping(let payload):
                 for connection in active {
+                    connection.writeBatch()
                     manifest.append(.init(connection: connection.id, kind: .ping, stream: "", bytes: payload))
                     let frame = WebSocketFrame(fin: true, opcode: .ping, data: connection.channel.allocator.buffer(bytes: payload))
                     connection.channel.write(frame, promise: nil)
@@ -206,7 +227,7 @@ public final class ExchangeSimulator: @unchecked Sendable {
             case .disconnect:
                 for connection in active {
                     manifest.append(.init(connection: connection.id, kind: .disconnect, stream: "", bytes: []))
-                    connection.channel.flush()
+                    connection.flushBatch()
                     connection.muted = true
                     // Close a moment later: closing with the client's pong still unread would send an RST, and
                     // an RST makes the client's kernel drop frames it has received but not yet read.
@@ -217,33 +238,44 @@ public final class ExchangeSimulator: @unchecked Sendable {
             case .stall:
                 for connection in active {
                     manifest.append(.init(connection: connection.id, kind: .stall, stream: "", bytes: []))
-                    connection.channel.flush()
+                    connection.flushBatch()
                     connection.muted = true
                 }
                 return
             case .pause(let milliseconds):
-                for connection in active { connection.channel.flush() }
                 schedule(after: Int64(milliseconds) * 1_000_000)
                 return
+            case .awaitConnections(let count):
+                if subscribedConnections < count {
+                    cursor -= 1  // resumed by the subscription of the connection awaited
+                    return
+                }
+                for connection in active { connection.flushBatch() }
+                active = activeConnections()
             }
             batch += 1
             if scenario.intervalNanos > 0 {
-                for connection in active { connection.channel.flush() }
                 schedule(after: scenario.intervalNanos)
                 return
             }
+            if active.contains(where: { $0.batchBytes >= 32 * 1024 }) {
+                for connection in active { connection.flushBatch() }
+            }
             if batch >= 256 {
-                for connection in active { connection.channel.flush() }
                 timerPending = true
                 loop.execute { self.timerPending = false; self.advance() }
                 return
             }
         }
-        for connection in connections { connection.channel.flush() }
+        for connection in connections { connection.flushBatch() }
         if !finished {
             finished = true
             finishedPromise.succeed(())
         }
+    }
+
+    private func activeConnections() -> [SimulatedConnection] {
+        connections.filter { $0.subscribed && !$0.muted && $0.channel.isActive }
     }
 
     private func schedule(after nanos: Int64) {
@@ -264,13 +296,71 @@ public final class ExchangeSimulator: @unchecked Sendable {
 final class SimulatedConnection {
     let id: Int
     let channel: Channel
+    let writer: RawFrameWriter
     var streams: Set<String> = []
     var subscribed = false
     var muted = false
+    /// Frames sent while the manifest keeps only counts, not yet added to it.
+    var unrecordedFrames = 0
+    weak var manifest: SimulatorManifest?
+    /// Encoded WebSocket frames not yet written.
+    private var batch: ByteBuffer
 
-    init(id: Int, channel: Channel) {
+    init(id: Int, channel: Channel, writer: RawFrameWriter) {
         self.id = id
         self.channel = channel
+        self.writer = writer
+        batch = channel.allocator.buffer(capacity: 0)
+    }
+
+    var batchBytes: Int { batch.readableBytes }
+
+    /// Appends an unmasked, final text frame (RFC 6455 §5.2: the server never masks).
+    func appendTextFrame(_ payload: [UInt8]) {
+        if batch.capacity == 0 { batch.reserveCapacity(48 * 1024) }
+        batch.writeInteger(UInt8(0x81))
+        let count = payload.count
+        if count < 126 {
+            batch.writeInteger(UInt8(count))
+        } else if count <= 0xFFFF {
+            batch.writeInteger(UInt8(126))
+            batch.writeInteger(UInt16(count))
+        } else {
+            batch.writeInteger(UInt8(127))
+            batch.writeInteger(UInt64(count))
+        }
+        batch.writeBytes(payload)
+    }
+
+    /// Writes the batch (not flushed), so a frame written through the pipeline next comes after it.
+    func writeBatch() {
+        if unrecordedFrames > 0 {
+            manifest?.addFramesSent(unrecordedFrames)
+            unrecordedFrames = 0
+        }
+        guard batch.readableBytes > 0 else { return }
+        writer.write(batch)
+        batch = channel.allocator.buffer(capacity: 0)
+    }
+
+    func flushBatch() {
+        writeBatch()
+        channel.flush()
+    }
+}
+
+/// Sits between the WebSocket frame encoder and the socket (or TLS), so already encoded frames can be written
+/// without passing the encoder; what the encoder writes passes through unchanged.
+final class RawFrameWriter: ChannelOutboundHandler {
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+    private var context: ChannelHandlerContext?
+
+    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+    func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
+
+    func write(_ bytes: ByteBuffer) {
+        context?.write(wrapOutboundOut(bytes), promise: nil)
     }
 }
 

@@ -34,6 +34,16 @@ public final class SimulatorManifest: @unchecked Sendable {
         }
     }
 
+    /// Whether `append` keeps or writes entries; when not, a sender may count frames with `addFramesSent`.
+    var keepsEntries: Bool { keepBytes || file != nil }
+
+    /// Counts text frames sent without an entry each (throughput runs, where only counts are kept).
+    func addFramesSent(_ count: Int) {
+        lock.lock()
+        framesSent += count
+        lock.unlock()
+    }
+
     func pongReceived() {
         lock.lock()
         pongs += 1

@@ -12,6 +12,9 @@ public enum SimulatorStep: Sendable {
     case stall
     /// Wait before the next step.
     case pause(milliseconds: Int)
+    /// Wait until this many connections (counting closed ones) have subscribed, e.g. a client's replacement
+    /// connection, so a test of a handover does not depend on how fast the client opens it.
+    case awaitConnections(Int)
 }
 
 /// A script of steps, generated on demand so a throughput run needs no memory per frame.

@@ -20,6 +20,11 @@ public enum StandardScenario: String, Sendable, CaseIterable {
             let perFrame = feed == .krakenV1 ? 2 : 1
             return SimulatorScenario(feed: feed, count: count, intervalNanos: self == .continuous ? intervalNanos : 0) { index in
                 let instrument = index % 2
+                if feed == .binance {
+                    var bytes: [UInt8] = []
+                    factory.appendBinanceTrade(instrument: instrument, tradeId: Int64(1_000_000 + index / 2), index: index, to: &bytes)
+                    return .frame(stream: factory.stream(instrument), bytes: bytes)
+                }
                 let first = Int64(1_000_000 + (index / 2) * perFrame)
                 return factory.trade(instrument: instrument, tradeIds: (0..<perFrame).map { first + Int64($0) }, index: index)
             }

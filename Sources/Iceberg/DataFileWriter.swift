@@ -234,7 +234,8 @@ private final class OpenFile {
     init(location: String, schema: ParquetSchema, options: ParquetWriterOptions, io: any FileIO) throws {
         self.location = location
         self.io = io
-        if io is LocalFileIO, let path = try? LocalFileIO.path(of: location) {
+        let local = io is LocalFileIO || (io as? RoutingFileIO)?.isLocal(location) == true
+        if local, let path = try? LocalFileIO.path(of: location) {
             let directory = (path as NSString).deletingLastPathComponent
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             let temporary = directory + "/." + (path as NSString).lastPathComponent + ".tmp-" + UUID().uuidString.lowercased()

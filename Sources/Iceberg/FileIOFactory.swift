@@ -7,13 +7,18 @@ public enum FileIOFactory {
     /// - Parameters:
     ///   - s3Endpoint: `--s3-endpoint` (e.g. `http://minio:9000`); path-style addressing is used with it.
     ///     Without it, `AWS_ENDPOINT_URL_S3`/`AWS_ENDPOINT_URL`, else AWS itself.
+    ///   - s3Region: `--s3-region`; without it, `AWS_REGION`/`AWS_DEFAULT_REGION`, else us-east-1.
+    ///   - s3PathStyle: `--s3-path-style`; without it, path-style exactly when an endpoint is set (MinIO).
     ///   - environment: where credentials (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`,
     ///     `AWS_SESSION_TOKEN`) and the region (`AWS_REGION`) come from. Missing credentials are reported
     ///     when an S3 location is first used, so local-only runs need none.
     public static func make(
-        s3Endpoint: String? = nil, environment: [String: String] = ProcessInfo.processInfo.environment
+        s3Endpoint: String? = nil, s3Region: String? = nil, s3PathStyle: Bool? = nil,
+        environment: [String: String] = ProcessInfo.processInfo.environment
     ) -> any FileIO {
-        let configuration = S3Configuration.fromEnvironment(endpoint: s3Endpoint, environment: environment)
+        var configuration = S3Configuration.fromEnvironment(endpoint: s3Endpoint, environment: environment)
+        if let s3Region, !s3Region.isEmpty { configuration.region = s3Region }
+        if let s3PathStyle { configuration.pathStyle = s3PathStyle }
         let s3: Result<S3FileIO, FileIOError>
         do {
             s3 = .success(try S3FileIO.fromEnvironment(configuration: configuration, environment: environment))
@@ -30,6 +35,9 @@ public enum FileIOFactory {
 public struct RoutingFileIO: FileIO {
     let local: LocalFileIO
     let s3: Result<S3FileIO, FileIOError>
+
+    /// Whether `location` goes to the local filesystem (writers then stream to a file, not to memory).
+    public func isLocal(_ location: String) -> Bool { !S3Location.isS3(location) }
 
     private func io(for location: String) throws -> any FileIO {
         guard S3Location.isS3(location) else { return local }

@@ -101,9 +101,16 @@ public final class SQLCatalog: Catalog, @unchecked Sendable {
         var props = properties
         if props.isEmpty { props["exists"] = "true" }
         for (key, value) in props.sorted(by: { $0.key < $1.key }) {
-            try await connection.execute("""
-                INSERT INTO iceberg_namespace_properties (catalog_name, namespace, property_key, property_value) VALUES (?, ?, ?, ?)
-                """, [.text(name), .text(ns), .text(key), .text(value)])
+            do {
+                try await connection.execute("""
+                    INSERT INTO iceberg_namespace_properties (catalog_name, namespace, property_key, property_value) VALUES (?, ?, ?, ?)
+                    """, [.text(name), .text(ns), .text(key), .text(value)])
+            } catch let error as SQLError {
+                // Another writer (a concurrent shard) created it between our check and our insert: the
+                // primary key refused the second row.
+                if try await namespaceExists(ns) { throw IcebergError.namespaceAlreadyExists(ns) }
+                throw error
+            }
         }
     }
 
@@ -173,6 +180,9 @@ public final class SQLCatalog: Catalog, @unchecked Sendable {
             """, [.text(name), .text(identifier.namespaceName)])
         if let base = rows.first?["property_value"]?.text, !base.isEmpty {
             return (base.hasSuffix("/") ? String(base.dropLast()) : base) + "/" + identifier.name
+        }
+        guard !warehouse.isEmpty else {
+            throw IcebergError.invalidArgument("catalog \(name) has no warehouse to place table \(identifier) in: give --warehouse")
         }
         return "\(warehouse)/\(identifier.namespaceName)/\(identifier.name)"
     }

@@ -37,6 +37,20 @@ enum RecordEncoding {
         if let s = record.gapSeen { b.appendZigZag(s) }
     }
 
+    /// Appends a record without Kafka coordinates or gap fields whose payload is borrowed bytes: the same
+    /// encoding `append(_:sequence:previousTime:previousSequence:to:)` gives such a record.
+    @inline(__always)
+    static func appendFrame(kind: RecordKind, flags: RecordFlags, receiveTimeNanos: Int64, payload: UnsafeRawBufferPointer,
+                            sequence: UInt64, previousTime: Int64, previousSequence: UInt64, to b: inout [UInt8]) {
+        b.append(kind.rawValue)
+        b.append(flags.rawValue)
+        b.append(0)
+        b.appendZigZag(receiveTimeNanos &- previousTime)
+        b.appendVarint(sequence &- previousSequence)
+        b.appendVarint(UInt64(payload.count))
+        b.append(contentsOf: payload)
+    }
+
     private static func appendOptionalBytes(_ bytes: [UInt8]?, to b: inout [UInt8]) {
         guard let bytes else { b.appendVarint(0); return }
         b.appendVarint(UInt64(bytes.count) + 1)

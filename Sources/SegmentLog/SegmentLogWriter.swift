@@ -77,6 +77,30 @@ public final class SegmentLogWriter {
         return sequence
     }
 
+    /// One stream of this writer, looked up once: a capture appends its frames through it without a
+    /// per-record key lookup.
+    public struct Stream {
+        fileprivate let block: OpenBlock
+        public var key: StreamKey { block.key }
+    }
+
+    /// The stream `source`/`stream` (its sequence numbers continue those already in the log).
+    public func stream(source: String, stream: String) -> Stream {
+        Stream(block: core.block(source: source, stream: stream))
+    }
+
+    /// Appends a record whose payload is borrowed (copied into the open block, no array per record); the
+    /// record has no Kafka coordinates or gap fields. Returns the assigned sequence.
+    @discardableResult
+    public func appendFrame(_ kind: RecordKind = .data, flags: RecordFlags = [], receiveTimeNanos: Int64,
+                            payload: UnsafeRawBufferPointer, to stream: Stream) throws -> UInt64 {
+        guard !closed else { throw SegmentLogError(.usage, file: directory, "append after close") }
+        let sequence = stream.block.lastAssigned + 1
+        try core.appendFrame(kind: kind, flags: flags, receiveTimeNanos: receiveTimeNanos, payload: payload, sequence: sequence,
+                             to: stream.block)
+        return sequence
+    }
+
     /// Writes every pending block (fsync per policy).
     public func flush() throws {
         try core.flushBlocks()

@@ -36,6 +36,25 @@ final class OpenBlock {
         count += 1
     }
 
+    @inline(__always) func addFrame(kind: RecordKind, flags: RecordFlags, receiveTimeNanos t: Int64, payload: UnsafeRawBufferPointer,
+                                    sequence: UInt64) {
+        if count == 0 {
+            firstSequence = sequence
+            minTime = t
+            maxTime = t
+            RecordEncoding.appendFrame(kind: kind, flags: flags, receiveTimeNanos: t, payload: payload, sequence: sequence,
+                                       previousTime: 0, previousSequence: 0, to: &buffer)
+        } else {
+            if t < minTime { minTime = t }
+            if t > maxTime { maxTime = t }
+            RecordEncoding.appendFrame(kind: kind, flags: flags, receiveTimeNanos: t, payload: payload, sequence: sequence,
+                                       previousTime: previousTime, previousSequence: lastSequence, to: &buffer)
+        }
+        previousTime = t
+        lastSequence = sequence
+        count += 1
+    }
+
     func reset() {
         buffer.removeAll(keepingCapacity: true)
         count = 0
@@ -121,6 +140,15 @@ final class SegmentSetWriter {
     /// roll and fsync policies.
     @inline(__always) func append(_ record: LogRecord, sequence: UInt64, to block: OpenBlock) throws {
         block.add(record, sequence: sequence)
+        block.lastAssigned = sequence
+        if block.buffer.count >= options.blockBytes { try writeBlock(block) }
+        if current != nil || intervalNanos != nil { try applyTimePolicies() }
+    }
+
+    /// `append` for a frame with borrowed payload bytes (see `SegmentLogWriter.appendFrame`).
+    @inline(__always) func appendFrame(kind: RecordKind, flags: RecordFlags, receiveTimeNanos: Int64, payload: UnsafeRawBufferPointer,
+                                       sequence: UInt64, to block: OpenBlock) throws {
+        block.addFrame(kind: kind, flags: flags, receiveTimeNanos: receiveTimeNanos, payload: payload, sequence: sequence)
         block.lastAssigned = sequence
         if block.buffer.count >= options.blockBytes { try writeBlock(block) }
         if current != nil || intervalNanos != nil { try applyTimePolicies() }

@@ -34,7 +34,8 @@ struct BinanceCommand: ParsableCommand {
         discussion: """
         Connects to wss://stream.binance.com:9443/stream?streams=btcusdt@trade/... (source "binance", one
         stream per symbol and type, e.g. "btcusdt@trade"). Binance closes connections at 24 h: before that
-        (--max-connection-age) a new connection is opened, and the old one closed once the new one delivers;
+        (--max-connection-age) a new connection is opened, and the old one closed once both have delivered a
+        common frame (so nothing is lost when either lags; after 10 s without one, the old one is closed anyway);
         the overlap is recorded twice and removed later by k2-compact.
 
         Examples:

@@ -27,6 +27,10 @@ struct IcebergReplay {
             case .commitConflict, .commitFailed, .corruptFile: throw ReplayError.failed("\(error)")
             default: throw ReplayError.usage("\(error)")
             }
+        } catch let error as RESTCatalogError {
+            throw ReplayError.unusable("\(error)")
+        } catch let error as SQLError {
+            throw ReplayError.unusable("catalog \(options.catalogOpener.catalogDescription): \(error)")
         }
     }
 
@@ -173,23 +177,19 @@ struct IcebergReplay {
     }
 
     private func openCatalog() throws -> any Catalog {
-        guard let warehouse = options.warehouse else {
-            throw ReplayError.usage("--to iceberg needs --warehouse DIR (and --catalog sqlite:PATH)")
+        let opener = options.catalogOpener
+        // A REST catalog places new tables itself; a SQL catalog needs the warehouse to place them in.
+        guard opener.warehouse != nil || (opener.catalog ?? "").hasPrefix("rest:") else {
+            throw ReplayError.usage("""
+                --to iceberg needs --warehouse (a directory, file:// URI or s3://BUCKET[/PREFIX]) and --catalog \
+                (sqlite:PATH, postgresql://USER@HOST:PORT/DB or rest:http://HOST:PORT; see k2-replay replay --help)
+                """)
         }
-        let warehouseURI = warehouse.contains("://") ? warehouse : URL(fileURLWithPath: warehouse).standardizedFileURL.absoluteString
-        var catalogURI = options.catalog ?? ""
-        if catalogURI.isEmpty { catalogURI = "sqlite:" + (try LocalFileIO.path(of: warehouseURI)) + "/catalog.db" }
-        if catalogURI.hasPrefix("sqlite:") {
-            var path = String(catalogURI.dropFirst("sqlite:".count))
-            if path.hasPrefix("///") { path = String(path.dropFirst(2)) }
-            let name = options.catalogName
-            do {
-                return try runBlocking { try await SQLCatalog.openSQLite(path: path, name: name, warehouse: warehouseURI) }
-            } catch {
-                throw ReplayError.unusable("catalog \(catalogURI): \(error)")
-            }
+        do {
+            return try runBlocking { try await opener.open(create: true) }
+        } catch let error as CatalogOpenError {
+            throw ReplayError.unusable("\(error)")
         }
-        throw ReplayError.usage("--catalog \(catalogURI): only sqlite:PATH is supported by this build")
     }
 
     private func loadOrCreate(_ catalog: any Catalog, _ identifier: TableIdentifier, style: BronzeTableStyle) throws -> Table {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Bronze
 import Foundation
+import Iceberg
 import K2CLI
 import Kafka
 import SegmentLog
@@ -36,7 +37,23 @@ struct ReplayCommand: ParsableCommand {
           k2-replay --from var/log --to jsonl --source kraken | head
           k2-replay --from var/log --dry-run --schema-id 1 --json
           k2-replay --from var/log --bootstrap HOST:9093 --schema-id 1 -X security.protocol=SASL_SSL -X sasl.mechanisms=PLAIN
-        """)
+
+        Into a Bronze Iceberg table (--to iceberg, docs/replay-iceberg.md):
+          k2-replay --from var/log --to iceberg --warehouse var/wh \\
+            --table market_data.bronze_binance_trades --style spark \\
+            --create --schema-id 1
+          export PGPASSWORD=... AWS_ACCESS_KEY_ID=... AWS_SECRET_ACCESS_KEY=...
+          k2-replay --from kafka://kafka:9092/market.crypto.trades.binance.raw \\
+            --to iceberg --catalog postgresql://iceberg@postgres:5432/iceberg \\
+            --warehouse s3://warehouse --s3-endpoint http://minio:9000 \\
+            --table market_data.bronze_binance_trades_flink --style flink
+          export K2_ICEBERG_TOKEN=... AWS_ACCESS_KEY_ID=... AWS_SECRET_ACCESS_KEY=...
+          k2-replay --from var/log --to iceberg \\
+            --catalog rest:http://iceberg-rest:8181 \\
+            --warehouse s3://warehouse --s3-endpoint http://minio:9000 \\
+            --table market_data.bronze_binance_trades --style spark --schema-id 1
+
+        """ + CatalogAddress.forms)
 
     enum Target: String, ExpressibleByArgument { case kafka, jsonl, iceberg }
 

@@ -4,15 +4,13 @@ import Parity
 
 /// Opens the source for a side specification; table sides share one catalog connection.
 final class SideFactory {
-    let catalog: String?
-    let catalogName: String?
+    let opener: CatalogOpener
     let scope: ParityScope
     let asOfMillis: Int64?
     private var openedCatalog: (any Catalog, String)?
 
-    init(catalog: String?, catalogName: String?, scope: ParityScope, asOfMillis: Int64?) {
-        self.catalog = catalog
-        self.catalogName = catalogName
+    init(opener: CatalogOpener, scope: ParityScope, asOfMillis: Int64?) {
+        self.opener = opener
         self.scope = scope
         self.asOfMillis = asOfMillis
     }
@@ -38,29 +36,17 @@ final class SideFactory {
         }
     }
 
-    /// `sqlite:PATH` (the embedded JDBC-schema catalog). The catalog name is `--catalog-name`, or the one
-    /// name present in the database.
+    /// The catalog of `--catalog` (sqlite:, postgresql://, rest:), opened once by the library's catalog
+    /// opener (shared with k2-replay). The catalog name is `--catalog-name`, or the one name present.
     private func openCatalog(role: String, spec: SideSpecification) async throws -> (any Catalog, String) {
         if let openedCatalog { return openedCatalog }
-        guard let catalog else { throw VerifyFailure("\(role) \(spec): a table side needs --catalog") }
-        if catalog.hasPrefix("sqlite:") {
-            let path = String(catalog.dropFirst("sqlite:".count))
-            guard FileManager.default.fileExists(atPath: path) else {
-                throw VerifyFailure("--catalog \(catalog): no such file \(path)")
-            }
-            do {
-                let connection = try SQLiteConnection(path: path)
-                let warehouse = URL(fileURLWithPath: path).deletingLastPathComponent().appendingPathComponent("warehouse").absoluteString
-                let opened = try await SQLCatalog.open(connection: connection, name: catalogName, warehouse: warehouse, io: LocalFileIO())
-                openedCatalog = (opened, opened.name)
-                return (opened, opened.name)
-            } catch {
-                throw VerifyFailure("--catalog \(catalog): \(error)")
-            }
+        guard opener.catalog != nil else { throw VerifyFailure("\(role) \(spec): a table side needs --catalog") }
+        do {
+            let opened = try await opener.open(create: false)
+            openedCatalog = (opened, opened.name)
+            return (opened, opened.name)
+        } catch let error as CatalogOpenError {
+            throw VerifyFailure(error.description)
         }
-        if catalog.hasPrefix("postgresql://") || catalog.hasPrefix("postgres://") || catalog.hasPrefix("rest:") {
-            throw VerifyFailure("--catalog \(catalog): this build reads SQLite catalogs only (PostgreSQL and REST catalogs are not wired into k2-verify yet)")
-        }
-        throw VerifyFailure("--catalog \(catalog): expected sqlite:PATH, postgresql://... or rest:http://...")
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Iceberg
 import K2CLI
 import Parity
 
@@ -47,15 +48,38 @@ struct VerifyCommand: AsyncParsableCommand {
             k2-verify --left log:var/capture \\
               --right kafka://localhost:9092/market.crypto.trades.binance.raw
 
+          Spark against Flink Bronze in K2's catalogs (PostgreSQL behind the REST
+          catalog; data on MinIO), secrets from the environment only:
+            export PGPASSWORD=... AWS_ACCESS_KEY_ID=... AWS_SECRET_ACCESS_KEY=...
+            k2-verify --catalog postgresql://iceberg@postgres:5432/iceberg \\
+              --s3-endpoint http://minio:9000 \\
+              --left market_data.bronze_binance_trades \\
+              --right market_data.bronze_binance_trades_flink
+            K2_ICEBERG_TOKEN=... k2-verify --catalog rest:http://iceberg-rest:8181 \\
+              --s3-endpoint http://minio:9000 --left ... --right ...
+
         The report format (JSON keys, text table, HTML) is described in
         docs/verify-report.md.
-        """)
 
-    @Option(help: "Iceberg catalog: sqlite:PATH, postgresql://USER@HOST:PORT/DB, or rest:http://HOST:PORT.")
+        """ + CatalogAddress.forms)
+
+    @Option(help: "Iceberg catalog: sqlite:PATH, postgresql://USER@HOST:PORT/DB (password from PGPASSWORD), or rest:http://HOST:PORT[/PATH] (token from K2_ICEBERG_TOKEN or K2_ICEBERG_CREDENTIAL).")
     var catalog: String?
 
     @Option(name: .customLong("catalog-name"), help: "The catalog_name in a SQL catalog (default: the one present, or k2).")
     var catalogName: String?
+
+    @Option(help: "The warehouse (a directory, file:// URI or s3://BUCKET[/PREFIX]); asked of a REST catalog in /v1/config. Tables are read where their metadata says.")
+    var warehouse: String?
+
+    @Option(name: .customLong("s3-endpoint"), help: "S3-compatible endpoint for s3:// files, e.g. http://minio:9000 (default: AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL, else AWS). Credentials from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY.")
+    var s3Endpoint: String?
+
+    @Option(name: .customLong("s3-region"), help: "S3 region (default: AWS_REGION or AWS_DEFAULT_REGION, else us-east-1).")
+    var s3Region: String?
+
+    @Option(name: .customLong("s3-path-style"), help: "true or false: path-style S3 addressing (default: true when an endpoint is set, as MinIO needs).")
+    var s3PathStyle: Bool?
 
     @Option(help: "Left side: NAMESPACE.TABLE, kafka://HOST:PORT/TOPIC or log:DIR.")
     var left: String
@@ -157,7 +181,9 @@ struct VerifyCommand: AsyncParsableCommand {
             throw VerifyFailure("--as-of and --snapshot-left/--snapshot-right exclude each other")
         }
 
-        let factory = SideFactory(catalog: catalog, catalogName: catalogName, scope: scope, asOfMillis: asOfMillis)
+        let opener = CatalogOpener(catalog: catalog, catalogName: catalogName, warehouse: warehouse, s3Endpoint: s3Endpoint,
+                                   s3Region: s3Region, s3PathStyle: s3PathStyle)
+        let factory = SideFactory(opener: opener, scope: scope, asOfMillis: asOfMillis)
         let leftSource = try await factory.make(leftSpec, snapshotId: snapshotLeft, role: "--left")
         let rightSource = try await factory.make(rightSpec, snapshotId: snapshotRight, role: "--right")
         var truthSource: ParitySource?

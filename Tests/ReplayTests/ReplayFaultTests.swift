@@ -23,17 +23,27 @@ final class ReplayFaultTests: XCTestCase {
     /// Waits until the replay has appended messages (it is past its start-up reads of partition tails),
     /// at most 60 s: a broker taken down during those reads is a different fault.
     private func waitUntilProducing(_ cluster: EmbeddedKafkaCluster) throws {
+        _ = try waitForBinanceMessages(cluster, atLeast: 50)
+    }
+
+    /// Polls the high watermarks of the Binance topic until they add up to `atLeast` messages, `process`
+    /// (if given) has exited, or 30 s have passed; returns the last total seen.
+    @discardableResult
+    private func waitForBinanceMessages(_ cluster: EmbeddedKafkaCluster, atLeast: Int64, while process: Process? = nil) throws -> Int64 {
         var config = KafkaConfig()
         config.set("bootstrap.servers", cluster.bootstrap)
         let consumer = try KafkaConsumer(config: config)
+        var total: Int64 = 0
         for _ in 0..<600 {
-            var total: Int64 = 0
+            total = 0
             for partition in Int32(0)..<6 {
                 total += (try? consumer.watermarks(topic: "market.crypto.trades.binance.raw", partition: partition).high) ?? 0
             }
-            if total >= 50 { return }
+            if total >= atLeast { return total }
+            if let process, !process.isRunning { return total }
             usleep(50_000)
         }
+        return total
     }
 
     private func replayArguments(_ directory: URL, _ cluster: EmbeddedKafkaCluster, _ extra: [String] = []) -> [String] {
@@ -109,9 +119,13 @@ final class ReplayFaultTests: XCTestCase {
         var generator = SystemRandomNumberGenerator()
         var delays: [UInt32] = []
         for attempt in 0..<5 {
+            let before = try waitForBinanceMessages(cluster, atLeast: 0)
             let process = try ReplayProcess.start(replayArguments(directory, cluster, ["--rate", "1500"]), logIn: directory,
                                                   name: "kill\(attempt)")
-            let delay = UInt32.random(in: 150_000...700_000, using: &generator)
+            // Kill at a random point after this run has delivered something, so a loaded machine (slow
+            // start-up) cannot turn every kill into a kill before the first message.
+            try waitForBinanceMessages(cluster, atLeast: before + 1, while: process)
+            let delay = UInt32.random(in: 0...400_000, using: &generator)
             delays.append(delay)
             usleep(delay)
             kill(process.processIdentifier, SIGKILL)

@@ -9,18 +9,26 @@ final class RESTCatalogServer: @unchecked Sendable {
     let directory: URL
     let uri: String
     var database: String { directory.appendingPathComponent("catalog.db").path }
-    var warehouse: String { "file://" + directory.appendingPathComponent("warehouse").path }
+    let warehouse: String
     var sqlAlchemyURI: String { "sqlite:///" + database }
 
-    init(prefix: String? = nil, environment: [String: String] = [:]) throws {
+    /// - Parameters:
+    ///   - warehouse: where the server's SqlCatalog places tables (default: a directory of its own).
+    ///   - properties: extra SqlCatalog properties (`s3.endpoint`, ...); never secrets, which go through
+    ///     `environment`.
+    init(prefix: String? = nil, basePath: String? = nil, warehouse: String? = nil, properties: [String: String] = [:],
+         environment: [String: String] = [:]) throws {
         guard TestEnvironment.hasPythonCheckers else { throw XCTSkip("checker venv missing: run scripts/setup.sh") }
         directory = try TestEnvironment.temporaryDirectory("restcatalog")
+        self.warehouse = warehouse ?? "file://" + directory.appendingPathComponent("warehouse").path
         var arguments = [
             TestEnvironment.repositoryRoot.appendingPathComponent("scripts/rest_catalog_server.py").path,
             "--catalog-uri", "sqlite:///" + directory.appendingPathComponent("catalog.db").path,
-            "--warehouse", "file://" + directory.appendingPathComponent("warehouse").path,
+            "--warehouse", self.warehouse,
         ]
         if let prefix { arguments += ["--prefix", prefix] }
+        if let basePath { arguments += ["--base-path", basePath] }
+        for (key, value) in properties.sorted(by: { $0.key < $1.key }) { arguments += ["--property", "\(key)=\(value)"] }
         process = try BackgroundProcess(
             TestEnvironment.python, arguments, environment: environment,
             logFile: directory.appendingPathComponent("server.log"))
@@ -28,7 +36,7 @@ final class RESTCatalogServer: @unchecked Sendable {
             throw NSError(domain: "rest-catalog", code: 1,
                           userInfo: [NSLocalizedDescriptionKey: "REST catalog server did not start: \(process.log)"])
         }
-        uri = "rest:http://127.0.0.1:\(port)"
+        uri = "rest:http://127.0.0.1:\(port)" + (basePath ?? "")
     }
 
     func stop() {
