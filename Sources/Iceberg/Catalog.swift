@@ -101,24 +101,24 @@ public enum TableUpdate: Sendable, Equatable {
 
 extension TableMetadata {
     /// The metadata after `updates`, recording `previousLocation` in the metadata log (trimmed to
-    /// `write.metadata.previous-versions-max`, default 100).
-    public func applying(_ updates: [TableUpdate], previousLocation: String?, nowMs: Int64) throws -> TableMetadata {
+    /// `write.metadata.previous-versions-max`, default 100). `table` names the table in errors.
+    public func applying(_ updates: [TableUpdate], table: TableIdentifier, previousLocation: String?, nowMs: Int64) throws -> TableMetadata {
         var m = self
         m.lastUpdatedMs = max(nowMs, lastUpdatedMs)
         for update in updates {
             switch update {
             case .addSnapshot(let s):
                 guard m.snapshot(id: s.snapshotId) == nil else {
-                    throw IcebergError.invalidArgument("snapshot \(s.snapshotId) already exists")
+                    throw IcebergError.invalidArgument("table \(table): snapshot \(s.snapshotId) already exists")
                 }
                 if m.formatVersion >= 2 && s.sequenceNumber <= m.lastSequenceNumber && s.parentSnapshotId != nil {
-                    throw IcebergError.invalidArgument("snapshot sequence number \(s.sequenceNumber) is not after \(m.lastSequenceNumber)")
+                    throw IcebergError.invalidArgument("table \(table): snapshot \(s.snapshotId) has sequence number \(s.sequenceNumber), not after the table's last \(m.lastSequenceNumber)")
                 }
                 m.snapshots.append(s)
                 m.lastSequenceNumber = max(m.lastSequenceNumber, s.sequenceNumber)
                 m.lastUpdatedMs = max(m.lastUpdatedMs, s.timestampMs)
             case .setSnapshotRef(let name, let id, let type):
-                guard let s = m.snapshot(id: id) else { throw IcebergError.noSuchSnapshot("ref \(name) → \(id)") }
+                guard let s = m.snapshot(id: id) else { throw IcebergError.noSuchSnapshot("\(id) in table \(table), for ref \(name)") }
                 m.refs[name] = SnapshotRef(snapshotId: id, type: type, extra: m.refs[name]?.extra ?? [])
                 if name == "main" {
                     m.currentSnapshotId = id

@@ -21,9 +21,21 @@ public final class SQLCatalog: Catalog, @unchecked Sendable {
 
     /// Opens the catalog, creating its tables when missing.
     ///
-    /// - Parameter name: the `catalog_name` to use; when nil, the one name present in the database
-    ///   (`k2` when there is none). Several names present is an error listing them.
-    public static func open(connection: any SQLConnection, name: String?, warehouse: String, io: any FileIO) async throws -> SQLCatalog {
+    /// - Parameters:
+    ///   - name: the `catalog_name` to use; when nil, the one name present in the database
+    ///     (`k2` when there is none). Several names present is an error listing them.
+    ///   - createTables: false for readers: no DDL is sent (a read-only database role may not run even
+    ///     `CREATE TABLE IF NOT EXISTS`), and a database without the catalog's tables is an error.
+    public static func open(connection: any SQLConnection, name: String?, warehouse: String, io: any FileIO,
+                            createTables: Bool = true) async throws -> SQLCatalog {
+        if !createTables {
+            do {
+                _ = try await connection.query("SELECT catalog_name FROM iceberg_tables LIMIT 0", [])
+            } catch {
+                throw IcebergError.invalidArgument("the database holds no Iceberg JDBC catalog (no readable iceberg_tables table): \(error)")
+            }
+            return try await resolve(connection: connection, name: name, warehouse: warehouse, io: io)
+        }
         try await connection.execute("""
             CREATE TABLE IF NOT EXISTS iceberg_tables (
                 catalog_name VARCHAR(255) NOT NULL,
@@ -44,6 +56,11 @@ public final class SQLCatalog: Catalog, @unchecked Sendable {
                 PRIMARY KEY (catalog_name, namespace, property_key)
             )
             """, [])
+        return try await resolve(connection: connection, name: name, warehouse: warehouse, io: io)
+    }
+
+    /// The catalog name to use and the shape of `iceberg_tables`, once its tables exist.
+    private static func resolve(connection: any SQLConnection, name: String?, warehouse: String, io: any FileIO) async throws -> SQLCatalog {
         var hasType = true
         do {
             _ = try await connection.query("SELECT iceberg_type FROM iceberg_tables LIMIT 0", [])
@@ -195,7 +212,7 @@ public final class SQLCatalog: Catalog, @unchecked Sendable {
             }
         }
         let nowMs = Int64(Date().timeIntervalSince1970 * 1000)
-        let updated = try current.metadata.applying(updates, previousLocation: current.metadataLocation, nowMs: nowMs)
+        let updated = try current.metadata.applying(updates, table: table.identifier, previousLocation: current.metadataLocation, nowMs: nowMs)
         let newLocation = updated.newMetadataLocation(previous: current.metadataLocation)
         try await io.write(newLocation, contents: try updated.serialized())
         let changed: Int

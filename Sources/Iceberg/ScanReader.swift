@@ -1,33 +1,30 @@
-import Avro
 import Parquet
 
 /// Reads the rows of planned data files through the Parquet reader, with column projection.
 ///
-/// Columns are matched by field id; files written without field ids (migrated tables, `add_files`)
-/// are matched through the table's `schema.name-mapping.default`, else by the column's current name.
-/// A column the file does not have (added to the schema later) reads as all nulls. Row groups are
-/// skipped by their statistics for the given ranges; rows inside a kept row group are not filtered.
+/// Columns are matched by field id (table spec, "Column Projection"): the id a file column records, else
+/// for a column without one the id the table's `schema.name-mapping.default` gives its name (files of
+/// migrated tables or registered with `add_files`). A field the file does not hold reads as its identity
+/// partition value when the file's partition tuple has one, else as nulls; a required field the file
+/// does not hold is an error.
+///
+/// Values come back in one representation per Iceberg type, whatever the file stores: `boolean` as
+/// `.boolean`; `int` and `date` as `.int32`; `long`, `time` and timestamps as `.int64` in microseconds
+/// (nanoseconds for `timestamp_ns`); `float` as `.float`; `double` as `.double`; `string` and `binary`
+/// as `.byteArray`; `uuid` and `fixed` as `.fixedLenByteArray`; `decimal` as `.fixedLenByteArray` of
+/// `IcebergType.decimalBytes(precision:)` bytes. So TIMESTAMP(MILLIS/NANOS) and INT96 timestamps,
+/// INT32/INT64 decimals and columns promoted int → long or float → double are converted; a column
+/// whose stored type cannot be read as the field's type is an error naming the file and column.
+///
+/// Row groups are skipped by their statistics for the given ranges; rows inside a kept row group are
+/// not filtered.
 public struct ScanReader: Sendable {
     public let table: Table
-    /// Field id → the names a file may use for it (from `schema.name-mapping.default`).
-    private let nameMapping: [Int: [String]]
+    private let nameMapping: NameMapping?
 
     public init(table: Table) throws {
         self.table = table
-        nameMapping = try Self.parseNameMapping(table.metadata.properties["schema.name-mapping.default"], table: table.identifier)
-    }
-
-    static func parseNameMapping(_ text: String?, table: TableIdentifier) throws -> [Int: [String]] {
-        guard let text else { return [:] }
-        guard let fields = try? JSONValue.parse(text).arrayValue else {
-            throw IcebergError.invalidMetadata("table \(table): schema.name-mapping.default is not a JSON array")
-        }
-        var out: [Int: [String]] = [:]
-        for f in fields {
-            guard let id = f["field-id"]?.intValue else { continue }
-            out[id] = (f["names"]?.arrayValue ?? []).compactMap(\.stringValue)
-        }
-        return out
+        nameMapping = try NameMapping(table: table)
     }
 
     /// Reads `columns` (by name in the table schema) of one data file, one `ColumnData` per column.
@@ -50,40 +47,83 @@ public struct ScanReader: Sendable {
         } catch {
             throw IcebergError.corruptFile(location: location, message: "data file of table \(table.identifier) cannot be read: \(error)")
         }
-        let hasIds = reader.schema.columns.contains { $0.fieldId != nil }
-        func selector(for field: NestedField) -> ParquetColumnSelector? {
-            if hasIds {
-                let s = ParquetColumnSelector.fieldId(Int32(field.id))
-                return reader.columnIndex(s) != nil ? s : nil
+        let ids = ParquetFieldIds(schema: reader.schema, nameMapping: nameMapping)
+
+        /// The file column holding a field and how its values convert, or nil when the file lacks the field.
+        func source(of field: NestedField) throws -> (index: Int, conversion: ParquetValueConversion)? {
+            guard let index = ids.column(forFieldId: field.id) else { return nil }
+            let column = reader.schema.columns[index]
+            guard let conversion = ParquetValueConversion(column: column, type: field.type) else {
+                throw IcebergError.corruptFile(location: location, message: """
+                    column \(column.name) (\(Self.describe(column))) of a data file of table \(table.identifier) \
+                    cannot be read as field \(field.name) (id \(field.id)) of type \(field.type)
+                    """)
             }
-            for name in nameMapping[field.id] ?? [field.name] where reader.columnIndex(.name(name)) != nil {
-                return .name(name)
-            }
-            return nil
+            return (index, conversion)
         }
+
         var predicates: [ParquetRangePredicate] = []
         for filter in filters {
-            guard let field = schema.field(named: filter.column), let s = selector(for: field) else { continue }
+            guard let field = schema.field(named: filter.column), let (index, conversion) = try source(of: field) else { continue }
             switch field.type {
             case .decimal, .boolean: continue
-            default:
-                predicates.append(ParquetRangePredicate(column: s, lower: filter.lower?.singleValueBytes(), upper: filter.upper?.singleValueBytes()))
+            default: break
             }
+            // Predicates name columns; a name the file uses twice cannot pick this one.
+            let name = reader.schema.columns[index].name
+            guard reader.schema.index(ofName: name) == index else { continue }
+            let lower = filter.lower.flatMap { conversion.fileBound($0) }
+            let upper = filter.upper.flatMap { conversion.fileBound($0) }
+            if lower == nil && upper == nil { continue }
+            predicates.append(ParquetRangePredicate(column: .name(name), lower: lower, upper: upper))
+        }
+        let sources = try fields.map(source(of:))
+        // A field the file lacks reads as its identity partition value when the partition tuple has one
+        // (the spec's first projection rule: files of migrated Hive tables hold no partition columns).
+        let spec = table.metadata.spec(id: task.dataFile.specId)
+        var constants: [IcebergValue?] = []
+        for (field, source) in zip(fields, sources) {
+            var constant: IcebergValue?
+            var found = false
+            if source == nil, let spec,
+               let p = spec.fields.firstIndex(where: { $0.sourceId == field.id && $0.transform == .identity }),
+               p < task.dataFile.partition.count {
+                constant = task.dataFile.partition[p]
+                found = true
+            }
+            if source == nil, field.required, constant == nil {
+                let hint = !found && nameMapping == nil && reader.schema.columns.contains { $0.fieldId == nil }
+                    ? " (its columns carry no field ids and the table has no schema.name-mapping.default)" : ""
+                throw IcebergError.corruptFile(location: location, message: """
+                    data file of table \(table.identifier) has no column for required field \(field.name) (id \(field.id))\(hint)
+                    """)
+            }
+            constants.append(constant)
         }
         do {
             let groups = try reader.rowGroups(matching: predicates)
-            var present: [(Int, ParquetColumnSelector)] = []
-            for (i, f) in fields.enumerated() { if let s = selector(for: f) { present.append((i, s)) } }
-            var out = try fields.map { try Self.emptyColumn(for: $0.type) }
-            var rows = 0
-            var pieces = [[ColumnData]](repeating: [], count: fields.count)
-            for g in groups {
-                let chunk = try reader.readRowGroup(g, columns: present.map(\.1))
-                for ((i, _), data) in zip(present, chunk) { pieces[i].append(data) }
-                rows += Int(reader.metadata.rowGroups[g].numRows)
-            }
-            for i in fields.indices {
-                out[i] = pieces[i].isEmpty ? try Self.nullColumn(for: fields[i].type, rows: rows) : Self.concatenate(pieces[i])
+            let rows = groups.reduce(0) { $0 + Int(reader.metadata.rowGroups[$1].numRows) }
+            var out: [ColumnData] = []
+            for (i, field) in fields.enumerated() {
+                var assembler = try ColumnAssembler(type: field.type)
+                guard let (index, conversion) = sources[i] else {
+                    try assembler.appendConstant(constants[i], rows: rows)
+                    out.append(assembler.finish())
+                    continue
+                }
+                assembler.reserve(rows: rows)
+                for g in groups {
+                    let piece = try reader.readColumn(rowGroup: g, column: index)
+                    do {
+                        try assembler.append(piece, conversion: conversion)
+                    } catch let e as ColumnAssembler.Mismatch {
+                        throw IcebergError.corruptFile(location: location, message: """
+                            row group \(g) column \(reader.schema.columns[index].name) of a data file of table \
+                            \(table.identifier) (field \(field.name), \(field.type)): \(e.description)
+                            """)
+                    }
+                }
+                out.append(assembler.finish())
             }
             return out
         } catch let e as IcebergError {
@@ -93,52 +133,47 @@ public struct ScanReader: Sendable {
         }
     }
 
-    static func emptyColumn(for type: IcebergType) throws -> ColumnData {
-        switch type {
-        case .boolean: return ColumnData(.boolean([]))
-        case .int, .date: return ColumnData(.int32([]))
-        case .long, .time, .timestamp, .timestamptz, .timestampNs, .timestamptzNs: return ColumnData(.int64([]))
-        case .float: return ColumnData(.float([]))
-        case .double: return ColumnData(.double([]))
-        case .string, .binary: return ColumnData(.byteArray(ByteArrayValues()))
-        case .uuid: return ColumnData(.fixedLenByteArray(FixedLenByteArrayValues(width: 16)))
-        case .fixed(let n): return ColumnData(.fixedLenByteArray(FixedLenByteArrayValues(width: n)))
-        case .decimal(let p, _): return ColumnData(.fixedLenByteArray(FixedLenByteArrayValues(width: IcebergType.decimalBytes(precision: p))))
-        case .structType, .list, .map: throw IcebergError.invalidArgument("nested column types cannot be read")
+    /// One piece of a Parquet column in the representation `read` gives `type`, for readers that walk
+    /// row groups themselves (k2-verify); an error when the column's values cannot be that type.
+    public static func convert(_ piece: ColumnData, from column: ParquetColumn, to type: IcebergType) throws -> ColumnData {
+        guard let conversion = ParquetValueConversion(column: column, type: type) else {
+            throw IcebergError.invalidArgument("column \(column.name) (\(describe(column))) cannot be read as \(type)")
         }
+        if conversion == .same { return piece }
+        var assembler = try ColumnAssembler(type: type)
+        assembler.reserve(rows: piece.rowCount)
+        do {
+            try assembler.append(piece, conversion: conversion)
+        } catch let e as ColumnAssembler.Mismatch {
+            throw IcebergError.invalidArgument("column \(column.name) (\(describe(column))) as \(type): \(e.description)")
+        }
+        return assembler.finish()
     }
 
-    static func nullColumn(for type: IcebergType, rows: Int) throws -> ColumnData {
-        var c = try emptyColumn(for: type)
-        c.validity = [Bool](repeating: false, count: rows)
-        return c
-    }
-
-    /// Joins the row groups' pieces of one column.
-    static func concatenate(_ pieces: [ColumnData]) -> ColumnData {
-        if pieces.count == 1 { return pieces[0] }
-        let anyNulls = pieces.contains { $0.validity != nil }
-        var validity: [Bool]? = anyNulls ? [] : nil
-        if anyNulls {
-            for p in pieces { validity! += p.validity ?? [Bool](repeating: true, count: p.rowCount) }
+    /// A column's stored type as people know it: `INT64 TIMESTAMP(millis, adjusted to UTC: true)`, `INT96`.
+    static func describe(_ column: ParquetColumn) -> String {
+        let physical: String
+        switch column.physicalType {
+        case .boolean: physical = "BOOLEAN"
+        case .int32: physical = "INT32"
+        case .int64: physical = "INT64"
+        case .int96: physical = "INT96"
+        case .float: physical = "FLOAT"
+        case .double: physical = "DOUBLE"
+        case .byteArray: physical = "BYTE_ARRAY"
+        case .fixedLenByteArray: physical = "FIXED_LEN_BYTE_ARRAY(\(column.typeLength ?? 0))"
         }
-        var values = pieces[0].values
-        for p in pieces.dropFirst() {
-            switch (values, p.values) {
-            case (.boolean(var a), .boolean(let b)): a += b; values = .boolean(a)
-            case (.int32(var a), .int32(let b)): a += b; values = .int32(a)
-            case (.int64(var a), .int64(let b)): a += b; values = .int64(a)
-            case (.float(var a), .float(let b)): a += b; values = .float(a)
-            case (.double(var a), .double(let b)): a += b; values = .double(a)
-            case (.byteArray(var a), .byteArray(let b)):
-                for i in 0..<b.count { a.append(contentsOf: b[i]) }
-                values = .byteArray(a)
-            case (.fixedLenByteArray(var a), .fixedLenByteArray(let b)):
-                a.bytes += b.bytes
-                values = .fixedLenByteArray(a)
-            default: break
-            }
+        guard let logical = column.logicalType else { return physical }
+        switch logical {
+        case .string: return physical + " STRING"
+        case .date: return physical + " DATE"
+        case .timestamp(let utc, let unit): return physical + " TIMESTAMP(\(unit), adjusted to UTC: \(utc))"
+        case .time(let utc, let unit): return physical + " TIME(\(unit), adjusted to UTC: \(utc))"
+        case .decimal(let p, let s): return physical + " DECIMAL(\(p), \(s))"
+        case .integer(let bits, let signed): return physical + " INT(\(bits), \(signed ? "signed" : "unsigned"))"
+        case .json: return physical + " JSON"
+        case .uuid: return physical + " UUID"
+        case .other(let id): return physical + " (logical type union member \(id))"
         }
-        return ColumnData(values, validity: validity)
     }
 }

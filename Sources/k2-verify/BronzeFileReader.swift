@@ -17,6 +17,8 @@ struct BronzeColumns {
 /// buffer per partition, handed to the engine at the end of each row group; the buffers' storage is reused.
 struct BronzeFileReader {
     let columns: BronzeColumns
+    /// The table's `schema.name-mapping.default`, for files without field ids.
+    let nameMapping: NameMapping?
     let payload: Bool
     let wanted: Set<Int32>?
     let keys: Set<PartitionKey>?
@@ -26,54 +28,58 @@ struct BronzeFileReader {
     private var buffers: [ParityChunk] = []
     private var bufferIndex: [PartitionKey: Int] = [:]
 
-    init(columns: BronzeColumns, payload: Bool, wanted: Set<Int32>?, keys: Set<PartitionKey>?) {
+    init(columns: BronzeColumns, nameMapping: NameMapping?, payload: Bool, wanted: Set<Int32>?, keys: Set<PartitionKey>?) {
         self.columns = columns
+        self.nameMapping = nameMapping
         self.payload = payload
         self.wanted = wanted
         self.keys = keys
     }
 
-    /// One column as the file holds it: by field id when the file has ids, else by name (files registered
-    /// with `add_files` carry no ids; their names are the table's).
-    private func selector(_ field: NestedField, in parquet: ParquetReader) -> (ParquetColumnSelector, Int)? {
-        let byId = ParquetColumnSelector.fieldId(Int32(field.id))
-        if let index = parquet.columnIndex(byId) { return (byId, index) }
-        let byName = ParquetColumnSelector.name(field.name)
-        if let index = parquet.columnIndex(byName) { return (byName, index) }
-        return nil
+    /// One column as the file holds it: by the field id the file records, else through the table's name
+    /// mapping (files registered with `add_files` carry no ids), as the table spec's column projection says.
+    private func selector(_ field: NestedField, in parquet: ParquetReader, ids: ParquetFieldIds) -> (ParquetColumnSelector, Int)? {
+        guard let index = ids.column(forFieldId: field.id) else { return nil }
+        let column = parquet.schema.columns[index]
+        if let id = column.fieldId { return (.fieldId(id), index) }
+        // Selecting by name picks the first column of that name: only use it when that is this column.
+        return parquet.columnIndex(.name(column.name)) == index ? (.name(column.name), index) : nil
     }
 
     mutating func read(_ parquet: ParquetReader, location: String, scope: ParityScope,
                        sink: (inout ParityChunk) throws -> Void) throws {
+        let ids = ParquetFieldIds(schema: parquet.schema, nameMapping: nameMapping)
         func required(_ field: NestedField) throws -> (ParquetColumnSelector, Int) {
-            guard let found = selector(field, in: parquet) else {
+            guard let found = selector(field, in: parquet, ids: ids) else {
                 throw VerifyFailure("data file \(location) has no column \(field.name) (field id \(field.id))")
             }
             return found
         }
         let topic = try required(columns.topic), partition = try required(columns.partition)
         let offset = try required(columns.offset), timestamp = try required(columns.kafkaTimestamp)
-        let date = columns.ingestionDate.flatMap { selector($0, in: parquet) }
+        let date = columns.ingestionDate.flatMap { selector($0, in: parquet, ids: ids) }
         let raw = payload ? try required(columns.rawBytes!) : nil
 
-        // Iceberg timestamps are micros; files written by other tools may hold millis or nanos.
+        // Iceberg timestamps are micros; files written by other tools may hold millis or nanos, or INT96
+        // (Spark's legacy default), which is converted per row group instead of scaled per row.
         let timestampColumn = parquet.schema.columns[timestamp.1]
         var scale: (multiply: Int64, divide: Int64) = (1, 1)
+        let int96Timestamps = timestampColumn.physicalType == .int96
         switch timestampColumn.logicalType {
         case .timestamp(_, .millis)?: scale = (1000, 1)
         case .timestamp(_, .nanos)?: scale = (1, 1000)
         case .timestamp(_, .micros)?, nil: scale = (1, 1)
         default: throw VerifyFailure("data file \(location): column \(timestampColumn.name) is not a timestamp")
         }
-        guard timestampColumn.physicalType == .int64 else {
-            throw VerifyFailure("data file \(location): column \(timestampColumn.name) is \(timestampColumn.physicalType), expected INT64 timestamps")
+        guard timestampColumn.physicalType == .int64 || int96Timestamps else {
+            throw VerifyFailure("data file \(location): column \(timestampColumn.name) is \(timestampColumn.physicalType), expected INT64 or INT96 timestamps")
         }
 
         var predicates: [ParquetRangePredicate] = []
         if let wanted, let low = wanted.min(), let high = wanted.max() {
             predicates.append(.int32(partition.0, low...high))
         }
-        if scope.filtersTime {
+        if scope.filtersTime && !int96Timestamps {  // INT96 statistics have no defined order
             let low = scope.sinceMicros.map { $0 * scale.divide / scale.multiply - 1 } ?? .min
             let high = scope.untilMicros.map { $0 * scale.divide / scale.multiply + 1 } ?? .max
             if low <= high { predicates.append(.int64(timestamp.0, low...high)) }
@@ -96,6 +102,13 @@ struct BronzeFileReader {
                 data.insert(ColumnData(.byteArray(ByteArrayValues())), at: 0)
             } else {
                 data = try parquet.readRowGroup(rowGroup, columns: selectors)
+            }
+            if int96Timestamps {
+                do {
+                    data[3] = try ScanReader.convert(data[3], from: timestampColumn, to: columns.kafkaTimestamp.type)
+                } catch {
+                    throw VerifyFailure("data file \(location), row group \(rowGroup): \(error)")
+                }
             }
             try route(data, constantTopic: constantTopic, hasDate: date != nil, scale: scale, location: location, rowGroup: rowGroup)
             for index in buffers.indices where buffers[index].count > 0 {

@@ -74,7 +74,7 @@ final class IcebergParitySource: ParitySource {
             throw VerifyFailure("table \(table.identifier), snapshot \(snapshot.snapshotId): \(error)")
         }
         let countsRows = partitions == nil && !payload
-        var reader = BronzeFileReader(columns: columns, payload: payload, wanted: wantedPartitions, keys: partitions)
+        var reader = BronzeFileReader(columns: columns, nameMapping: try nameMapping(), payload: payload, wanted: wantedPartitions, keys: partitions)
         for task in tasks where task.dataFile.content == .data {
             let location = task.dataFile.filePath
             guard task.dataFile.fileFormat.uppercased() == "PARQUET" else {
@@ -95,6 +95,14 @@ final class IcebergParitySource: ParitySource {
         }
         if health == nil && countsRows {
             health = try await checkHealth(scanned: !scope.filtersTime && scope.partitions == nil, scope: scope, columns: columns)
+        }
+    }
+
+    private func nameMapping() throws -> NameMapping? {
+        do {
+            return try NameMapping(table: table)
+        } catch {
+            throw VerifyFailure("\(error)")
         }
     }
 

@@ -66,6 +66,27 @@ final class PostgreSQLCatalogProgramTests: XCTestCase {
             XCTAssertEqual(partition["missing_in_left"] as? [[Int]], [])
             XCTAssertEqual(partition["missing_in_right"] as? [[Int]], [])
         }
+
+        // A read-only role (SELECT on the catalog's tables, no CREATE in the schema, PostgreSQL 15's
+        // default) is enough: k2-verify sends no DDL and writes nothing.
+        let readerPassword = "rd-" + UUID().uuidString
+        _ = try server.psql("""
+            CREATE ROLE k2reader LOGIN PASSWORD '\(readerPassword)';
+            GRANT SELECT ON iceberg_tables, iceberg_namespace_properties TO k2reader;
+            """, database: "verify_clean")
+        let reader = "postgresql://k2reader@127.0.0.1:\(server.port)/verify_clean"
+        let readOnly = try ProgramRun.run("k2-verify", ["--catalog", reader] + Self.sides + ["--json"],
+                                          environment: ["PGPASSWORD": readerPassword])
+        XCTAssertEqual(readOnly.status, 0, readOnly.stderrText)
+        XCTAssertEqual((try JSONSerialization.jsonObject(with: readOnly.stdout) as? [String: Any])?["parity"] as? Bool, true)
+        ProgramRun.assertNoSecrets(readOnly, [readerPassword, server.password])
+        // An empty database is not a catalog to check (and k2-verify does not make it one).
+        try server.createDatabase("verify_empty")
+        let empty = try ProgramRun.run("k2-verify", ["--catalog", server.uri(database: "verify_empty")] + Self.sides,
+                                       environment: server.environment)
+        XCTAssertEqual(empty.status, 2, empty.stderrText)
+        XCTAssertTrue(empty.stderrText.contains("no Iceberg JDBC catalog"), empty.stderrText)
+        XCTAssertEqual(try server.psql("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'", database: "verify_empty"), "0\n")
     }
 
     func testInjectedGapsGiveExitOneAndRanges() throws {

@@ -39,6 +39,10 @@ final class SparkFilesTests: XCTestCase {
                 XCTAssertEqual(ranges, expected[number]?[key] ?? [], "partition \(number) \(key)")
             }
         }
+        // The left files hold INT96 timestamps, the right ones INT64 micros: the same records fall in the same hours.
+        let hours = try XCTUnwrap(json["counts_by_hour"] as? [String: [String: Int]])
+        XCTAssertEqual(Set(hours["left"]?.keys ?? [:].keys), Set(hours["right"]?.keys ?? [:].keys))
+        XCTAssertFalse((hours["left"] ?? [:]).isEmpty)
         let health = try XCTUnwrap(json["health"] as? [String: Any])
         let left = try XCTUnwrap(health["left"] as? [String: Any])
         let twice = try XCTUnwrap(left["duplicate_added_files"] as? [[String: Any]])

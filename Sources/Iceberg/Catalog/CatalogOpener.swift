@@ -74,8 +74,9 @@ public struct CatalogOpener: Sendable {
         FileIOFactory.make(s3Endpoint: s3Endpoint, s3Region: s3Region, s3PathStyle: s3PathStyle, environment: environment)
     }
 
-    /// Opens the catalog. A SQLite file must exist unless `create` (a replay may start a new catalog; a
-    /// check must not invent an empty one). A SQL catalog without `--warehouse` can load tables but not
+    /// Opens the catalog. Without `create` (a check) nothing is written: a SQLite file must exist and a SQL
+    /// database must already hold the catalog's tables, so a read-only role suffices; with it (a replay)
+    /// a new catalog is started when missing. A SQL catalog without `--warehouse` can load tables but not
     /// create them.
     public func open(create: Bool = false) async throws -> any Catalog {
         let address = try address()
@@ -88,14 +89,16 @@ public struct CatalogOpener: Sendable {
             }
             do {
                 return try await SQLCatalog.open(
-                    connection: try SQLiteConnection(path: path), name: catalogName, warehouse: warehouse ?? "", io: io)
+                    connection: try SQLiteConnection(path: path), name: catalogName, warehouse: warehouse ?? "", io: io,
+                    createTables: create)
             } catch {
                 throw CatalogOpenError("--catalog \(address): \(error)")
             }
         case .postgresql(let uri):
             do {
                 let connection = try PostgreSQLConnection(uri: uri, environment: environment)
-                return try await SQLCatalog.open(connection: connection, name: catalogName, warehouse: warehouse ?? "", io: io)
+                return try await SQLCatalog.open(
+                    connection: connection, name: catalogName, warehouse: warehouse ?? "", io: io, createTables: create)
             } catch {
                 let hint = (environment["PGPASSWORD"] ?? "").isEmpty ? " (PGPASSWORD is not set)" : ""
                 throw CatalogOpenError("--catalog \(address): \(error)\(hint)")

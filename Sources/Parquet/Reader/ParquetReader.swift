@@ -166,8 +166,19 @@ public final class ParquetReader {
         case 0: return .string
         case 5: return .decimal(precision: e.precision ?? 0, scale: e.scale ?? 0)
         case 6: return .date
+        case 7: return .time(isAdjustedToUTC: true, unit: .millis)
+        case 8: return .time(isAdjustedToUTC: true, unit: .micros)
         case 9: return .timestamp(isAdjustedToUTC: true, unit: .millis)
         case 10: return .timestamp(isAdjustedToUTC: true, unit: .micros)
+        // UINT_8/16/32/64 and INT_8/16/32/64: readers must know a column is unsigned.
+        case 11: return .integer(bitWidth: 8, isSigned: false)
+        case 12: return .integer(bitWidth: 16, isSigned: false)
+        case 13: return .integer(bitWidth: 32, isSigned: false)
+        case 14: return .integer(bitWidth: 64, isSigned: false)
+        case 15: return .integer(bitWidth: 8, isSigned: true)
+        case 16: return .integer(bitWidth: 16, isSigned: true)
+        case 17: return .integer(bitWidth: 32, isSigned: true)
+        case 18: return .integer(bitWidth: 64, isSigned: true)
         case 19: return .json
         default: return nil
         }
