@@ -35,11 +35,12 @@ PRODUCER=(-X enable.idempotence=true -X acks=all -X compression.type=lz4 -X ling
 "$R" --from "$D/log" --bootstrap "$B" --format json --topic bench.values --quiet --no-provenance
 kcat -C -b "$B" -t bench.values -e -q -f '%k\t%s\n' > "$D/values.txt"
 
+# Each run records "wall,cpu" seconds (cpu = user + system of the process, all its threads).
 ours=() ; noprov=() ; peer=()
 for i in 1 2 3; do
-    ours+=("$( { /usr/bin/time -f "%e" "$R" --from "$D/log" --bootstrap "$B" --format json --topic "bench.replay$i" --quiet; } 2>&1 | tail -1)")
-    noprov+=("$( { /usr/bin/time -f "%e" "$R" --from "$D/log" --bootstrap "$B" --format json --topic "bench.replay-noprov$i" --quiet --no-provenance; } 2>&1 | tail -1)")
-    peer+=("$( { /usr/bin/time -f "%e" kcat -P -b "$B" -t "bench.kcat$i" -K $'\t' "${PRODUCER[@]}" -l "$D/values.txt"; } 2>&1 | tail -1)")
+    ours+=("$( { /usr/bin/time -f "%e,%U,%S" "$R" --from "$D/log" --bootstrap "$B" --format json --topic "bench.replay$i" --quiet; } 2>&1 | tail -1)")
+    noprov+=("$( { /usr/bin/time -f "%e,%U,%S" "$R" --from "$D/log" --bootstrap "$B" --format json --topic "bench.replay-noprov$i" --quiet --no-provenance; } 2>&1 | tail -1)")
+    peer+=("$( { /usr/bin/time -f "%e,%U,%S" kcat -P -b "$B" -t "bench.kcat$i" -K $'\t' "${PRODUCER[@]}" -l "$D/values.txt"; } 2>&1 | tail -1)")
 done
 # Appended counts from the high watermarks (the mock cluster keeps only the newest ~100,000 messages or 5 MB
 # per partition, so reading back from the start would undercount).
@@ -64,24 +65,36 @@ python3 - "$N" "$peer_n" "$delivered" "$peer_delivered" "${ours[*]}" "${noprov[*
     "$D/speed.json" "$D/speed.err" "$(kcat -V 2>&1 | head -1)" "$(nproc)" "$(uptime | sed 's/.*load average: //')" <<'PY'
 import json, re, sys
 n, peer_n, delivered, peer_delivered = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
-ours, noprov, peer = ([float(x) for x in a.split()] for a in sys.argv[5:8])
+def runs(arg):
+    walls, cpus = [], []
+    for run in arg.split():
+        wall, user, system = (float(x) for x in run.split(","))
+        walls.append(wall)
+        cpus.append(user + system)
+    return walls, cpus
+(ours, ours_cpu), (noprov, noprov_cpu), (peer, peer_cpu) = (runs(a) for a in sys.argv[5:8])
 rate, rate_err, speed, speed_err, kcat_version, cpus, load = sys.argv[8:15]
 best = lambda xs: min(xs)
 print("## Kafka replay (`scripts/bench-kafka.sh`)\n")
 print(f"{n:,} Binance trade frames from a segment log into librdkafka's mock cluster (1 broker, 6 partitions, "
       f"`k2-replay embedded-kafka`), JSON values (K2 v2), idempotent producer, acks=all, lz4, linger.ms=5. "
       f"Peer: {kcat_version.strip()} `kcat -P -K '\\t' -l` producing the same keys and values from a file "
-      f"with the same producer settings, same cluster, same run. Wall clock including start-up and the final "
-      f"flush, best of 3; release build; {cpus} cores shared with other jobs (load average {load}).\n")
-print("| producer | messages | best s | messages/s | runs (s) |")
-print("|---|---|---|---|---|")
-for name, count, xs in (("k2-replay (with k2-replay-id header)", n, ours), ("k2-replay --no-provenance", n, noprov), ("kcat -P", peer_n, peer)):
-    print(f"| {name} | {count:,} | {best(xs):.2f} | {count / best(xs):,.0f} | {', '.join(f'{x:.2f}' for x in xs)} |")
+      f"with the same producer settings (k2-replay also sets enable.gapless.guarantee=true, which its resume relies "
+      f"on; it acts only when a batch fails), same cluster, same run. Wall clock including start-up and the final "
+      f"flush, best of 3; CPU = user + system seconds of the producing process (all threads, not the cluster's); "
+      f"release build; {cpus} cores shared with other jobs (load average {load}).\n")
+print("| producer | messages | best s | messages/s | runs (s) | CPU s per run | CPU µs per message (best) |")
+print("|---|---|---|---|---|---|---|")
+for name, count, xs, cs in (("k2-replay (with k2-replay-id header)", n, ours, ours_cpu),
+                            ("k2-replay --no-provenance", n, noprov, noprov_cpu), ("kcat -P", peer_n, peer, peer_cpu)):
+    print(f"| {name} | {count:,} | {best(xs):.2f} | {count / best(xs):,.0f} | {', '.join(f'{x:.2f}' for x in xs)} "
+          f"| {', '.join(f'{c:.2f}' for c in cs)} | {min(cs) / count * 1e6:.2f} |")
 ratio = (n / best(ours)) / (peer_n / best(peer))
 print(f"\nAppended (fewest of the 3 runs, from high watermarks): k2-replay {delivered:,} of {n:,}, kcat {peer_delivered:,} of {peer_n:,} "
       f"(kcat's input file is read back from a mock-cluster topic, which keeps only the newest ~100,000 messages or 5 MB "
       f"per partition, so it has fewer lines; rates are per message). "
-      f"Ratio k2-replay / kcat (messages/s) = **{ratio:.2f}** (target ≥ 1.0: **{'met' if ratio >= 1.0 else 'NOT met'}**).\n")
+      f"Ratio k2-replay / kcat (messages/s) = **{ratio:.2f}** (target ≥ 1.0: **{'met' if ratio >= 1.0 else 'NOT met'}**). "
+      f"CPU per message (least of the 3 runs): k2-replay {min(ours_cpu) / n * 1e6:.2f} µs, kcat {min(peer_cpu) / peer_n * 1e6:.2f} µs.\n")
 
 r = json.load(open(rate))
 rates = [float(m.group(1)) for m in re.finditer(r"messages \d+, (\d+) msg/s", open(rate_err).read())]

@@ -25,6 +25,9 @@ struct ColumnAssembler {
     /// One entry per row once any row is null; nil while every row so far has a value.
     private var validity: [Bool]?
     private(set) var rowCount = 0
+    /// The first piece, kept as it came while it is the only one and needs no conversion: a file of
+    /// one row group costs no copy.
+    private var onlyPiece: ColumnData?
 
     init(type: IcebergType) throws {
         switch type {
@@ -56,6 +59,23 @@ struct ColumnAssembler {
 
     /// Appends one piece read from a Parquet column, converting its values.
     mutating func append(_ piece: ColumnData, conversion: ParquetValueConversion) throws {
+        if conversion == .same && rowCount == 0 && Self.kind(of: piece.values) == kind {
+            onlyPiece = piece
+            rowCount = piece.rowCount
+            return
+        }
+        try flushOnlyPiece()
+        try appendConverted(piece, conversion: conversion)
+    }
+
+    private mutating func flushOnlyPiece() throws {
+        guard let piece = onlyPiece else { return }
+        onlyPiece = nil
+        rowCount = 0
+        try appendConverted(piece, conversion: .same)
+    }
+
+    private mutating func appendConverted(_ piece: ColumnData, conversion: ParquetValueConversion) throws {
         switch (conversion, piece.values) {
         case (.same, .boolean(let v)) where kind == .boolean:
             booleans.append(contentsOf: v)
@@ -102,6 +122,7 @@ struct ColumnAssembler {
     /// Appends `rows` rows holding `value` (nil: null), for a column the file lacks but whose value the
     /// partition tuple gives (identity partitions).
     mutating func appendConstant(_ value: IcebergValue?, rows: Int) throws {
+        try flushOnlyPiece()
         guard let value else {
             if validity == nil { validity = [Bool](repeating: true, count: rowCount) }
             validity!.append(contentsOf: repeatElement(false, count: rows))
@@ -132,6 +153,7 @@ struct ColumnAssembler {
 
     /// The column gathered so far.
     func finish() -> ColumnData {
+        if let onlyPiece { return onlyPiece }
         let values: ColumnValues
         switch kind {
         case .boolean: values = .boolean(booleans)
@@ -209,6 +231,18 @@ struct ColumnAssembler {
             throw Mismatch(description: "decimal of \(value.count) bytes does not fit \(width) bytes")
         }
         out.append(contentsOf: value.dropFirst(extra))
+    }
+
+    static func kind(of values: ColumnValues) -> Kind {
+        switch values {
+        case .boolean: return .boolean
+        case .int32: return .int32
+        case .int64: return .int64
+        case .float: return .float
+        case .double: return .double
+        case .byteArray: return .byteArray
+        case .fixedLenByteArray(let v): return .fixed(width: v.width)
+        }
     }
 
     static func name(_ values: ColumnValues) -> String {

@@ -111,7 +111,7 @@ public struct ScanReader: Sendable {
                     out.append(assembler.finish())
                     continue
                 }
-                assembler.reserve(rows: rows)
+                if groups.count > 1 { assembler.reserve(rows: rows) }
                 for g in groups {
                     let piece = try reader.readColumn(rowGroup: g, column: index)
                     do {

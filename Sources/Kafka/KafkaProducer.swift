@@ -10,13 +10,28 @@ public struct KafkaDeliveryReport: Sendable {
     public var error: KafkaError?
 }
 
-/// Counts delivery reports; librdkafka calls back into it from `rd_kafka_poll`/`rd_kafka_flush` on the
-/// producing thread, so it needs no lock.
-final class DeliveryTally {
+/// Delivery-report counters, read and written only on the producing thread (librdkafka calls the delivery
+/// callback from `rd_kafka_poll`/`rd_kafka_flush`). Plain memory reached through the configuration's opaque,
+/// so counting a report costs no reference counting.
+struct DeliveryCounts {
     var delivered = 0
     var failed = 0
+}
+
+/// What only failures and report handlers need, kept apart from the counters.
+final class DeliveryTally {
+    let counts = UnsafeMutablePointer<DeliveryCounts>.allocate(capacity: 1)
     var firstError: KafkaError?
     var handler: ((KafkaDeliveryReport) -> Void)?
+
+    init() { counts.initialize(to: DeliveryCounts()) }
+    deinit { counts.deallocate() }
+}
+
+/// A topic resolved once (librdkafka's topic handle), so producing to it costs no name look-up.
+public struct KafkaTopic {
+    public let name: String
+    let handle: OpaquePointer
 }
 
 /// A producer over librdkafka: idempotent, `acks=all`, lz4 by default (any of them overridable with `-X`),
@@ -44,25 +59,43 @@ public final class KafkaProducer {
         vus.initialize(repeating: rd_kafka_vu_t(), count: 8)
         let conf = try config.makeNative()
         rd_kafka_conf_set_opaque(conf, Unmanaged.passUnretained(tally).toOpaque())
-        rd_kafka_conf_set_dr_msg_cb(conf) { _, message, opaque in
-            guard let message, let opaque else { return }
-            let tally = Unmanaged<DeliveryTally>.fromOpaque(opaque).takeUnretainedValue()
-            let m = message.pointee
-            var error: KafkaError?
-            if m.err == RD_KAFKA_RESP_ERR_NO_ERROR {
-                tally.delivered += 1
-            } else {
-                tally.failed += 1
-                let topic = m.rkt.map { String(cString: rd_kafka_topic_name($0)) } ?? "?"
-                error = KafkaError(m.err, "delivery to \(topic) [\(m.partition)]")
-                if tally.firstError == nil { tally.firstError = error }
+        if onDelivery == nil {
+            // The common case: count, and keep the first error; nothing per report beyond two loads and a store.
+            rd_kafka_conf_set_dr_msg_cb(conf) { _, message, opaque in
+                guard let message, let opaque else { return }
+                let err = message.pointee.err
+                if err == RD_KAFKA_RESP_ERR_NO_ERROR {
+                    Unmanaged<DeliveryTally>.fromOpaque(opaque)._withUnsafeGuaranteedRef { $0.counts.pointee.delivered += 1 }
+                } else {
+                    Unmanaged<DeliveryTally>.fromOpaque(opaque)._withUnsafeGuaranteedRef { KafkaProducer.failed(message, $0) }
+                }
             }
-            if let handler = tally.handler {
-                handler(KafkaDeliveryReport(opaque: Int(bitPattern: m._private), partition: m.partition,
-                                            offset: m.offset, error: error))
+        } else {
+            rd_kafka_conf_set_dr_msg_cb(conf) { _, message, opaque in
+                guard let message, let opaque else { return }
+                let tally = Unmanaged<DeliveryTally>.fromOpaque(opaque).takeUnretainedValue()
+                let m = message.pointee
+                var error: KafkaError?
+                if m.err == RD_KAFKA_RESP_ERR_NO_ERROR {
+                    tally.counts.pointee.delivered += 1
+                } else {
+                    error = KafkaProducer.failed(message, tally)
+                }
+                tally.handler?(KafkaDeliveryReport(opaque: Int(bitPattern: m._private), partition: m.partition,
+                                                   offset: m.offset, error: error))
             }
         }
         client = try KafkaClientHandle(type: RD_KAFKA_PRODUCER, conf: conf, context: tally)
+    }
+
+    @discardableResult
+    private static func failed(_ message: UnsafePointer<rd_kafka_message_t>, _ tally: DeliveryTally) -> KafkaError {
+        let m = message.pointee
+        tally.counts.pointee.failed += 1
+        let topic = m.rkt.map { String(cString: rd_kafka_topic_name($0)) } ?? "?"
+        let error = KafkaError(m.err, "delivery to \(topic) [\(m.partition)]")
+        if tally.firstError == nil { tally.firstError = error }
+        return error
     }
 
     deinit {
@@ -71,38 +104,71 @@ public final class KafkaProducer {
         vus.deallocate()
     }
 
-    public var deliveredCount: Int { tally.delivered }
-    public var failedCount: Int { tally.failed }
+    public var deliveredCount: Int { tally.counts.pointee.delivered }
+    public var failedCount: Int { tally.counts.pointee.failed }
     public var firstError: KafkaError? { tally.firstError }
     /// Messages produced whose delivery report has not been served yet.
     public var outstanding: Int { Int(rd_kafka_outq_len(client.rk)) }
 
-    private var lastTopic = ""
-    private var lastTopicHandle: OpaquePointer?
-
-    private func topicHandle(_ topic: String) throws -> OpaquePointer {
-        if let lastTopicHandle, topic == lastTopic { return lastTopicHandle }
-        if let handle = topicHandles[topic] {
-            lastTopic = topic
-            lastTopicHandle = handle
-            return handle
+    /// The handle of `name`, made on first use and kept for the producer's life.
+    public func topic(_ name: String) throws -> KafkaTopic {
+        if let handle = topicHandles[name] { return KafkaTopic(name: name, handle: handle) }
+        guard let handle = rd_kafka_topic_new(client.rk, name, nil) else {
+            throw KafkaError(rd_kafka_last_error(), "topic handle \(name)")
         }
-        guard let handle = rd_kafka_topic_new(client.rk, topic, nil) else {
-            throw KafkaError(rd_kafka_last_error(), "topic handle \(topic)")
-        }
-        topicHandles[topic] = handle
-        return handle
+        topicHandles[name] = handle
+        return KafkaTopic(name: name, handle: handle)
     }
 
     /// Queues one message. `partition` nil lets the configured partitioner choose (keyed: CRC32 of the key);
     /// `timestampMs` nil stamps the produce time. Waits (serving delivery reports) while the local queue is full.
     public func produce(topic: String, partition: Int32? = nil, key: UnsafeRawBufferPointer?,
                         value: UnsafeRawBufferPointer?, timestampMs: Int64? = nil,
-                        headers: [KafkaMessageHeader] = [], extraHeader: (name: String, value: UnsafeRawBufferPointer)? = nil,
-                        opaque: Int = 0) throws {
-        let rkt = try topicHandle(topic)
+                        headers: [KafkaMessageHeader] = [], opaque: Int = 0) throws {
+        var headerList: OpaquePointer?
+        if !headers.isEmpty {
+            headerList = rd_kafka_headers_new(headers.count)
+            for header in headers {
+                var name = header.name
+                name.withUTF8 { nameBytes in
+                    nameBytes.withMemoryRebound(to: CChar.self) { nameChars in
+                        if let value = header.value {
+                            value.withUnsafeBytes { valueBytes in
+                                _ = rd_kafka_header_add(headerList, nameChars.baseAddress, nameChars.count,
+                                                        valueBytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1), valueBytes.count)
+                            }
+                        } else {
+                            _ = rd_kafka_header_add(headerList, nameChars.baseAddress, nameChars.count, nil, 0)
+                        }
+                    }
+                }
+            }
+        }
+        try produce(to: try self.topic(topic), partition: partition, key: key, value: value, timestampMs: timestampMs,
+                    headerList: headerList, opaque: opaque)
+    }
+
+    /// The hot path: one message to a resolved topic, with at most one header (`header.name` a C string, such as
+    /// a `StaticString`'s, valid for the call). Copies key, value and header; allocates nothing on the Swift side.
+    @inline(__always)
+    public func produce(to topic: KafkaTopic, partition: Int32, key: UnsafeRawBufferPointer?, value: UnsafeRawBufferPointer?,
+                        timestampMs: Int64, header: (name: UnsafePointer<CChar>, value: UnsafeRawBufferPointer)? = nil) throws {
+        var headerList: OpaquePointer?
+        if let header {
+            headerList = rd_kafka_headers_new(1)
+            _ = rd_kafka_header_add(headerList, header.name, -1,
+                                header.value.baseAddress ?? UnsafeRawPointer(bitPattern: 1), header.value.count)
+        }
+        try produce(to: topic, partition: partition, key: key, value: value, timestampMs: timestampMs,
+                    headerList: headerList, opaque: 0)
+    }
+
+    /// Builds the produceva arguments in the reused list; `headerList` is handed over (destroyed here on failure).
+    private func produce(to topic: KafkaTopic, partition: Int32?, key: UnsafeRawBufferPointer?, value: UnsafeRawBufferPointer?,
+                         timestampMs: Int64?, headerList: OpaquePointer?, opaque: Int) throws {
+        let vus = self.vus
         var count = 0
-        vus[count].vtype = RD_KAFKA_VTYPE_RKT; vus[count].u.rkt = rkt; count += 1
+        vus[count].vtype = RD_KAFKA_VTYPE_RKT; vus[count].u.rkt = topic.handle; count += 1
         vus[count].vtype = RD_KAFKA_VTYPE_PARTITION; vus[count].u.i32 = partition ?? RD_KAFKA_PARTITION_UA; count += 1
         vus[count].vtype = RD_KAFKA_VTYPE_MSGFLAGS; vus[count].u.i = RD_KAFKA_MSG_F_COPY; count += 1
         vus[count].vtype = RD_KAFKA_VTYPE_VALUE
@@ -119,34 +185,10 @@ public final class KafkaProducer {
         if let timestampMs {
             vus[count].vtype = RD_KAFKA_VTYPE_TIMESTAMP; vus[count].u.i64 = timestampMs; count += 1
         }
-        vus[count].vtype = RD_KAFKA_VTYPE_OPAQUE; vus[count].u.ptr = UnsafeMutableRawPointer(bitPattern: opaque); count += 1
-        var headerList: OpaquePointer?
-        if !headers.isEmpty || extraHeader != nil {
-            headerList = rd_kafka_headers_new(headers.count + 1)
-            for header in headers {
-                var name = header.name
-                name.withUTF8 { nameBytes in
-                    nameBytes.withMemoryRebound(to: CChar.self) { nameChars in
-                        if let value = header.value {
-                            value.withUnsafeBytes { valueBytes in
-                                _ = rd_kafka_header_add(headerList, nameChars.baseAddress, nameChars.count,
-                                                        valueBytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1), valueBytes.count)
-                            }
-                        } else {
-                            _ = rd_kafka_header_add(headerList, nameChars.baseAddress, nameChars.count, nil, 0)
-                        }
-                    }
-                }
-            }
-            if let extraHeader {
-                var name = extraHeader.name
-                name.withUTF8 { nameBytes in
-                    nameBytes.withMemoryRebound(to: CChar.self) { nameChars in
-                        _ = rd_kafka_header_add(headerList, nameChars.baseAddress, nameChars.count,
-                                                extraHeader.value.baseAddress ?? UnsafeRawPointer(bitPattern: 1), extraHeader.value.count)
-                    }
-                }
-            }
+        if opaque != 0 {
+            vus[count].vtype = RD_KAFKA_VTYPE_OPAQUE; vus[count].u.ptr = UnsafeMutableRawPointer(bitPattern: opaque); count += 1
+        }
+        if let headerList {
             vus[count].vtype = RD_KAFKA_VTYPE_HEADERS; vus[count].u.headers = headerList; count += 1
         }
         while true {
@@ -155,13 +197,14 @@ public final class KafkaProducer {
             let code = rd_kafka_error_code(error)
             rd_kafka_error_destroy(error)
             if code == RD_KAFKA_RESP_ERR__QUEUE_FULL {
+                // The local queue is full: serve delivery reports (which free queue space) until one arrives.
                 rd_kafka_poll(client.rk, 10)
                 continue
             }
             if let headerList { rd_kafka_headers_destroy(headerList) }   // not taken over on failure
-            throw KafkaError(code, "produce to \(topic) [\(partition.map(String.init) ?? "any")]")
+            throw KafkaError(code, "produce to \(topic.name) [\(partition.map(String.init) ?? "any")]")
         }
-        producedSincePoll += 1
+        producedSincePoll &+= 1
         if producedSincePoll >= 256 {
             producedSincePoll = 0
             rd_kafka_poll(client.rk, 0)

@@ -75,6 +75,14 @@ public final class SegmentLogReader {
 
     /// Records in log order: sequence order within a stream; across streams, receive-time order.
     public func next() throws -> LogRecord? {
+        var record = LogRecord(receiveTimeNanos: 0, source: "", stream: "", payload: [])
+        return try next(into: &record) ? record : nil
+    }
+
+    /// Like `next()`, but overwrites `record` in place and reuses its payload's storage when `record` holds the
+    /// only reference to it, so a loop reading millions of records does not allocate one payload each.
+    /// Returns false (leaving `record` unchanged) at the end.
+    public func next(into record: inout LogRecord) throws -> Bool {
         if !started {
             started = true
             for i in cursors.indices {
@@ -82,18 +90,24 @@ public final class SegmentLogReader {
                 if cursors[i].hasHead { push(i) }
             }
         }
-        guard let top = heap.first else { return nil }
+        guard let top = heap.first else { return false }
         let cursor = cursors[top]
-        let record: LogRecord
         do {
             // A local reference (scoped, so the next block load can reuse the buffer in place).
             let buffer = cursor.buffer
-            record = buffer.withUnsafeBytes { raw in
-                LogRecord(
-                    kind: cursor.headKind, flags: RecordFlags(rawValue: cursor.headFlags), receiveTimeNanos: cursor.headTime,
-                    sequence: cursor.headSequence, source: cursor.source, stream: cursor.stream,
-                    payload: [UInt8](UnsafeRawBufferPointer(rebasing: raw[cursor.headPayloadStart..<(cursor.headPayloadStart + cursor.headPayloadCount)])),
-                    kafka: cursor.headKafka, gapExpected: cursor.headGapExpected, gapSeen: cursor.headGapSeen)
+            record.kind = cursor.headKind
+            record.flags = RecordFlags(rawValue: cursor.headFlags)
+            record.receiveTimeNanos = cursor.headTime
+            record.sequence = cursor.headSequence
+            record.source = cursor.source
+            record.stream = cursor.stream
+            record.kafka = cursor.headKafka
+            record.gapExpected = cursor.headGapExpected
+            record.gapSeen = cursor.headGapSeen
+            buffer.withUnsafeBytes { raw in
+                record.payload.removeAll(keepingCapacity: true)
+                record.payload.append(contentsOf: UnsafeRawBufferPointer(
+                    rebasing: raw[cursor.headPayloadStart..<(cursor.headPayloadStart + cursor.headPayloadCount)]))
             }
         }
         loader.statistics.records += 1
@@ -107,7 +121,7 @@ public final class SegmentLogReader {
                 siftDown(0)
             }
         }
-        return record
+        return true
     }
 
     public var statistics: ReadStatistics { loader.statistics }

@@ -15,8 +15,8 @@ final class KafkaSink: ReplaySink {
     private let logPath: String
     private let provenance: Bool
     private var resumeCutoffs: [TopicPartition: ProvenanceID]
-    private var streamHashes: [StreamKey: UInt64] = [:]
-    private var headerValue: [UInt8] = []
+    /// The provenance header of the message being produced (written in place, no allocation per message).
+    private let headerBytes = UnsafeMutablePointer<UInt8>.allocate(capacity: ProvenanceID.maxEncodedCount)
 
     private(set) var produced = 0
     private var skippedForResume = 0
@@ -25,6 +25,26 @@ final class KafkaSink: ReplaySink {
     private var firstMalformed: String?
     private var perPartition: [TopicPartition: Int] = [:]
     private var unknownSources: Set<String> = []
+
+    /// What the sink keeps per log stream: found by comparing the record's source and stream strings with the
+    /// last stream's (records of one stream share those strings' storage), never by hashing per message.
+    private struct StreamState {
+        var source: String
+        var stream: String
+        var hash: UInt64
+        /// The key last produced from this stream and its slot: a stream's records share their key.
+        var lastKey: String?
+        var lastSlot = 0
+    }
+    private var streams: [StreamState] = []
+    private var currentStream = 0
+    /// Target partitions with their resolved topic handles and message counts.
+    private var slots: [(target: TopicPartition, topic: KafkaTopic, count: Int)] = []
+    /// Per exchange (binance, kraken): key → index in `slots`, for a stream's first record or a changed key.
+    private var slotByKey: [[String: Int]] = [[:], [:]]
+    /// The record being encoded, for the skip callback (made once, not per record).
+    private var currentSequence: UInt64 = 0
+    private var skipHandler: ((BronzeSkipReason, Error?) -> Void)?
 
     init(producer: KafkaProducer, format: BronzeValueFormat, schemaIds: [BronzeExchange: Int32], router: KafkaTargetRouter,
          pacer: Pacer, logPath: String, provenance: Bool, resumeCutoffs: [TopicPartition: ProvenanceID]) {
@@ -35,37 +55,48 @@ final class KafkaSink: ReplaySink {
         self.logPath = logPath
         self.provenance = provenance
         self.resumeCutoffs = resumeCutoffs
-        headerValue.reserveCapacity(64)
+        skipHandler = { [unowned self] reason, error in self.skipped(reason, error) }
     }
 
-    private var lastStream = StreamKey(source: "", stream: "")
-    private var lastStreamHash: UInt64 = 0
-    /// Per exchange (binance, kraken): key → index in `slots`, so a message costs one small-string hash.
-    private var slotByKey: [[String: Int]] = [[:], [:]]
-    private var slots: [(target: TopicPartition, count: Int)] = []
+    deinit { headerBytes.deallocate() }
+
+    private func skipped(_ reason: BronzeSkipReason, _ error: Error?) {
+        let stream = streams[currentStream]
+        switch reason {
+        case .notATrade: notTrade += 1
+        case .malformed:
+            malformed += 1
+            if firstMalformed == nil {
+                firstMalformed = "\(stream.source)/\(stream.stream) sequence \(currentSequence): \(error.map { "\($0)" } ?? "")"
+            }
+        case .unknownSource: unknownSources.insert(stream.source)
+        }
+    }
+
+    /// The index of the record's stream in `streams`.
+    @inline(__always)
+    private func streamIndex(_ record: LogRecord) -> Int {
+        if currentStream < streams.count, streams[currentStream].stream == record.stream,
+           streams[currentStream].source == record.source {
+            return currentStream
+        }
+        if let found = streams.firstIndex(where: { $0.stream == record.stream && $0.source == record.source }) { return found }
+        let hash = ProvenanceID.streamHash(logPath: logPath, source: record.source, stream: record.stream)
+        streams.append(StreamState(source: record.source, stream: record.stream, hash: hash))
+        return streams.count - 1
+    }
 
     private func slot(_ exchange: BronzeExchange, _ key: String) throws -> Int {
         let table = exchange == .binance ? 0 : 1
         if let slot = slotByKey[table][key] { return slot }
         let topic = router.topic(for: exchange)
         let target = TopicPartition(topic: topic, partition: try router.partition(topic: topic, key: key))
-        let slot = slots.firstIndex { $0.target == target } ?? {
-            slots.append((target, 0))
+        let slot = try slots.firstIndex { $0.target == target } ?? {
+            slots.append((target, try producer.topic(topic), 0))
             return slots.count - 1
         }()
         slotByKey[table][key] = slot
         return slot
-    }
-
-    private func streamHash(_ record: LogRecord) -> UInt64 {
-        if record.source == lastStream.source && record.stream == lastStream.stream { return lastStreamHash }
-        let key = record.streamKey
-        lastStream = key
-        if let hash = streamHashes[key] { lastStreamHash = hash; return hash }
-        let hash = ProvenanceID.streamHash(logPath: logPath, source: record.source, stream: record.stream)
-        streamHashes[key] = hash
-        lastStreamHash = hash
-        return hash
     }
 
     /// True when this message is already in Kafka (at or before the partition's cutoff).
@@ -80,66 +111,74 @@ final class KafkaSink: ReplaySink {
         guard record.kind == .data else { return 0 }
         // Stop at the first failed delivery: what follows would be retried by a rerun anyway.
         if producer.failedCount > 0 { throw deliveryFailure() }
-        let hash = streamHash(record)
-        if record.source.hasPrefix("kafka:") {
-            let coordinates = record.kafka
-            let target = TopicPartition(topic: router.topic(forKafkaSource: record.source),
-                                        partition: coordinates?.partition ?? Int32(record.stream) ?? 0)
-            let id = ProvenanceID(streamHash: hash, sequence: record.sequence, tradeIndex: 0)
-            if alreadyDelivered(target, id) { return 0 }
-            var headers = (coordinates?.headers ?? []).map { KafkaMessageHeader(name: $0.name, value: $0.value) }
-            if provenance {
-                id.encode(into: &headerValue)
-                headers.append(KafkaMessageHeader(name: ProvenanceID.headerName, value: headerValue))
-            }
-            pacer.awaitTurn(receiveTimeNanos: record.receiveTimeNanos) { producer.poll(timeoutMs: $0) }
-            do {
-                try producer.produce(topic: target.topic, partition: target.partition, key: coordinates?.key,
-                                     value: record.payload, timestampMs: coordinates?.timestampMs ?? record.receiveTimeNanos / 1_000_000,
-                                     headers: headers)
-            } catch let error as KafkaError {
-                throw ReplayError.failed("\(error) (log record \(record.source)/\(record.stream) sequence \(record.sequence))")
-            }
-            count(target)
-            return 1
-        }
+        let streamIndex = streamIndex(record)
+        currentStream = streamIndex
+        currentSequence = record.sequence
+        let hash = streams[streamIndex].hash
+        if record.source.hasPrefix("kafka:") { return try writeKafkaSourced(record, hash) }
         var made = 0
         try encoder.encode(source: record.source, stream: record.stream, payload: record.payload,
-                           receiveTimeNanos: record.receiveTimeNanos,
-                           skip: { reason, error in
-                               switch reason {
-                               case .notATrade: self.notTrade += 1
-                               case .malformed:
-                                   self.malformed += 1
-                                   if self.firstMalformed == nil {
-                                       self.firstMalformed = "\(record.source)/\(record.stream) sequence \(record.sequence): \(error.map { "\($0)" } ?? "")"
-                                   }
-                               case .unknownSource: self.unknownSources.insert(record.source)
-                               }
-                           }) { view in
-            let slot = try slot(view.exchange, view.key)
-            let target = slots[slot].target
+                           receiveTimeNanos: record.receiveTimeNanos, skip: skipHandler) { view in
+            let slot: Int
+            if let lastKey = streams[streamIndex].lastKey, lastKey == view.key {
+                slot = streams[streamIndex].lastSlot
+            } else {
+                slot = try self.slot(view.exchange, view.key)
+                streams[streamIndex].lastKey = view.key
+                streams[streamIndex].lastSlot = slot
+            }
             let id = ProvenanceID(streamHash: hash, sequence: record.sequence, tradeIndex: view.tradeIndex)
-            if alreadyDelivered(target, id) { return }
-            if provenance { id.encode(into: &headerValue) }
+            if !resumeCutoffs.isEmpty && alreadyDelivered(slots[slot].target, id) { return }
             pacer.awaitTurn(receiveTimeNanos: record.receiveTimeNanos) { producer.poll(timeoutMs: $0) }
             var key = view.key
             do {
                 try key.withUTF8 { keyBytes in
-                    try headerValue.withUnsafeBytes { header in
-                        try producer.produce(topic: target.topic, partition: target.partition, key: UnsafeRawBufferPointer(keyBytes),
-                                             value: view.value, timestampMs: record.receiveTimeNanos / 1_000_000,
-                                             extraHeader: provenance ? (ProvenanceID.headerName, header) : nil)
+                    if provenance {
+                        let header = UnsafeRawBufferPointer(start: headerBytes, count: id.encode(to: headerBytes))
+                        let name = UnsafeRawPointer(ProvenanceID.headerNameC.utf8Start).assumingMemoryBound(to: CChar.self)
+                        try producer.produce(to: slots[slot].topic, partition: slots[slot].target.partition,
+                                             key: UnsafeRawBufferPointer(keyBytes), value: view.value,
+                                             timestampMs: record.receiveTimeNanos / 1_000_000, header: (name, header))
+                    } else {
+                        try producer.produce(to: slots[slot].topic, partition: slots[slot].target.partition,
+                                             key: UnsafeRawBufferPointer(keyBytes), value: view.value,
+                                             timestampMs: record.receiveTimeNanos / 1_000_000)
                     }
                 }
             } catch let error as KafkaError {
                 throw ReplayError.failed("\(error) (log record \(record.source)/\(record.stream) sequence \(record.sequence))")
             }
-            produced += 1
             slots[slot].count += 1
+            produced += 1
             made += 1
         }
         return made
+    }
+
+    /// A record captured from Kafka goes back to its topic (or --topic) and partition with its key, timestamp
+    /// and headers, plus the provenance header.
+    private func writeKafkaSourced(_ record: LogRecord, _ hash: UInt64) throws -> Int {
+        let coordinates = record.kafka
+        let target = TopicPartition(topic: router.topic(forKafkaSource: record.source),
+                                    partition: coordinates?.partition ?? Int32(record.stream) ?? 0)
+        let id = ProvenanceID(streamHash: hash, sequence: record.sequence, tradeIndex: 0)
+        if alreadyDelivered(target, id) { return 0 }
+        var headers = (coordinates?.headers ?? []).map { KafkaMessageHeader(name: $0.name, value: $0.value) }
+        if provenance {
+            var value: [UInt8] = []
+            id.encode(into: &value)
+            headers.append(KafkaMessageHeader(name: ProvenanceID.headerName, value: value))
+        }
+        pacer.awaitTurn(receiveTimeNanos: record.receiveTimeNanos) { producer.poll(timeoutMs: $0) }
+        do {
+            try producer.produce(topic: target.topic, partition: target.partition, key: coordinates?.key,
+                                 value: record.payload, timestampMs: coordinates?.timestampMs ?? record.receiveTimeNanos / 1_000_000,
+                                 headers: headers)
+        } catch let error as KafkaError {
+            throw ReplayError.failed("\(error) (log record \(record.source)/\(record.stream) sequence \(record.sequence))")
+        }
+        count(target)
+        return 1
     }
 
     private func count(_ target: TopicPartition) {
@@ -177,7 +216,7 @@ final class KafkaSink: ReplaySink {
     var summary: [String: SummaryValue] {
         var partitions: [String: SummaryValue] = [:]
         for (target, count) in perPartition { partitions[target.description] = .int(count) }
-        for (target, count) in slots where count > 0 {
+        for (target, _, count) in slots where count > 0 {
             if case .int(let earlier) = partitions[target.description] ?? .int(0) { partitions[target.description] = .int(earlier + count) }
         }
         return [

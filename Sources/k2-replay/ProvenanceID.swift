@@ -2,7 +2,7 @@
 /// from, independent of the run. `{16 hex digits}:{sequence}:{trade index}`, where the hex digits are
 /// FNV-1a-64 of `canonical log path NUL source NUL stream`. Resume reads it back from the partition tails.
 struct ProvenanceID: Hashable {
-    static let headerName = "k2-replay-id"
+    static let headerName = headerNameC.description
 
     var streamHash: UInt64
     var sequence: UInt64
@@ -17,30 +17,54 @@ struct ProvenanceID: Hashable {
         return hash
     }
 
-    /// Appends the header value to `out` (cleared first), with no intermediate strings.
+    /// The header name as a NUL-terminated C string, for the producer's hot path.
+    static let headerNameC: StaticString = "k2-replay-id"
+    /// The longest header value: 16 hex digits, two colons, two 20-digit decimals.
+    static let maxEncodedCount = 16 + 1 + 20 + 1 + 20
+
+    /// Appends the header value to `out` (cleared first).
     func encode(into out: inout [UInt8]) {
         out.removeAll(keepingCapacity: true)
-        let digits: [UInt8] = Array("0123456789abcdef".utf8)
-        var shift = 60
-        while shift >= 0 {
-            out.append(digits[Int((streamHash >> UInt64(shift)) & 0xF)])
-            shift -= 4
-        }
-        out.append(UInt8(ascii: ":"))
-        ProvenanceID.appendDecimal(sequence, to: &out)
-        out.append(UInt8(ascii: ":"))
-        ProvenanceID.appendDecimal(UInt64(tradeIndex), to: &out)
+        out.append(contentsOf: repeatElement(0, count: ProvenanceID.maxEncodedCount))
+        let count = out.withUnsafeMutableBufferPointer { encode(to: $0.baseAddress!) }
+        out.removeLast(out.count - count)
     }
 
-    private static func appendDecimal(_ value: UInt64, to out: inout [UInt8]) {
-        if value == 0 { out.append(0x30); return }
-        let start = out.count
-        var value = value
-        while value > 0 {
-            out.append(0x30 + UInt8(value % 10))
-            value /= 10
+    /// Writes the header value at `out`, which has room for `maxEncodedCount` bytes, and returns its length.
+    /// No allocation: the replay writes one per message.
+    func encode(to out: UnsafeMutablePointer<UInt8>) -> Int {
+        var count = 0
+        var shift = 60
+        while shift >= 0 {
+            let nibble = UInt8(truncatingIfNeeded: streamHash >> UInt64(shift)) & 0xF
+            out[count] = nibble < 10 ? 0x30 + nibble : 0x57 + nibble   // 0x57 + 10 = "a"
+            count += 1
+            shift -= 4
         }
-        out[start...].reverse()
+        out[count] = UInt8(ascii: ":")
+        count += 1
+        count += ProvenanceID.writeDecimal(sequence, to: out + count)
+        out[count] = UInt8(ascii: ":")
+        count += 1
+        count += ProvenanceID.writeDecimal(UInt64(tradeIndex), to: out + count)
+        return count
+    }
+
+    private static func writeDecimal(_ value: UInt64, to out: UnsafeMutablePointer<UInt8>) -> Int {
+        var digits = 1
+        var rest = value
+        while rest >= 10 {
+            rest /= 10
+            digits += 1
+        }
+        rest = value
+        var index = digits
+        repeat {
+            index -= 1
+            out[index] = 0x30 + UInt8(rest % 10)
+            rest /= 10
+        } while index > 0
+        return digits
     }
 
     init(streamHash: UInt64, sequence: UInt64, tradeIndex: Int) {

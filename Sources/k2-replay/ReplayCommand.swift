@@ -213,7 +213,7 @@ struct ReplayCommand: ParsableCommand {
                 let ours = Set(allStreams.map { ProvenanceID.streamHash(logPath: directory, source: $0.source, stream: $0.stream) })
                 let targets = router.topics(for: selectedStreams)
                 cutoffs = try ResumeScanner(config: kafkaConfig, ourStreams: ours)
-                    .cutoffs(topics: router.partitionCounts.filter { targets.contains($0.key) })
+                    .cutoffs(topics: router.partitionCounts.filter { targets.contains($0.key) }, producer: producer)
                 if !cutoffs.isEmpty {
                     StandardError.note("resuming: \(cutoffs.count) partitions already hold records of this log")
                 }
@@ -229,7 +229,9 @@ struct ReplayCommand: ParsableCommand {
         let reader = try SegmentLogReader(directory: directory, selection: selection, diagnostics: diagnostics)
         let progress = ProgressReporter(total: total, enabled: !quiet && to == .kafka && !dryRun)
         var records = 0, messages = 0
-        while !Signals.shouldStop, let record = try reader.next() {
+        // One record value reused for the whole read: its payload storage is refilled, not reallocated.
+        var record = LogRecord(receiveTimeNanos: 0, source: "", stream: "", payload: [])
+        while !Signals.shouldStop, try reader.next(into: &record) {
             messages += try sink.write(record)
             records += 1
             if records & 255 == 0 { progress.tick(records: records, messages: messages, note: sink.progressNote) }

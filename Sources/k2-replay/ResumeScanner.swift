@@ -8,20 +8,23 @@ struct ResumeScanner {
     /// The stream hashes of this log: provenance from other logs is ignored.
     let ourStreams: Set<UInt64>
 
-    func cutoffs(topics: [String: Int32]) throws -> [TopicPartition: ProvenanceID] {
-        let consumer = try KafkaConsumer(config: config)
+    /// `producer` answers the watermark queries; a consumer is made only when a partition holds records.
+    func cutoffs(topics: [String: Int32], producer: KafkaProducer) throws -> [TopicPartition: ProvenanceID] {
+        var consumer: KafkaConsumer?
         var result: [TopicPartition: ProvenanceID] = [:]
         for (topic, count) in topics.sorted(by: { $0.key < $1.key }) {
             for partition in 0..<count {
                 let target = TopicPartition(topic: topic, partition: partition)
-                if let found = try lastOurs(consumer, target) { result[target] = found }
+                let (low, high) = try producer.watermarks(topic: topic, partition: partition)
+                guard high > low else { continue }   // empty: nothing of ours there
+                if consumer == nil { consumer = try KafkaConsumer(config: config) }
+                if let found = try lastOurs(consumer!, target, low: low, high: high) { result[target] = found }
             }
         }
         return result
     }
 
-    private func lastOurs(_ consumer: KafkaConsumer, _ target: TopicPartition) throws -> ProvenanceID? {
-        let (low, high) = try consumer.watermarks(topic: target.topic, partition: target.partition)
+    private func lastOurs(_ consumer: KafkaConsumer, _ target: TopicPartition, low: Int64, high: Int64) throws -> ProvenanceID? {
         var end = high
         var window: Int64 = 256
         while end > low {
