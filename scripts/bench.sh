@@ -88,10 +88,17 @@ PY
 
 # Iceberg write/read beside pyiceberg and duckdb (scripts/bench-iceberg.sh prints its own figures).
 bench_iceberg() {
+    local rows=${ICEBERG_BENCH_ROWS:-1000000}
     echo "## Iceberg (\`scripts/bench-iceberg.sh\`)"
     echo
+    echo "$rows Bronze-shaped rows (200-byte raw_bytes, zstd, one day partition, local warehouse, SQLite catalog)."
+    echo "Write: our DataFileWriter + FastAppend vs pyiceberg $(.venv/bin/python -c 'import pyiceberg; print(pyiceberg.__version__)') \`Table.append\` of the same rows (already in"
+    echo "memory as Arrow), same run. Read: our ScanReader on \`partition\`, \`offset\` vs duckdb $(.venv/bin/python -c 'import duckdb; print(duckdb.__version__)')"
+    echo "\`read_parquet\` of the same files. Wall clock, release build, $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)."
+    echo "Targets: both ratios ≥ 1.0x."
+    echo
     echo '```'
-    bash scripts/bench-iceberg.sh "${ICEBERG_BENCH_ROWS:-1000000}"
+    bash scripts/bench-iceberg.sh "$rows"
     echo '```'
 }
 
