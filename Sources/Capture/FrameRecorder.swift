@@ -54,6 +54,9 @@ final class FrameRecorder {
         return index
     }
 
+    /// The stream index (as in `streamNames`) of the message `record(message:)` recorded last.
+    private(set) var lastStreamIndex = 0
+
     /// Records one message exactly as received; returns the kind the scanner gave it. The frame's bytes go from
     /// the receive buffer into the log's open block without an intermediate copy or any allocation.
     @discardableResult
@@ -87,6 +90,7 @@ final class FrameRecorder {
             let recordKind: RecordKind = kind == .subscriptionReply ? .subscribeReply : .data
             try writer.appendFrame(recordKind, flags: flags, receiveTimeNanos: receiveTime, payload: bytes, to: logStreams[streamIndex])
             metrics.recordMessage(stream: streamIndex, bytes: bytes.count, receiveTimeNanos: receiveTime, flags: flags)
+            lastStreamIndex = streamIndex
             if kind == .subscriptionReply { metrics.subscriptionReplies += 1 }
             return kind
         }

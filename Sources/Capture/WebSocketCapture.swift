@@ -105,7 +105,12 @@ final class WebSocketCapture: WebSocketConnectionDelegate {
         let connection = WebSocketConnection(id: nextConnectionId, endpoint: settings.endpoint, eventLoop: eventLoop, delegate: self)
         nextConnectionId += 1
         connections.append(connection)
-        if primary == nil { primary = connection } else { replacement = connection }
+        if primary == nil {
+            primary = connection
+        } else {
+            replacement = connection
+            handover = Handover(oldStreams: primary?.dataStreams ?? [])
+        }
         CaptureLog.info("connecting", [("connection", connection.id), ("url", settings.endpoint.url),
                                        ("role", connection === primary ? "primary" : "replacement")])
         connection.start(tls: tls, maxMessageBytes: settings.maxMessageBytes)
@@ -187,11 +192,14 @@ final class WebSocketCapture: WebSocketConnectionDelegate {
         connection.lastActivityNanos = recorder.lastReceiveTimeNanos
         messages += 1
         if connection === primary { failedAttempts = 0 }
+        if kind == .data { connection.deliveredData(onStream: recorder.lastStreamIndex) }
         if let replacement, kind == .data {
-            // Make-before-break: the old connection goes once both have delivered a common frame (recorded twice).
+            // Make-before-break: the old connection goes once both have delivered a common frame on every stream
+            // the old one carries (those frames are recorded twice).
+            let stream = recorder.lastStreamIndex
             let overlapped = connection === replacement
-                ? handover.new(delivered: message, nowNanos: recorder.lastReceiveTimeNanos)
-                : connection === primary && handover.old(delivered: message)
+                ? handover.new(delivered: message, stream: stream, nowNanos: recorder.lastReceiveTimeNanos)
+                : connection === primary && handover.old(delivered: message, stream: stream)
             if overlapped { completeHandover(reason: "replaced by connection \(replacement.id) (--max-connection-age)") }
         }
         if let limit = settings.maxMessages, messages >= limit { stop(.maxMessages) }

@@ -29,10 +29,18 @@ final class WebSocketConnection {
     private(set) var channel: Channel?
     /// Receive time of the last message, or of the opening while none came yet (the stall watchdog's clock).
     var lastActivityNanos: Int64
+    /// Which streams (by the recorder's stream index) this connection has delivered data frames on: what a
+    /// make-before-break handover must see overlap on before closing it.
+    private(set) var dataStreams: [Bool] = []
     /// Why we are closing it ourselves, reported instead of what the socket says.
     private var closeReason: String?
     weak var delegate: WebSocketConnectionDelegate?
     private let eventLoop: EventLoop
+
+    func deliveredData(onStream index: Int) {
+        if index >= dataStreams.count { dataStreams.append(contentsOf: repeatElement(false, count: index + 1 - dataStreams.count)) }
+        dataStreams[index] = true
+    }
 
     init(id: Int, endpoint: WebSocketEndpoint, eventLoop: EventLoop, delegate: WebSocketConnectionDelegate) {
         self.id = id
