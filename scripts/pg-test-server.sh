@@ -9,7 +9,7 @@
 set -euo pipefail
 
 action=${1:?usage: pg-test-server.sh start|stop DIR}
-dir=${2:?usage: pg-test-server.sh start|stop DIR}
+dir=$(realpath -m "${2:?usage: pg-test-server.sh start|stop DIR}")
 
 bindir=${PG_BINDIR:-}
 if [[ -z "$bindir" ]]; then
@@ -26,6 +26,9 @@ as_owner() {
 case "$action" in
   start)
     mkdir -p "$dir"
+    # The postgres user may not be able to enter the caller's working directory (a private mktemp -d clone):
+    # work from $dir, which it owns, so no tool run as postgres complains on stderr.
+    cd "$dir"
     if [[ $(id -u) -eq 0 ]]; then
       chown postgres: "$dir"
       as_owner test -w "$dir" || { echo "pg-test-server: user postgres cannot reach $dir (a parent directory is private)" >&2; exit 1; }
@@ -53,6 +56,7 @@ case "$action" in
     exit 1
     ;;
   stop)
+    cd /
     if [[ -f "$dir/data/postmaster.pid" ]]; then
       as_owner "$bindir/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null
     fi

@@ -21,12 +21,14 @@ final class PostgreSQLTestServer: @unchecked Sendable {
         // Under /tmp with default permissions, so the `postgres` user can reach it when tests run as root.
         directory = URL(fileURLWithPath: "/tmp/k2-pgtest-\(UUID().uuidString)")
         let result = try ChildProcess.run("/bin/bash", [Self.script, "start", directory.path])
-        let fields = result.output.split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init)
-        guard result.status == 0, fields.count >= 3 else {
+        // The script's last line is "PORT USER PASSWORD"; anything a tool said on stderr comes before it.
+        let last = result.output.split(separator: "\n").last.map(String.init) ?? ""
+        let fields = last.split(separator: " ").map(String.init)
+        guard result.status == 0, fields.count == 3, let port = Int(fields[0]) else {
             throw NSError(domain: "pg-test-server", code: Int(result.status),
                           userInfo: [NSLocalizedDescriptionKey: "could not start PostgreSQL: \(result.output)"])
         }
-        port = Int(fields[0])!
+        self.port = port
         user = fields[1]
         password = fields[2]
     }
