@@ -75,6 +75,11 @@ final class IcebergSink: ReplaySink {
 
     private func ingestionMicros(_ record: LogRecord) -> Int64 {
         if captureTime { return record.receiveTimeNanos / 1000 }
+        return batchIngestion()
+    }
+
+    /// The replay's clock, read once per commit.
+    private func batchIngestion() -> Int64 {
         if let micros = batchIngestionMicros { return micros }
         let micros = Int64((Date().timeIntervalSince1970 * 1e6).rounded(.down))
         batchIngestionMicros = micros
@@ -120,16 +125,34 @@ final class IcebergSink: ReplaySink {
                                     ingestionTimestampMicros: ingestion)
             }
         }
+        try recordDone(source: record.source, stream: record.stream, position: Int64(bitPattern: record.sequence), rows: made)
+        return made
+    }
+
+    /// One record read straight from a Kafka topic (`KafkaTopicSource`): the value is borrowed from the
+    /// consumer, and `source`/`stream` ("kafka:TOPIC", the partition as text) are strings the caller made once.
+    /// The same row as `write` makes of a Kafka-sourced log record.
+    func writeKafka(source: String, stream: String, topic: String, partition: Int32, offset: Int64, timestampMs: Int64,
+                    value: UnsafeRawBufferPointer) throws {
+        let receiveTimeNanos = timestampMs * 1_000_000
+        pacer.awaitTurn(receiveTimeNanos: receiveTimeNanos) { _ in }
+        let ingestion = captureTime ? receiveTimeNanos / 1000 : batchIngestion()
+        try appender.append(rawBytes: value, topic: topic, partition: partition, offset: offset,
+                            kafkaTimestampMicros: timestampMs * 1000, ingestionTimestampMicros: ingestion)
+        try recordDone(source: source, stream: stream, position: offset, rows: 1)
+    }
+
+    /// After a record's rows are staged: its progress, the hand-off of full batches, a commit when due.
+    @inline(__always)
+    private func recordDone(source: String, stream: String, position: Int64, rows made: Int) throws {
         rows += made
-        let position = Int64(bitPattern: record.sequence)
-        if let slot = done.slot(source: record.source, stream: record.stream) { done[slot] = position }
-        else { _ = done.add(record.streamKey, position) }
+        if let slot = done.slot(source: source, stream: stream) { done[slot] = position }
+        else { _ = done.add(StreamKey(source: source, stream: stream), position) }
         if appender.hasFullBatches { try runBlocking { [appender] in try await appender.writeStaged() } }
         sinceCheck += 1
         if appender.rowsBuffered >= commitRows || (sinceCheck >= 64 && dueByTime()) {
             try commit()
         }
-        return made
     }
 
     private func dueByTime() -> Bool {
