@@ -116,7 +116,9 @@ struct IcebergReplay {
             let reader = try SegmentLogReader(directory: directory, selection: selection,
                                               diagnostics: { StandardError.note("log: \($0)") })
             var messages = 0
-            while !Signals.shouldStop, let record = try reader.next() {
+            // One record reused for every read: its payload's storage is overwritten in place, not allocated per record.
+            var record = LogRecord(receiveTimeNanos: 0, source: "", stream: "", payload: [])
+            while !Signals.shouldStop, try reader.next(into: &record) {
                 guard wanted.slot(source: record.source, stream: record.stream) != nil else { continue }
                 messages += try sink.write(record)
                 records += 1
