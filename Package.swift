@@ -51,6 +51,9 @@ let package = Package(
             .product(name: "PostgresNIO", package: "postgres-nio")]),
         .target(name: "Bronze", dependencies: ["Avro", "Exchanges", "SegmentLog", "Iceberg", "Parquet"]),
         .target(name: "Parity", dependencies: []),
+        // The catalog options k2-replay and k2-verify share (one spelling of --catalog, --warehouse, --s3-*).
+        .target(name: "CatalogCLI", dependencies: ["Iceberg",
+            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .target(name: "K2CLI", dependencies: [
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
@@ -59,11 +62,11 @@ let package = Package(
         // The four programs: thin command-line layers over the library.
         .executableTarget(name: "k2-capture", dependencies: ["Capture", "SegmentLog", "Exchanges", "Kafka", "K2CLI",
             .product(name: "ArgumentParser", package: "swift-argument-parser")]),
-        .executableTarget(name: "k2-replay", dependencies: ["SegmentLog", "Kafka", "Bronze", "Iceberg", "K2CLI",
+        .executableTarget(name: "k2-replay", dependencies: ["SegmentLog", "Kafka", "Bronze", "Iceberg", "CatalogCLI", "K2CLI",
             .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "k2-compact", dependencies: ["SegmentLog", "Exchanges", "K2CLI",
             .product(name: "ArgumentParser", package: "swift-argument-parser")]),
-        .executableTarget(name: "k2-verify", dependencies: ["Parity", "Iceberg", "Parquet", "Kafka", "SegmentLog", "K2CLI",
+        .executableTarget(name: "k2-verify", dependencies: ["Parity", "Iceberg", "CatalogCLI", "Parquet", "Kafka", "SegmentLog", "K2CLI",
             .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         // Capture: the WebSocket client (swift-nio, NIOSSL for wss), the recorder and the metrics endpoint.

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Kafka replay benchmark (a section of `make bench`): prints a Markdown section on stdout.
 #   scripts/bench-kafka.sh BIN_DIR WORK_DIR [MESSAGES]
-# 1. Unpaced: k2-replay (JSON values, the default idempotent/acks=all/lz4 producer, provenance header) into
+# 1. Unpaced: k2-replay (JSON values, the default idempotent/acks=all/lz4 producer, no headers, resume
+#    checkpoint written every second; and once with the opt-in --provenance header) into
 #    librdkafka's mock cluster, beside `kcat -P` producing the same keys and values from a file, same
 #    producer settings, same cluster, same run; best of 3 wall-clock runs for both, each into a fresh topic.
 # 2. --rate 10000 over 100,000 messages: total time (target 10 s ± 1%) and the per-second rates k2-replay's
@@ -21,7 +22,7 @@ mkdir -p "$D"
 "$R" generate-log --out "$D/speed-log" --trades 20000 --spacing-us 5000
 
 topics=bench.rate,bench.speed,bench.values
-for i in 1 2 3; do topics="$topics,bench.replay$i,bench.replay-noprov$i,bench.kcat$i"; done
+for i in 1 2 3; do topics="$topics,bench.replay$i,bench.replay-prov$i,bench.kcat$i"; done
 "$R" embedded-kafka --brokers 1 --partitions 6 --topics "$topics" > "$D/embedded.out" 2> "$D/embedded.err" &
 EMBEDDED=$!
 trap 'kill $EMBEDDED 2>/dev/null || true' EXIT
@@ -32,14 +33,15 @@ wall() { { /usr/bin/time -f "%e" "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -1; 
 PRODUCER=(-X enable.idempotence=true -X acks=all -X compression.type=lz4 -X linger.ms=5)
 
 # The values file for kcat: exactly what k2-replay produces (key TAB value per line; JSON values hold no tab/newline).
-"$R" --from "$D/log" --bootstrap "$B" --format json --topic bench.values --quiet --no-provenance
+S=(--state-dir "$D/state")
+"$R" --from "$D/log" --bootstrap "$B" --format json --topic bench.values --quiet "${S[@]}"
 kcat -C -b "$B" -t bench.values -e -q -f '%k\t%s\n' > "$D/values.txt"
 
 # Each run records "wall,cpu" seconds (cpu = user + system of the process, all its threads).
-ours=() ; noprov=() ; peer=()
+ours=() ; prov=() ; peer=()
 for i in 1 2 3; do
-    ours+=("$( { /usr/bin/time -f "%e,%U,%S" "$R" --from "$D/log" --bootstrap "$B" --format json --topic "bench.replay$i" --quiet; } 2>&1 | tail -1)")
-    noprov+=("$( { /usr/bin/time -f "%e,%U,%S" "$R" --from "$D/log" --bootstrap "$B" --format json --topic "bench.replay-noprov$i" --quiet --no-provenance; } 2>&1 | tail -1)")
+    ours+=("$( { /usr/bin/time -f "%e,%U,%S" "$R" --from "$D/log" --bootstrap "$B" --format json --topic "bench.replay$i" --quiet "${S[@]}"; } 2>&1 | tail -1)")
+    prov+=("$( { /usr/bin/time -f "%e,%U,%S" "$R" --from "$D/log" --bootstrap "$B" --format json --topic "bench.replay-prov$i" --quiet --provenance "${S[@]}"; } 2>&1 | tail -1)")
     peer+=("$( { /usr/bin/time -f "%e,%U,%S" kcat -P -b "$B" -t "bench.kcat$i" -K $'\t' "${PRODUCER[@]}" -l "$D/values.txt"; } 2>&1 | tail -1)")
 done
 # Appended counts from the high watermarks (the mock cluster keeps only the newest ~100,000 messages or 5 MB
@@ -57,11 +59,11 @@ for topic in sys.argv[2:]:
 delivered=$(appended bench.replay1 bench.replay2 bench.replay3 | sort -n | head -1)
 peer_delivered=$(appended bench.kcat1 bench.kcat2 bench.kcat3 | sort -n | head -1)
 
-"$R" --from "$D/rate-log" --bootstrap "$B" --format json --topic bench.rate --rate 10000 --json > "$D/rate.json" 2> "$D/rate.err"
-"$R" --from "$D/speed-log" --bootstrap "$B" --format json --topic bench.speed --speed 10 --json > "$D/speed.json" 2> "$D/speed.err"
+"$R" --from "$D/rate-log" --bootstrap "$B" --format json --topic bench.rate --rate 10000 --json "${S[@]}" > "$D/rate.json" 2> "$D/rate.err"
+"$R" --from "$D/speed-log" --bootstrap "$B" --format json --topic bench.speed --speed 10 --json "${S[@]}" > "$D/speed.json" 2> "$D/speed.err"
 
 peer_n=$(wc -l < "$D/values.txt")
-python3 - "$N" "$peer_n" "$delivered" "$peer_delivered" "${ours[*]}" "${noprov[*]}" "${peer[*]}" "$D/rate.json" "$D/rate.err" \
+python3 - "$N" "$peer_n" "$delivered" "$peer_delivered" "${ours[*]}" "${prov[*]}" "${peer[*]}" "$D/rate.json" "$D/rate.err" \
     "$D/speed.json" "$D/speed.err" "$(kcat -V 2>&1 | head -1)" "$(nproc)" "$(uptime | sed 's/.*load average: //')" <<'PY'
 import json, re, sys
 n, peer_n, delivered, peer_delivered = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
@@ -72,7 +74,7 @@ def runs(arg):
         walls.append(wall)
         cpus.append(user + system)
     return walls, cpus
-(ours, ours_cpu), (noprov, noprov_cpu), (peer, peer_cpu) = (runs(a) for a in sys.argv[5:8])
+(ours, ours_cpu), (prov, prov_cpu), (peer, peer_cpu) = (runs(a) for a in sys.argv[5:8])
 rate, rate_err, speed, speed_err, kcat_version, cpus, load = sys.argv[8:15]
 best = lambda xs: min(xs)
 print("## Kafka replay (`scripts/bench-kafka.sh`)\n")
@@ -85,8 +87,8 @@ print(f"{n:,} Binance trade frames from a segment log into librdkafka's mock clu
       f"release build; {cpus} cores shared with other jobs (load average {load}).\n")
 print("| producer | messages | best s | messages/s | runs (s) | CPU s per run | CPU µs per message (best) |")
 print("|---|---|---|---|---|---|---|")
-for name, count, xs, cs in (("k2-replay (with k2-replay-id header)", n, ours, ours_cpu),
-                            ("k2-replay --no-provenance", n, noprov, noprov_cpu), ("kcat -P", peer_n, peer, peer_cpu)):
+for name, count, xs, cs in (("k2-replay (default: no headers, resume checkpoint)", n, ours, ours_cpu),
+                            ("k2-replay --provenance (opt-in k2-replay-id header)", n, prov, prov_cpu), ("kcat -P", peer_n, peer, peer_cpu)):
     print(f"| {name} | {count:,} | {best(xs):.2f} | {count / best(xs):,.0f} | {', '.join(f'{x:.2f}' for x in xs)} "
           f"| {', '.join(f'{c:.2f}' for c in cs)} | {min(cs) / count * 1e6:.2f} |")
 ratio = (n / best(ours)) / (peer_n / best(peer))

@@ -36,6 +36,13 @@ final class KafkaClientHandle {
         return result
     }
 
+    /// The cluster id the brokers report in metadata; nil when they report none.
+    func clusterId(timeoutMs: Int32) -> String? {
+        guard let id = rd_kafka_clusterid(rk, timeoutMs) else { return nil }
+        defer { rd_kafka_mem_free(rk, id) }
+        return String(cString: id)
+    }
+
     func brokerCount(timeoutMs: Int32) throws -> Int {
         var metadata: UnsafePointer<rd_kafka_metadata>?
         let err = rd_kafka_metadata(rk, 0, nil, &metadata, timeoutMs)

@@ -1,4 +1,5 @@
 import CRdKafka
+import Foundation
 
 /// librdkafka configuration as ordered `key=value` pairs (CONFIGURATION.md names), with `-X key=value`
 /// passthrough from the command line. Values of secret keys are never printed (see `redactedDescription`).
@@ -67,6 +68,20 @@ public struct KafkaConfig: Sendable, CustomStringConvertible {
                 throw KafkaError(message: "configuration \(key)=\(shown): \(String(cString: errorText))")
             }
         }
+        rd_kafka_conf_set_log_cb(conf, KafkaConfig.log)
         return conf
+    }
+
+    /// librdkafka's log lines, printed as its default logger does (`%LEVEL|SEC.MS|FACILITY|CLIENT| text`),
+    /// except one known warning: every producer k2-replay makes sets `enable.gapless.guarantee` on purpose
+    /// (docs/replay.md), and librdkafka warns on each start that the property is experimental.
+    static let log: @convention(c) (OpaquePointer?, Int32, UnsafePointer<CChar>?, UnsafePointer<CChar>?) -> Void = { rk, level, facility, text in
+        guard let facility, let text else { return }
+        if strcmp(facility, "CONFWARN") == 0 && strstr(text, "enable.gapless.guarantee is experimental") != nil { return }
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        let name = rk.map { String(cString: rd_kafka_name($0)) } ?? ""
+        let line = "%\(level)|\(now.tv_sec).\(String(format: "%03d", now.tv_nsec / 1_000_000))|\(String(cString: facility))|\(name)| \(String(cString: text))\n"
+        fputs(line, stderr)
     }
 }

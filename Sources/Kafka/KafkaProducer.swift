@@ -10,12 +10,48 @@ public struct KafkaDeliveryReport: Sendable {
     public var error: KafkaError?
 }
 
+/// What the delivery reports of one tracked partition said so far: how many messages were acknowledged and
+/// the offset of the last one. Reports of one partition arrive in produce order, so with an idempotent
+/// producer `delivered` counts a prefix of what was sent there.
+public struct PartitionDelivery: Sendable, Equatable {
+    public var delivered: Int
+    public var lastOffset: Int64
+    /// A report of this partition said "failed": counting stopped there, because a later success (possible
+    /// when a batch times out, which the gapless guarantee does not cover) would no longer count a prefix.
+    public var failed = false
+
+    public init(delivered: Int = 0, lastOffset: Int64 = -1) {
+        self.delivered = delivered
+        self.lastOffset = lastOffset
+    }
+}
+
 /// Delivery-report counters, read and written only on the producing thread (librdkafka calls the delivery
 /// callback from `rd_kafka_poll`/`rd_kafka_flush`). Plain memory reached through the configuration's opaque,
 /// so counting a report costs no reference counting.
 struct DeliveryCounts {
     var delivered = 0
     var failed = 0
+    /// Per tracked partition (see `KafkaProducer.trackDeliveries`); a message's opaque is its index + 1.
+    var partitions: UnsafeMutablePointer<PartitionDelivery>?
+    var partitionCount = 0
+
+    /// Counts one acknowledged message; `opaque` 0 is an untracked message.
+    @inline(__always)
+    mutating func countDelivery(opaque: UnsafeMutableRawPointer?, offset: Int64) {
+        delivered += 1
+        let index = Int(bitPattern: opaque)
+        if index > 0 && index <= partitionCount && !partitions![index - 1].failed {
+            partitions![index - 1].delivered += 1
+            partitions![index - 1].lastOffset = offset
+        }
+    }
+
+    mutating func countFailure(opaque: UnsafeMutableRawPointer?) {
+        failed += 1
+        let index = Int(bitPattern: opaque)
+        if index > 0 && index <= partitionCount { partitions![index - 1].failed = true }
+    }
 }
 
 /// What only failures and report handlers need, kept apart from the counters.
@@ -25,7 +61,10 @@ final class DeliveryTally {
     var handler: ((KafkaDeliveryReport) -> Void)?
 
     init() { counts.initialize(to: DeliveryCounts()) }
-    deinit { counts.deallocate() }
+    deinit {
+        counts.pointee.partitions?.deallocate()
+        counts.deallocate()
+    }
 }
 
 /// A topic resolved once (librdkafka's topic handle), so producing to it costs no name look-up.
@@ -65,7 +104,9 @@ public final class KafkaProducer {
                 guard let message, let opaque else { return }
                 let err = message.pointee.err
                 if err == RD_KAFKA_RESP_ERR_NO_ERROR {
-                    Unmanaged<DeliveryTally>.fromOpaque(opaque)._withUnsafeGuaranteedRef { $0.counts.pointee.delivered += 1 }
+                    Unmanaged<DeliveryTally>.fromOpaque(opaque)._withUnsafeGuaranteedRef {
+                        $0.counts.pointee.countDelivery(opaque: message.pointee._private, offset: message.pointee.offset)
+                    }
                 } else {
                     Unmanaged<DeliveryTally>.fromOpaque(opaque)._withUnsafeGuaranteedRef { KafkaProducer.failed(message, $0) }
                 }
@@ -77,7 +118,7 @@ public final class KafkaProducer {
                 let m = message.pointee
                 var error: KafkaError?
                 if m.err == RD_KAFKA_RESP_ERR_NO_ERROR {
-                    tally.counts.pointee.delivered += 1
+                    tally.counts.pointee.countDelivery(opaque: m._private, offset: m.offset)
                 } else {
                     error = KafkaProducer.failed(message, tally)
                 }
@@ -91,7 +132,7 @@ public final class KafkaProducer {
     @discardableResult
     private static func failed(_ message: UnsafePointer<rd_kafka_message_t>, _ tally: DeliveryTally) -> KafkaError {
         let m = message.pointee
-        tally.counts.pointee.failed += 1
+        tally.counts.pointee.countFailure(opaque: m._private)
         let topic = m.rkt.map { String(cString: rd_kafka_topic_name($0)) } ?? "?"
         let error = KafkaError(m.err, "delivery to \(topic) [\(m.partition)]")
         if tally.firstError == nil { tally.firstError = error }
@@ -109,6 +150,35 @@ public final class KafkaProducer {
     public var firstError: KafkaError? { tally.firstError }
     /// Messages produced whose delivery report has not been served yet.
     public var outstanding: Int { Int(rd_kafka_outq_len(client.rk)) }
+
+    /// Starts per-partition delivery tracking: tally `i` begins at `initial[i]` (e.g. what a checkpoint said)
+    /// and counts the messages produced with `tally: i`. Replaces earlier tracking; call before producing.
+    public func trackDeliveries(_ initial: [PartitionDelivery]) {
+        let counts = tally.counts
+        counts.pointee.partitions?.deallocate()
+        let buffer = UnsafeMutablePointer<PartitionDelivery>.allocate(capacity: Swift.max(1, initial.count))
+        buffer.initialize(from: initial, count: initial.count)
+        counts.pointee.partitions = buffer
+        counts.pointee.partitionCount = initial.count
+    }
+
+    /// What the delivery reports served so far say about tracked partition `index`.
+    public func delivery(tally index: Int) -> PartitionDelivery {
+        precondition(index >= 0 && index < tally.counts.pointee.partitionCount, "untracked partition tally \(index)")
+        return tally.counts.pointee.partitions![index]
+    }
+
+    /// Counts a message found already in Kafka (at `offset`) as delivered to tracked partition `index`.
+    public func noteAlreadyDelivered(tally index: Int, offset: Int64) {
+        precondition(index >= 0 && index < tally.counts.pointee.partitionCount, "untracked partition tally \(index)")
+        tally.counts.pointee.partitions![index].delivered += 1
+        tally.counts.pointee.partitions![index].lastOffset = offset
+    }
+
+    /// The cluster id from metadata (nil when the brokers are too old to report one).
+    public func clusterId(timeoutMs: Int32 = 10_000) -> String? {
+        client.clusterId(timeoutMs: timeoutMs)
+    }
 
     /// The handle of `name`, made on first use and kept for the producer's life.
     public func topic(_ name: String) throws -> KafkaTopic {
@@ -150,9 +220,11 @@ public final class KafkaProducer {
 
     /// The hot path: one message to a resolved topic, with at most one header (`header.name` a C string, such as
     /// a `StaticString`'s, valid for the call). Copies key, value and header; allocates nothing on the Swift side.
+    /// `tally` (see `trackDeliveries`) counts its delivery report per partition; -1 counts it only in the totals.
     @inline(__always)
     public func produce(to topic: KafkaTopic, partition: Int32, key: UnsafeRawBufferPointer?, value: UnsafeRawBufferPointer?,
-                        timestampMs: Int64, header: (name: UnsafePointer<CChar>, value: UnsafeRawBufferPointer)? = nil) throws {
+                        timestampMs: Int64, header: (name: UnsafePointer<CChar>, value: UnsafeRawBufferPointer)? = nil,
+                        tally: Int = -1) throws {
         var headerList: OpaquePointer?
         if let header {
             headerList = rd_kafka_headers_new(1)
@@ -160,7 +232,7 @@ public final class KafkaProducer {
                                 header.value.baseAddress ?? UnsafeRawPointer(bitPattern: 1), header.value.count)
         }
         try produce(to: topic, partition: partition, key: key, value: value, timestampMs: timestampMs,
-                    headerList: headerList, opaque: 0)
+                    headerList: headerList, opaque: tally + 1)
     }
 
     /// Builds the produceva arguments in the reused list; `headerList` is handed over (destroyed here on failure).

@@ -1,23 +1,13 @@
 import ArgumentParser
 import Bronze
+import CatalogCLI
 import Iceberg
 
 /// The options of `--to iceberg` and of the Kafka topic source (`--from kafka://HOST:PORT/TOPIC`).
 struct IcebergOptions: ParsableArguments {
     enum IngestionTime: String, ExpressibleByArgument { case replay, capture }
 
-    @Option(help: "--to iceberg: the catalog: sqlite:PATH, postgresql://USER@HOST:PORT/DB (password from PGPASSWORD) or rest:http://HOST:PORT[/PATH] (token from K2_ICEBERG_TOKEN or K2_ICEBERG_CREDENTIAL). Default: sqlite:<warehouse>/catalog.db for a local warehouse.")
-    var catalog: String?
-    @Option(name: .customLong("catalog-name"), help: "--to iceberg: the catalog_name in a SQL catalog (default: the one present, else k2).")
-    var catalogName: String?
-    @Option(help: "--to iceberg: the warehouse where new tables are placed: a directory, file:// URI or s3://BUCKET[/PREFIX] (credentials from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY).")
-    var warehouse: String?
-    @Option(name: .customLong("s3-endpoint"), help: "--to iceberg: S3-compatible endpoint, e.g. http://minio:9000 (default: AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL, else AWS).")
-    var s3Endpoint: String?
-    @Option(name: .customLong("s3-region"), help: "--to iceberg: S3 region (default: AWS_REGION or AWS_DEFAULT_REGION, else us-east-1).")
-    var s3Region: String?
-    @Option(name: .customLong("s3-path-style"), help: "--to iceberg: true or false: path-style S3 addressing (default: true when an endpoint is set, as MinIO needs).")
-    var s3PathStyle: Bool?
+    @OptionGroup var catalogOptions: CatalogOptions
     @Option(help: "--to iceberg: the table, market_data.NAME (e.g. market_data.bronze_binance_trades).")
     var table: String?
     @Option(help: "--to iceberg: spark or flink: the Bronze table shape of the K2 job to match.")
@@ -43,11 +33,8 @@ struct IcebergOptions: ParsableArguments {
 
     var tableStyle: BronzeTableStyle? { BronzeTableStyle(rawValue: style) }
 
-    /// The catalog these options name, opened by the library's one catalog opener (shared with k2-verify).
-    var catalogOpener: CatalogOpener {
-        CatalogOpener(catalog: catalog, catalogName: catalogName, warehouse: warehouse, s3Endpoint: s3Endpoint,
-                      s3Region: s3Region, s3PathStyle: s3PathStyle)
-    }
+    /// The catalog these options name (the option group k2-verify shares).
+    var catalogOpener: CatalogOpener { catalogOptions.opener }
 
     /// (index, count) of `--shard`, (0, 1) without it.
     func shardParts() throws -> (Int, Int) {

@@ -3,10 +3,12 @@ import Kafka
 import K2CLI
 import SegmentLog
 
-/// `--to kafka`: K2's messages produced with an idempotent producer; every delivery report awaited.
-/// With `resumeCutoffs` (the last record of this log found in each target partition) it skips, per
-/// partition, everything up to and including that record: a partition holds a prefix of what the log
-/// sends it (idempotent, ordered producer), so what follows the cutoff is exactly what is missing.
+/// `--to kafka`: K2's messages (no headers unless `--provenance`) produced with an idempotent producer;
+/// every delivery report awaited. Resume (docs/replay.md): per target partition it skips the first
+/// `delivered` messages the log sends there (the checkpoint's acknowledged prefix), then matches the next
+/// ones against the partition's tail after the checkpoint (`PartitionTail`) and produces from the first
+/// one not found. Delivery reports are counted per partition and written to the checkpoint about every
+/// `checkpointIntervalNanos`.
 final class KafkaSink: ReplaySink {
     private let producer: KafkaProducer
     private var encoder: BronzeRecordEncoder
@@ -14,7 +16,10 @@ final class KafkaSink: ReplaySink {
     private let pacer: Pacer
     private let logPath: String
     private let provenance: Bool
-    private var resumeCutoffs: [TopicPartition: ProvenanceID]
+    private let store: CheckpointStore
+    private var checkpoint: ReplayCheckpoint
+    private let checkpointIntervalNanos: Int64
+    private var lastCheckpointNanos: Int64
     /// The provenance header of the message being produced (written in place, no allocation per message).
     private let headerBytes = UnsafeMutablePointer<UInt8>.allocate(capacity: ProvenanceID.maxEncodedCount)
 
@@ -23,7 +28,6 @@ final class KafkaSink: ReplaySink {
     private var notTrade = 0
     private var malformed = 0
     private var firstMalformed: String?
-    private var perPartition: [TopicPartition: Int] = [:]
     private var unknownSources: Set<String> = []
 
     /// What the sink keeps per log stream: found by comparing the record's source and stream strings with the
@@ -38,8 +42,22 @@ final class KafkaSink: ReplaySink {
     }
     private var streams: [StreamState] = []
     private var currentStream = 0
-    /// Target partitions with their resolved topic handles and message counts.
-    private var slots: [(target: TopicPartition, topic: KafkaTopic, count: Int)] = []
+
+    /// One per target partition, in the checkpoint's order (the index is also the producer's delivery tally).
+    private struct Slot {
+        var target: TopicPartition
+        var topic: KafkaTopic
+        var produced = 0
+        /// Resume: messages still to pass over because the checkpoint counts them as delivered ...
+        var skipRemaining = 0
+        /// ... then the partition's messages after the checkpoint, matched against the next ones.
+        var tail: PartitionTail?
+        var resuming: Bool { skipRemaining > 0 || tail != nil }
+    }
+    private var slots: [Slot] = []
+    private var slotByTarget: [TopicPartition: Int] = [:]
+    /// Slots still resuming; 0 makes the hot path skip the resume checks.
+    private var resumingSlots = 0
     /// Per exchange (binance, kraken): key → index in `slots`, for a stream's first record or a changed key.
     private var slotByKey: [[String: Int]] = [[:], [:]]
     /// The record being encoded, for the skip callback (made once, not per record).
@@ -47,14 +65,27 @@ final class KafkaSink: ReplaySink {
     private var skipHandler: ((BronzeSkipReason, Error?) -> Void)?
 
     init(producer: KafkaProducer, format: BronzeValueFormat, schemaIds: [BronzeExchange: Int32], router: KafkaTargetRouter,
-         pacer: Pacer, logPath: String, provenance: Bool, resumeCutoffs: [TopicPartition: ProvenanceID]) {
+         pacer: Pacer, logPath: String, provenance: Bool, plan: ResumePlanner.Plan, store: CheckpointStore,
+         checkpointIntervalSeconds: Double) throws {
         self.producer = producer
         encoder = BronzeRecordEncoder(format: format, schemaIds: schemaIds)
         self.router = router
         self.pacer = pacer
         self.logPath = logPath
         self.provenance = provenance
-        self.resumeCutoffs = resumeCutoffs
+        self.store = store
+        checkpoint = plan.checkpoint
+        checkpointIntervalNanos = Int64(checkpointIntervalSeconds * 1e9)
+        lastCheckpointNanos = Pacer.monotonicNanos()
+        for (index, entry) in plan.checkpoint.partitions.enumerated() {
+            var slot = Slot(target: entry.target, topic: try producer.topic(entry.topic))
+            slot.skipRemaining = entry.delivered
+            slot.tail = plan.tails[index]
+            if slot.resuming { resumingSlots += 1 }
+            slotByTarget[entry.target] = index
+            slots.append(slot)
+        }
+        producer.trackDeliveries(plan.checkpoint.partitions.map { PartitionDelivery(delivered: $0.delivered, lastOffset: $0.lastOffset) })
         skipHandler = { [unowned self] reason, error in self.skipped(reason, error) }
     }
 
@@ -86,25 +117,39 @@ final class KafkaSink: ReplaySink {
         return streams.count - 1
     }
 
+    private func slot(_ target: TopicPartition) throws -> Int {
+        guard let slot = slotByTarget[target] else {
+            throw ReplayError.failed("\(target) is not among the partitions planned at start (does \(target.topic) have that many?)")
+        }
+        return slot
+    }
+
     private func slot(_ exchange: BronzeExchange, _ key: String) throws -> Int {
         let table = exchange == .binance ? 0 : 1
         if let slot = slotByKey[table][key] { return slot }
         let topic = router.topic(for: exchange)
-        let target = TopicPartition(topic: topic, partition: try router.partition(topic: topic, key: key))
-        let slot = try slots.firstIndex { $0.target == target } ?? {
-            slots.append((target, try producer.topic(topic), 0))
-            return slots.count - 1
-        }()
+        let slot = try self.slot(TopicPartition(topic: topic, partition: try router.partition(topic: topic, key: key)))
         slotByKey[table][key] = slot
         return slot
     }
 
-    /// True when this message is already in Kafka (at or before the partition's cutoff).
-    private func alreadyDelivered(_ target: TopicPartition, _ id: ProvenanceID) -> Bool {
-        guard !resumeCutoffs.isEmpty, let cutoff = resumeCutoffs[target] else { return false }
-        if cutoff == id { resumeCutoffs[target] = nil }   // the cutoff itself: everything after it is new
-        skippedForResume += 1
-        return true
+    /// Resume: true when this message is already in Kafka (counted by the checkpoint, or found in the tail).
+    private func alreadyDelivered(_ index: Int, key: UnsafeRawBufferPointer?, value: UnsafeRawBufferPointer?, timestampMs: Int64) -> Bool {
+        guard slots[index].resuming else { return false }
+        var found = false
+        if slots[index].skipRemaining > 0 {
+            slots[index].skipRemaining -= 1
+            found = true
+        } else if let offset = slots[index].tail!.match(key: key, value: value, timestampMs: timestampMs) {
+            producer.noteAlreadyDelivered(tally: index, offset: offset)
+            found = true
+            if slots[index].tail!.isExhausted { slots[index].tail = nil }
+        } else {
+            slots[index].tail = nil   // the first message not found: produce from here on
+        }
+        if !slots[index].resuming { resumingSlots -= 1 }
+        if found { skippedForResume += 1 }
+        return found
     }
 
     func write(_ record: LogRecord) throws -> Int {
@@ -117,6 +162,7 @@ final class KafkaSink: ReplaySink {
         let hash = streams[streamIndex].hash
         if record.source.hasPrefix("kafka:") { return try writeKafkaSourced(record, hash) }
         var made = 0
+        let timestampMs = record.receiveTimeNanos / 1_000_000
         try encoder.encode(source: record.source, stream: record.stream, payload: record.payload,
                            receiveTimeNanos: record.receiveTimeNanos, skip: skipHandler) { view in
             let slot: Int
@@ -127,74 +173,105 @@ final class KafkaSink: ReplaySink {
                 streams[streamIndex].lastKey = view.key
                 streams[streamIndex].lastSlot = slot
             }
-            let id = ProvenanceID(streamHash: hash, sequence: record.sequence, tradeIndex: view.tradeIndex)
-            if !resumeCutoffs.isEmpty && alreadyDelivered(slots[slot].target, id) { return }
-            pacer.awaitTurn(receiveTimeNanos: record.receiveTimeNanos) { producer.poll(timeoutMs: $0) }
             var key = view.key
-            do {
-                try key.withUTF8 { keyBytes in
+            try key.withUTF8 { keyBytes in
+                let keyBuffer = UnsafeRawBufferPointer(keyBytes)
+                if resumingSlots > 0 && alreadyDelivered(slot, key: keyBuffer, value: view.value, timestampMs: timestampMs) { return }
+                pacer.awaitTurn(receiveTimeNanos: record.receiveTimeNanos) { producer.poll(timeoutMs: $0) }
+                do {
                     if provenance {
+                        let id = ProvenanceID(streamHash: hash, sequence: record.sequence, tradeIndex: view.tradeIndex)
                         let header = UnsafeRawBufferPointer(start: headerBytes, count: id.encode(to: headerBytes))
                         let name = UnsafeRawPointer(ProvenanceID.headerNameC.utf8Start).assumingMemoryBound(to: CChar.self)
-                        try producer.produce(to: slots[slot].topic, partition: slots[slot].target.partition,
-                                             key: UnsafeRawBufferPointer(keyBytes), value: view.value,
-                                             timestampMs: record.receiveTimeNanos / 1_000_000, header: (name, header))
+                        try producer.produce(to: slots[slot].topic, partition: slots[slot].target.partition, key: keyBuffer,
+                                             value: view.value, timestampMs: timestampMs, header: (name, header), tally: slot)
                     } else {
-                        try producer.produce(to: slots[slot].topic, partition: slots[slot].target.partition,
-                                             key: UnsafeRawBufferPointer(keyBytes), value: view.value,
-                                             timestampMs: record.receiveTimeNanos / 1_000_000)
+                        try producer.produce(to: slots[slot].topic, partition: slots[slot].target.partition, key: keyBuffer,
+                                             value: view.value, timestampMs: timestampMs, tally: slot)
                     }
+                } catch let error as KafkaError {
+                    throw ReplayError.failed("\(error) (log record \(record.source)/\(record.stream) sequence \(record.sequence))")
                 }
-            } catch let error as KafkaError {
-                throw ReplayError.failed("\(error) (log record \(record.source)/\(record.stream) sequence \(record.sequence))")
+                slots[slot].produced += 1
+                produced += 1
+                made += 1
             }
-            slots[slot].count += 1
-            produced += 1
-            made += 1
         }
+        if made > 0 { try checkpointIfDue() }
         return made
     }
 
     /// A record captured from Kafka goes back to its topic (or --topic) and partition with its key, timestamp
-    /// and headers, plus the provenance header.
+    /// and headers (plus the provenance header with `--provenance`).
     private func writeKafkaSourced(_ record: LogRecord, _ hash: UInt64) throws -> Int {
         let coordinates = record.kafka
         let target = TopicPartition(topic: router.topic(forKafkaSource: record.source),
                                     partition: coordinates?.partition ?? Int32(record.stream) ?? 0)
-        let id = ProvenanceID(streamHash: hash, sequence: record.sequence, tradeIndex: 0)
-        if alreadyDelivered(target, id) { return 0 }
+        let slot = try self.slot(target)
+        let timestampMs = coordinates?.timestampMs ?? record.receiveTimeNanos / 1_000_000
+        if resumingSlots > 0 {
+            let skip = withOptionalBytes(coordinates?.key) { key in
+                record.payload.withUnsafeBytes { alreadyDelivered(slot, key: key, value: $0, timestampMs: timestampMs) }
+            }
+            if skip { return 0 }
+        }
         var headers = (coordinates?.headers ?? []).map { KafkaMessageHeader(name: $0.name, value: $0.value) }
         if provenance {
             var value: [UInt8] = []
-            id.encode(into: &value)
+            ProvenanceID(streamHash: hash, sequence: record.sequence, tradeIndex: 0).encode(into: &value)
             headers.append(KafkaMessageHeader(name: ProvenanceID.headerName, value: value))
         }
         pacer.awaitTurn(receiveTimeNanos: record.receiveTimeNanos) { producer.poll(timeoutMs: $0) }
         do {
-            try producer.produce(topic: target.topic, partition: target.partition, key: coordinates?.key,
-                                 value: record.payload, timestampMs: coordinates?.timestampMs ?? record.receiveTimeNanos / 1_000_000,
-                                 headers: headers)
+            try producer.produce(topic: target.topic, partition: target.partition, key: coordinates?.key, value: record.payload,
+                                 timestampMs: timestampMs, headers: headers, opaque: slot + 1)
         } catch let error as KafkaError {
             throw ReplayError.failed("\(error) (log record \(record.source)/\(record.stream) sequence \(record.sequence))")
         }
-        count(target)
+        slots[slot].produced += 1
+        produced += 1
+        try checkpointIfDue()
         return 1
     }
 
-    private func count(_ target: TopicPartition) {
-        produced += 1
-        perPartition[target, default: 0] += 1
+    private func withOptionalBytes<R>(_ bytes: [UInt8]?, _ body: (UnsafeRawBufferPointer?) throws -> R) rethrows -> R {
+        guard let bytes else { return try body(nil) }
+        return try bytes.withUnsafeBytes { try body($0) }
+    }
+
+    /// Writes the checkpoint when the interval has passed (the clock is read every 64 messages unpaced).
+    @inline(__always)
+    private func checkpointIfDue() throws {
+        if pacer.mode == .unpaced && produced & 63 != 0 { return }
+        let now = Pacer.monotonicNanos()
+        if now - lastCheckpointNanos < checkpointIntervalNanos { return }
+        lastCheckpointNanos = now
+        try writeCheckpoint(complete: false)
+    }
+
+    /// The checkpoint as the delivery reports served so far say: a prefix of each partition's messages.
+    private func writeCheckpoint(complete: Bool) throws {
+        for index in checkpoint.partitions.indices {
+            let delivery = producer.delivery(tally: index)
+            checkpoint.partitions[index].delivered = delivery.delivered
+            checkpoint.partitions[index].lastOffset = delivery.lastOffset
+        }
+        checkpoint.complete = complete
+        try store.write(checkpoint)
     }
 
     func finish() throws {
         // Every delivery report is awaited: librdkafka retries until message.timeout.ms, then reports failure.
         while !producer.flush(timeoutMs: 1000) {
             StandardError.note("waiting for \(producer.outstanding) delivery reports")
+            try writeCheckpoint(complete: false)
         }
         if producer.failedCount > 0 { throw deliveryFailure() }
-        if !resumeCutoffs.isEmpty {
-            let names = resumeCutoffs.keys.sorted().map(\.description).joined(separator: ", ")
-            StandardError.note("warning: resume point not met in this selection for \(names): was the first run's selection different?")
+        try writeCheckpoint(complete: !Signals.shouldStop && resumingSlots == 0)
+        let unmet = slots.filter { $0.skipRemaining > 0 }.map(\.target.description)
+        if !unmet.isEmpty {
+            StandardError.note("warning: the checkpoint counts more messages for \(unmet.joined(separator: ", ")) than this "
+                               + "selection sends there: was the first run's selection different?")
         }
         if !unknownSources.isEmpty {
             StandardError.note("warning: records of unknown sources not replayed: \(unknownSources.sorted().joined(separator: ", "))")
@@ -207,18 +284,18 @@ final class KafkaSink: ReplaySink {
     private func deliveryFailure() -> ReplayError {
         // Drain what is still queued so the count is final (librdkafka fails the rest after a fatal error).
         _ = producer.flush(timeoutMs: 30_000)
+        // The acknowledged prefixes are still exact: keep them, so the rerun starts after them.
+        var note = ""
+        do { try writeCheckpoint(complete: false) } catch { note = " (\(error))" }
         return ReplayError.failed("\(producer.failedCount) of \(produced) messages were not delivered; first error: "
-                                  + (producer.firstError.map { "\($0)" } ?? "unknown") + "; re-run to resume")
+                                  + (producer.firstError.map { "\($0)" } ?? "unknown") + "; re-run to resume" + note)
     }
 
     var progressNote: String { "\(producer.outstanding) awaiting delivery" }
 
     var summary: [String: SummaryValue] {
         var partitions: [String: SummaryValue] = [:]
-        for (target, count) in perPartition { partitions[target.description] = .int(count) }
-        for (target, _, count) in slots where count > 0 {
-            if case .int(let earlier) = partitions[target.description] ?? .int(0) { partitions[target.description] = .int(earlier + count) }
-        }
+        for slot in slots where slot.produced > 0 { partitions[slot.target.description] = .int(slot.produced) }
         return [
             "produced": .int(produced),
             "delivered": .int(producer.deliveredCount),
@@ -228,6 +305,7 @@ final class KafkaSink: ReplaySink {
             "frames_not_trades": .int(notTrade),
             "frames_malformed": .int(malformed),
             "per_partition": .object(partitions),
+            "checkpoint": .string(store.path(for: checkpoint.identity)),
         ]
     }
 }

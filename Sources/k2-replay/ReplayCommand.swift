@@ -22,13 +22,14 @@ struct ReplayCommand: ParsableCommand {
         delivery report is awaited; any undelivered message fails the run (exit 1) with the count and the
         first error.
 
-        Resume: every message carries a `k2-replay-id` header (log path, stream, sequence, trade index).
-        At start k2-replay reads the tail of each target partition back to this log's last message there and
-        continues after it, so a run killed at any point and started again with the same arguments leaves
-        each record in Kafka exactly once (docs/replay.md).
+        Resume: messages carry no headers (as K2's). A checkpoint file per replay (--state-dir) records, per
+        target partition, where the first run started and how many of its messages were acknowledged; a rerun
+        with the same arguments and state directory skips those, checks the partition after the last one by
+        content, and continues, so a run killed at any point leaves each record in Kafka exactly once. Without
+        its checkpoint a rerun starts afresh (docs/replay.md).
 
-        Exit codes: 0 done, 1 messages undelivered or unreadable data, 2 bad arguments or unreachable
-        Kafka/registry, 130 interrupted (re-run to resume).
+        Exit codes: 0 done, 1 messages undelivered or unreadable data, 2 bad arguments, unreachable
+        Kafka/registry or an unreadable checkpoint, 130 interrupted (re-run to resume).
 
         Examples:
           k2-replay --from var/log --to kafka --bootstrap localhost:9092 --schema-registry http://localhost:8081
@@ -81,7 +82,14 @@ struct ReplayCommand: ParsableCommand {
     @Flag(help: "Print a JSON summary on stdout at the end.") var json = false
     @Flag(name: .customLong("data-only"), help: "--to jsonl: leave out control records.") var dataOnly = false
     @Flag(name: .customLong("dry-run"), help: "Count messages per topic/partition without producing.") var dryRun = false
-    @Flag(name: .customLong("no-provenance"), help: "Omit the k2-replay-id header (disables resume).") var noProvenance = false
+    @Flag(help: "Add a k2-replay-id header (log, stream, sequence, trade) to each message, for auditing; K2's messages have none.")
+    var provenance = false
+    @Flag(name: .customLong("no-provenance"), help: .hidden) var noProvenance = false
+    @Option(name: .customLong("state-dir"),
+            help: "Directory of resume checkpoints (default: $K2_STATE_DIR, else $XDG_STATE_HOME/k2-replay, else ~/.local/state/k2-replay).")
+    var stateDir: String?
+    @Option(name: .customLong("checkpoint-interval"), help: "Seconds between checkpoint writes while producing.")
+    var checkpointInterval: Double = 1
     @Flag(help: "No progress lines.") var quiet = false
     @Option(name: .customShort("X"), parsing: .unconditionalSingleValue, help: "librdkafka property key=value (repeatable).")
     var properties: [String] = []
@@ -93,6 +101,8 @@ struct ReplayCommand: ParsableCommand {
         if let rate, rate <= 0 { throw ValidationError("--rate must be positive") }
         if let speed, speed <= 0 { throw ValidationError("--speed must be positive") }
         if burst != nil && rate == nil { throw ValidationError("--burst needs --rate") }
+        if checkpointInterval <= 0 { throw ValidationError("--checkpoint-interval must be positive") }
+        if provenance && noProvenance { throw ValidationError("choose --provenance or --no-provenance") }
         guard BronzeValueFormat(rawValue: format) != nil else {
             throw ValidationError("--format must be one of \(BronzeValueFormat.allCases.map(\.rawValue).joined(separator: ", "))")
         }
@@ -208,22 +218,25 @@ struct ReplayCommand: ParsableCommand {
             producerConfig.setDefault("enable.gapless.guarantee", "true")
             let producer = try KafkaProducer(config: producerConfig)
             router.partitionCounts = try prepareTopics(producer, embedded: embedded, router: router, streams: selectedStreams)
-            var cutoffs: [TopicPartition: ProvenanceID] = [:]
-            if !noProvenance {
-                let ours = Set(allStreams.map { ProvenanceID.streamHash(logPath: directory, source: $0.source, stream: $0.stream) })
-                let targets = router.topics(for: selectedStreams)
-                cutoffs = try ResumeScanner(config: kafkaConfig, ourStreams: ours)
-                    .cutoffs(topics: router.partitionCounts.filter { targets.contains($0.key) }, producer: producer)
-                if !cutoffs.isEmpty {
-                    StandardError.note("resuming: \(cutoffs.count) partitions already hold records of this log")
-                }
+            let targets = router.topics(for: selectedStreams)
+            let identity = ReplayIdentity(
+                log: directory, sources: selection.sources?.sorted(), symbols: selection.streams?.sorted(),
+                sinceNanos: selection.fromTimeNanos, untilNanos: selection.untilTimeNanos, format: valueFormat.rawValue,
+                schemaIds: Dictionary(uniqueKeysWithValues: schemaIds.map { ($0.key.rawValue, $0.value) }), topic: topic,
+                clusterId: producer.clusterId() ?? "bootstrap:" + (kafkaConfig["bootstrap.servers"] ?? ""))
+            let store = CheckpointStore(directory: stateDir ?? CheckpointStore.defaultDirectory())
+            let plan = try ResumePlanner(store: store, identity: identity, consumerConfig: kafkaConfig)
+                .plan(targets: router.partitionCounts.filter { targets.contains($0.key) }, producer: producer)
+            if plan.resumed {
+                StandardError.note("resuming from checkpoint \(store.path(for: identity))")
             }
             let pacing: Pacer.Mode
             if let rate { pacing = .rate(perSecond: rate, burst: Swift.max(1, burst ?? rate / 100)) }
             else if let speed { pacing = .speed(speed) }
             else { pacing = .unpaced }
-            sink = KafkaSink(producer: producer, format: valueFormat, schemaIds: schemaIds, router: router,
-                             pacer: Pacer(mode: pacing), logPath: directory, provenance: !noProvenance, resumeCutoffs: cutoffs)
+            sink = try KafkaSink(producer: producer, format: valueFormat, schemaIds: schemaIds, router: router,
+                             pacer: Pacer(mode: pacing), logPath: directory, provenance: provenance, plan: plan, store: store,
+                             checkpointIntervalSeconds: checkpointInterval)
         }
 
         let reader = try SegmentLogReader(directory: directory, selection: selection, diagnostics: diagnostics)

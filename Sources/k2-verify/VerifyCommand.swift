@@ -1,4 +1,5 @@
 import ArgumentParser
+import CatalogCLI
 import Foundation
 import Iceberg
 import K2CLI
@@ -63,23 +64,7 @@ struct VerifyCommand: AsyncParsableCommand {
 
         """ + CatalogAddress.forms)
 
-    @Option(help: "Iceberg catalog: sqlite:PATH, postgresql://USER@HOST:PORT/DB (password from PGPASSWORD), or rest:http://HOST:PORT[/PATH] (token from K2_ICEBERG_TOKEN or K2_ICEBERG_CREDENTIAL).")
-    var catalog: String?
-
-    @Option(name: .customLong("catalog-name"), help: "The catalog_name in a SQL catalog (default: the one present, or k2).")
-    var catalogName: String?
-
-    @Option(help: "The warehouse (a directory, file:// URI or s3://BUCKET[/PREFIX]); asked of a REST catalog in /v1/config. Tables are read where their metadata says.")
-    var warehouse: String?
-
-    @Option(name: .customLong("s3-endpoint"), help: "S3-compatible endpoint for s3:// files, e.g. http://minio:9000 (default: AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL, else AWS). Credentials from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY.")
-    var s3Endpoint: String?
-
-    @Option(name: .customLong("s3-region"), help: "S3 region (default: AWS_REGION or AWS_DEFAULT_REGION, else us-east-1).")
-    var s3Region: String?
-
-    @Option(name: .customLong("s3-path-style"), help: "true or false: path-style S3 addressing (default: true when an endpoint is set, as MinIO needs).")
-    var s3PathStyle: Bool?
+    @OptionGroup(title: "Iceberg catalog (for table sides)") var catalogOptions: CatalogOptions
 
     @Option(help: "Left side: NAMESPACE.TABLE, kafka://HOST:PORT/TOPIC or log:DIR.")
     var left: String
@@ -181,8 +166,7 @@ struct VerifyCommand: AsyncParsableCommand {
             throw VerifyFailure("--as-of and --snapshot-left/--snapshot-right exclude each other")
         }
 
-        let opener = CatalogOpener(catalog: catalog, catalogName: catalogName, warehouse: warehouse, s3Endpoint: s3Endpoint,
-                                   s3Region: s3Region, s3PathStyle: s3PathStyle)
+        let opener = catalogOptions.opener
         let factory = SideFactory(opener: opener, scope: scope, asOfMillis: asOfMillis)
         let leftSource = try await factory.make(leftSpec, snapshotId: snapshotLeft, role: "--left")
         let rightSource = try await factory.make(rightSpec, snapshotId: snapshotRight, role: "--right")

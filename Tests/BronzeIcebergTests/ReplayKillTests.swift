@@ -6,20 +6,8 @@ import XCTest
 
 /// A replay into Iceberg killed with SIGKILL at random points and run again with the same arguments
 /// leaves every source record in the table exactly once.
-final class ReplayKillTests: XCTestCase {
-    var directory: URL!
-    var log: String { directory.appendingPathComponent("log").path }
-    var database: String { directory.appendingPathComponent("catalog.db").path }
-    var warehouse: String { "file://" + directory.appendingPathComponent("warehouse").path }
-
-    override func setUpWithError() throws {
-        try XCTSkipUnless(TestEnvironment.hasPythonCheckers, "checker venv missing (run scripts/setup.sh)")
-        directory = try TestEnvironment.temporaryDirectory("bronze-kill")
-    }
-
-    override func tearDownWithError() throws {
-        if let directory { try? FileManager.default.removeItem(at: directory) }
-    }
+final class ReplayKillTests: BronzeTableTestCase {
+    override class var directoryPrefix: String { "bronze-kill" }
 
     /// Starts k2-replay, kills it with SIGKILL after `delay` seconds; true when it was still running.
     private func killAfter(_ arguments: [String], delay: Double) throws -> Bool {
@@ -46,6 +34,22 @@ final class ReplayKillTests: XCTestCase {
         return killed
     }
 
+    /// pyiceberg and duckdb read `table` alike, and it holds each of the fixture's Kafka records exactly once
+    /// (by partition and offset) with its value as raw_bytes.
+    private func assertEachKafkaRecordOnce(table: String, fixture: BronzeLogFixture, killed: Int,
+                                           file: StaticString = #filePath, line: UInt = #line) throws {
+        let back = try TableReadBack.read(database: database, warehouse: warehouse, table: table)
+        XCTAssertEqual(back.rows, back.duckRows, file: file, line: line)
+        let keys = back.rows.map { [$0.partition, $0.offset ?? -1] }
+        XCTAssertEqual(keys.count, fixture.kafkaRecords.count, "rows (killed \(killed) times)", file: file, line: line)
+        XCTAssertEqual(Set(keys).count, keys.count, "duplicate (partition, offset) after \(killed) kills", file: file, line: line)
+        XCTAssertEqual(Set(keys), Set(fixture.kafkaRecords.keys), "missing offsets after \(killed) kills", file: file, line: line)
+        for row in back.rows {
+            XCTAssertEqual(row.rawHex, fixture.kafkaRecords[[row.partition, row.offset ?? -1]].map { ReplayToIcebergTests.hex($0.value) },
+                           file: file, line: line)
+        }
+    }
+
     func testKilledFlinkReplayOfKafkaRecordsResumesWithEachOffsetOnce() throws {
         let fixture = try BronzeLogFixture.write(to: log, binanceTrades: 1500, krakenFrames: 0, kafkaPerPartition: 500)
         XCTAssertEqual(fixture.kafkaRecords.count, 1500)
@@ -54,15 +58,7 @@ final class ReplayKillTests: XCTestCase {
                          "--table", table, "--style", "flink", "--create", "--source", "kafka:" + BronzeLogFixture.kafkaTopic,
                          "--commit-rows", "37", "--rate", "1500", "--quiet"]
         let killed = try killAndRerun(arguments, iterations: 5, delays: 0.3...1.3)
-        let back = try TableReadBack.read(database: database, warehouse: warehouse, table: table)
-        XCTAssertEqual(back.rows, back.duckRows)
-        let keys = back.rows.map { [$0.partition, $0.offset ?? -1] }
-        XCTAssertEqual(keys.count, 1500, "rows (killed \(killed) times)")
-        XCTAssertEqual(Set(keys).count, keys.count, "duplicate (partition, offset) after \(killed) kills")
-        XCTAssertEqual(Set(keys), Set(fixture.kafkaRecords.keys), "missing offsets after \(killed) kills")
-        for row in back.rows {
-            XCTAssertEqual(row.rawHex, fixture.kafkaRecords[[row.partition, row.offset ?? -1]].map { ReplayToIcebergTests.hex($0.value) })
-        }
+        try assertEachKafkaRecordOnce(table: table, fixture: fixture, killed: killed)
         XCTAssertGreaterThan(killed, 0, "no replay was still running when killed")
     }
 
@@ -99,15 +95,7 @@ final class ReplayKillTests: XCTestCase {
                          "--warehouse", warehouse, "--table", table, "--style", "spark", "--create", "--until-end",
                          "--commit-rows", "29", "--rate", "1500", "--quiet"]
         let killed = try killAndRerun(arguments, iterations: 5, delays: 0.3...1.3)
-        let back = try TableReadBack.read(database: database, warehouse: warehouse, table: table)
-        XCTAssertEqual(back.rows, back.duckRows)
-        let keys = back.rows.map { [$0.partition, $0.offset ?? -1] }
-        XCTAssertEqual(keys.count, 1500, "rows (killed \(killed) times)")
-        XCTAssertEqual(Set(keys).count, keys.count, "duplicate (partition, offset) after \(killed) kills")
-        XCTAssertEqual(Set(keys), Set(fixture.kafkaRecords.keys), "missing offsets after \(killed) kills")
-        for row in back.rows {
-            XCTAssertEqual(row.rawHex, fixture.kafkaRecords[[row.partition, row.offset ?? -1]].map { ReplayToIcebergTests.hex($0.value) })
-        }
+        try assertEachKafkaRecordOnce(table: table, fixture: fixture, killed: killed)
         XCTAssertGreaterThan(killed, 0, "no replay was still running when killed")
     }
 
@@ -126,9 +114,10 @@ final class ReplayKillTests: XCTestCase {
         let group = DispatchGroup()
         nonisolated(unsafe) var results: [ProcessResult?] = [nil, nil]
         for (index, shard) in ["0/2", "1/2"].enumerated() {
+            let shardArguments = arguments(shard) + ["--create"]
             group.enter()
             DispatchQueue.global().async {
-                results[index] = try? ProcessRunner.run(TestEnvironment.productPath("k2-replay"), arguments(shard) + ["--create"])
+                results[index] = try? ProcessRunner.run(TestEnvironment.productPath("k2-replay"), shardArguments)
                 group.leave()
             }
         }

@@ -5,20 +5,8 @@ import SegmentLog
 import TestSupport
 import XCTest
 
-final class ReplayToIcebergTests: XCTestCase {
-    var directory: URL!
-    var log: String { directory.appendingPathComponent("log").path }
-    var database: String { directory.appendingPathComponent("catalog.db").path }
-    var warehouse: String { "file://" + directory.appendingPathComponent("warehouse").path }
-
-    override func setUpWithError() throws {
-        try XCTSkipUnless(TestEnvironment.hasPythonCheckers, "checker venv missing (run scripts/setup.sh)")
-        directory = try TestEnvironment.temporaryDirectory("bronze-iceberg")
-    }
-
-    override func tearDownWithError() throws {
-        if let directory { try? FileManager.default.removeItem(at: directory) }
-    }
+final class ReplayToIcebergTests: BronzeTableTestCase {
+    override class var directoryPrefix: String { "bronze-iceberg" }
 
     func icebergArguments(table: String, style: String, from: String? = nil) -> [String] {
         ["--from", from ?? log, "--to", "iceberg", "--catalog", "sqlite:" + database, "--warehouse", warehouse,

@@ -6,32 +6,10 @@ import XCTest
 /// server: table pairs that pyiceberg wrote (scripts/verify_fixtures.py with a PostgreSQL catalog URI), and
 /// tables k2-replay writes that pyiceberg reads back. The password goes through PGPASSWORD only and is never
 /// printed.
-final class PostgreSQLCatalogProgramTests: XCTestCase {
-    nonisolated(unsafe) private static var server: PostgreSQLTestServer?
-    private var directory: URL!
+final class PostgreSQLCatalogProgramTests: PostgreSQLTestCase {
+    override class var temporaryDirectoryPrefix: String? { "verify-pg" }
 
     static let sides = ["--left", "market_data.bronze_binance_trades", "--right", "market_data.bronze_binance_trades_flink"]
-
-    override class func tearDown() {
-        server?.stop()
-        server = nil
-    }
-
-    override func setUpWithError() throws {
-        try XCTSkipUnless(TestEnvironment.hasPythonCheckers, "checker venv missing (run scripts/setup.sh)")
-        directory = try TestEnvironment.temporaryDirectory("verify-pg")
-    }
-
-    override func tearDownWithError() throws {
-        if let directory { try? FileManager.default.removeItem(at: directory) }
-    }
-
-    private func startedServer() throws -> PostgreSQLTestServer {
-        if let server = Self.server { return server }
-        let server = try PostgreSQLTestServer()
-        Self.server = server
-        return server
-    }
 
     /// The table pair of `scenario` in a new database; returns the `--catalog` URI (no password).
     private func fixture(_ server: PostgreSQLTestServer, _ scenario: String) throws -> String {

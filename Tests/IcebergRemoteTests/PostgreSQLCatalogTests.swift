@@ -5,31 +5,10 @@ import XCTest
 
 /// SQLCatalog on a real PostgreSQL 15 server (started for this class): the JDBC catalog tables, a table
 /// created, appended to and read back by pyiceberg's SqlCatalog over psycopg2, and two concurrent writers.
-final class PostgreSQLCatalogTests: XCTestCase {
-    nonisolated(unsafe) private static var server: PostgreSQLTestServer?
-    private var directory: URL!
+final class PostgreSQLCatalogTests: PostgreSQLTestCase {
+    override class var temporaryDirectoryPrefix: String? { "pgcatalog" }
+
     private var warehouse: String { "file://" + directory.appendingPathComponent("warehouse").path }
-
-    override class func tearDown() {
-        server?.stop()
-        server = nil
-    }
-
-    override func setUpWithError() throws {
-        try XCTSkipUnless(TestEnvironment.hasPythonCheckers, "checker venv missing")
-        directory = try TestEnvironment.temporaryDirectory("pgcatalog")
-    }
-
-    override func tearDownWithError() throws {
-        if let directory { try? FileManager.default.removeItem(at: directory) }
-    }
-
-    private func startedServer() throws -> PostgreSQLTestServer {
-        if let server = Self.server { return server }
-        let server = try PostgreSQLTestServer()
-        Self.server = server
-        return server
-    }
 
     /// A fresh database and a catalog on it, through its own connection.
     private func openCatalog(_ server: PostgreSQLTestServer, database: String) async throws -> SQLCatalog {

@@ -6,21 +6,7 @@ import XCTest
 
 /// PostgreSQLConnection against a real PostgreSQL 15 server started for this class, with psql as the
 /// independent client that checks what we wrote.
-final class PostgreSQLConnectionTests: XCTestCase {
-    nonisolated(unsafe) private static var server: PostgreSQLTestServer?
-
-    override class func tearDown() {
-        server?.stop()
-        server = nil
-    }
-
-    private func startedServer() throws -> PostgreSQLTestServer {
-        if let server = Self.server { return server }
-        let server = try PostgreSQLTestServer()
-        Self.server = server
-        return server
-    }
-
+final class PostgreSQLConnectionTests: PostgreSQLTestCase {
     func testPlaceholderRewriting() {
         let (sql, count) = PostgreSQLConnection.rewritePlaceholders(
             "SELECT '?', \"a?\" FROM t -- what?\nWHERE x = ? AND y = 'it''s ?' /* ? */ AND z = ?")

@@ -7,20 +7,7 @@ import XCTest
 
 /// Rows written through `DataFileWriter` and committed with `FastAppend` are read back exactly by
 /// pyiceberg, and the file metrics we record agree with what pyarrow finds in the files.
-final class DataFileWriterTests: XCTestCase {
-    var directory: URL!
-    var database: String { directory.appendingPathComponent("catalog.db").path }
-    var warehouse: String { "file://" + directory.appendingPathComponent("warehouse").path }
-
-    override func setUpWithError() throws {
-        try XCTSkipUnless(TestEnvironment.hasPythonCheckers, "checker venv missing")
-        directory = try TestEnvironment.temporaryDirectory("iceberg")
-    }
-
-    override func tearDownWithError() throws {
-        if let directory { try? FileManager.default.removeItem(at: directory) }
-    }
-
+final class DataFileWriterTests: LocalWarehouseTestCase {
     /// The same formula as `raw(p, o)` in BronzeFixtures.pythonRows.
     static func raw(_ p: Int32, _ o: Int64) -> [UInt8] {
         [0, 0, 0, 0, 1] + Array("trade-\(p)-\(o)".utf8) + [UInt8](repeating: UInt8((o * 7 + Int64(p)) & 0xFF), count: Int(o % 5))

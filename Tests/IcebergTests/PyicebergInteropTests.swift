@@ -5,20 +5,7 @@ import TestSupport
 import XCTest
 
 /// Tables we write are read by pyiceberg through the same SQLite catalog, and the other way round.
-final class PyicebergInteropTests: XCTestCase {
-    var directory: URL!
-    var database: String { directory.appendingPathComponent("catalog.db").path }
-    var warehouse: String { "file://" + directory.appendingPathComponent("warehouse").path }
-
-    override func setUpWithError() throws {
-        try XCTSkipUnless(TestEnvironment.hasPythonCheckers, "checker venv missing")
-        directory = try TestEnvironment.temporaryDirectory("iceberg")
-    }
-
-    override func tearDownWithError() throws {
-        if let directory { try? FileManager.default.removeItem(at: directory) }
-    }
-
+final class PyicebergInteropTests: LocalWarehouseTestCase {
     func openCatalog(name: String? = "k2") async throws -> SQLCatalog {
         try await SQLCatalog.open(connection: try SQLiteConnection(path: database), name: name, warehouse: warehouse, io: LocalFileIO())
     }

@@ -6,20 +6,7 @@ import TestSupport
 import XCTest
 
 /// Rows read through TableScan + ScanReader equal what pyiceberg/pyarrow read from the same tables.
-final class ScanReaderTests: XCTestCase {
-    var directory: URL!
-    var database: String { directory.appendingPathComponent("catalog.db").path }
-    var warehouse: String { "file://" + directory.appendingPathComponent("warehouse").path }
-
-    override func setUpWithError() throws {
-        try XCTSkipUnless(TestEnvironment.hasPythonCheckers, "checker venv missing")
-        directory = try TestEnvironment.temporaryDirectory("iceberg")
-    }
-
-    override func tearDownWithError() throws {
-        if let directory { try? FileManager.default.removeItem(at: directory) }
-    }
-
+final class ScanReaderTests: LocalWarehouseTestCase {
     /// (partition, offset or -1 for null, raw_bytes as hex) of every row, sorted.
     func readRows(_ table: Table, filters: [ColumnRange] = []) async throws -> [String] {
         let reader = try ScanReader(table: table)

@@ -13,6 +13,9 @@ struct ConsumedMessage {
     var headers: [(String, [UInt8]?)]
     var decoded: [String: Any]?
 
+    /// Key and value bytes: unique per replayed record (the values carry trade ids and receive times).
+    var content: String { KafkaReadBack.hex(key) + ":" + KafkaReadBack.hex(value) }
+
     var provenance: String? {
         headers.first { $0.0 == "k2-replay-id" }?.1.map { String(decoding: $0, as: UTF8.self) }
     }
@@ -76,6 +79,10 @@ enum KafkaReadBack {
                                                              "-f", "%p %o %k %T %S %h\n"])
         guard result.status == 0 else { throw CheckerError(text: "kcat failed: \(result.stderrText)") }
         return result.stdoutText.split(separator: "\n").map(String.init)
+    }
+
+    static func hex(_ bytes: [UInt8]) -> String {
+        bytes.map { String(format: "%02x", $0) }.joined()
     }
 
     static func bytes(_ hex: String) -> [UInt8] {

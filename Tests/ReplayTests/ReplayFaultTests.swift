@@ -47,16 +47,57 @@ final class ReplayFaultTests: XCTestCase {
     }
 
     private func replayArguments(_ directory: URL, _ cluster: EmbeddedKafkaCluster, _ extra: [String] = []) -> [String] {
-        ["--from", directory.path, "--bootstrap", cluster.bootstrap, "--schema-id", "binance=11,kraken=12"] + extra
+        ["--from", directory.path, "--bootstrap", cluster.bootstrap, "--schema-id", "binance=11,kraken=12",
+         "--state-dir", directory.appendingPathComponent("state").path] + extra
     }
 
-    /// Every expected message exactly once, per partition in log order (by provenance and by position).
-    private func assertExactlyOnce(_ cluster: EmbeddedKafkaCluster, _ fixture: ReplayFixture, file: StaticString = #filePath, line: UInt = #line) throws {
-        let consumed = try KafkaReadBack.kafkaPython(bootstrap: cluster.bootstrap, topics: topics)
+    /// The one checkpoint file in the test's state directory.
+    private func checkpointPath(_ directory: URL) throws -> String {
+        let state = directory.appendingPathComponent("state")
+        let files = try FileManager.default.contentsOfDirectory(atPath: state.path).filter { $0.hasSuffix(".json") }
+        XCTAssertEqual(files.count, 1, "\(files)")
+        return state.appendingPathComponent(files[0]).path
+    }
+
+    /// Per partition of the checkpoint: `delivered`.
+    private func checkpointDelivered(_ path: String) throws -> [Int] {
+        let object = try JSONSerialization.jsonObject(with: try Data(contentsOf: URL(fileURLWithPath: path))) as! [String: Any]
+        return (object["partitions"] as! [[String: Any]]).map { $0["delivered"] as! Int }
+    }
+
+    /// Produces `count` messages of another producer into every Binance partition (keys like the replay's,
+    /// values `foreign-N`), the way a live producer sharing the topic would.
+    private func produceForeign(_ cluster: EmbeddedKafkaCluster, count: Int, from start: Int) throws {
+        var config = KafkaConfig()
+        config.set("bootstrap.servers", cluster.bootstrap)
+        let producer = try KafkaProducer(config: config)
+        for index in start..<(start + count) {
+            let key = index % 2 == 0 ? "BTCUSDT" : "ETHUSDT"
+            try producer.produce(topic: "market.crypto.trades.binance.raw",
+                                 partition: K2Partitioner.partition(key: key, partitionCount: 6), key: Array(key.utf8),
+                                 value: Array("foreign-\(index)".utf8), timestampMs: 1_600_000_000_000 + Int64(index))
+        }
+        XCTAssertTrue(producer.flush(timeoutMs: 30_000))
+        XCTAssertEqual(producer.failedCount, 0)
+    }
+
+    /// Every expected message exactly once (counted by key and value bytes, which are unique per record), per
+    /// partition in log order, without headers (K2's messages have none); `foreign` messages of another
+    /// producer left as they were.
+    private func assertExactlyOnce(_ cluster: EmbeddedKafkaCluster, _ fixture: ReplayFixture, foreign: Int = 0,
+                                   file: StaticString = #filePath, line: UInt = #line) throws {
+        let all = try KafkaReadBack.kafkaPython(bootstrap: cluster.bootstrap, topics: topics)
+        let isForeign = { (message: ConsumedMessage) in message.value.starts(with: Array("foreign-".utf8)) }
+        let others = all.filter(isForeign)
+        XCTAssertEqual(others.count, foreign, "the other producer's messages", file: file, line: line)
+        XCTAssertEqual(Set(others.map(\.content)).count, others.count, file: file, line: line)
+        let consumed = all.filter { !isForeign($0) }
         XCTAssertEqual(consumed.count, fixture.expected.count, "message count", file: file, line: line)
-        let ids = consumed.compactMap(\.provenance)
-        XCTAssertEqual(ids.count, consumed.count, "every message has provenance", file: file, line: line)
-        XCTAssertEqual(Set(ids).count, ids.count, "duplicates: \(ids.count - Set(ids).count)", file: file, line: line)
+        let contents = consumed.map(\.content)
+        XCTAssertEqual(Set(contents).count, contents.count, "duplicates: \(contents.count - Set(contents).count)", file: file, line: line)
+        for message in consumed where message.topic != "orders" {
+            XCTAssertTrue(message.headers.isEmpty, "\(message.topic) [\(message.partition)] @\(message.offset) has headers", file: file, line: line)
+        }
         var byPartition: [String: [ConsumedMessage]] = [:]
         for message in consumed { byPartition["\(message.topic)/\(message.partition)", default: []].append(message) }
         var cursor: [String: Int] = [:]
@@ -70,7 +111,10 @@ final class ReplayFaultTests: XCTestCase {
             }
             XCTAssertEqual(got[position].key, want.key, file: file, line: line)
             XCTAssertEqual(got[position].timestampMs, want.timestampMs, "\(slot) #\(position)", file: file, line: line)
-            if let raw = want.rawValue { XCTAssertEqual(got[position].value, raw, file: file, line: line) }
+            if let raw = want.rawValue {
+                XCTAssertEqual(got[position].value, raw, file: file, line: line)
+                XCTAssertEqual(got[position].headers.map(\.0), want.headers.map(\.0), file: file, line: line)
+            }
         }
     }
 
@@ -120,8 +164,8 @@ final class ReplayFaultTests: XCTestCase {
         var delays: [UInt32] = []
         for attempt in 0..<5 {
             let before = try waitForBinanceMessages(cluster, atLeast: 0)
-            let process = try ReplayProcess.start(replayArguments(directory, cluster, ["--rate", "1500"]), logIn: directory,
-                                                  name: "kill\(attempt)")
+            let process = try ReplayProcess.start(replayArguments(directory, cluster, ["--rate", "1500", "--checkpoint-interval", "0.1"]),
+                                                  logIn: directory, name: "kill\(attempt)")
             // Kill at a random point after this run has delivered something, so a loaded machine (slow
             // start-up) cannot turn every kill into a kill before the first message.
             try waitForBinanceMessages(cluster, atLeast: before + 1, while: process)
@@ -135,6 +179,94 @@ final class ReplayFaultTests: XCTestCase {
         XCTAssertEqual(final.status, 0, "kill delays \(delays) µs: \(final.stderrText)")
         let summary = try JSONSerialization.jsonObject(with: final.stdout) as! [String: Any]
         XCTAssertGreaterThan(summary["skipped_already_in_kafka"] as? Int ?? 0, 0, "the killed runs delivered something")
+        try assertExactlyOnce(cluster, fixture)
+    }
+
+    func testKillBetweenProduceAndCheckpointThenRerunLeavesEachRecordOnce() throws {
+        let directory = try TestEnvironment.temporaryDirectory("replay-kill-nockpt")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let fixture = try ReplayFixture.write(to: directory.path, binanceTrades: 400, krakenFrames: 100)
+        let cluster = try makeCluster()
+        // The checkpoint is written before the first produce and then not for an hour: every delivery of this
+        // run happens after the last checkpoint write.
+        let process = try ReplayProcess.start(replayArguments(directory, cluster, ["--rate", "1500", "--checkpoint-interval", "3600"]),
+                                              logIn: directory, name: "run")
+        let seen = try waitForBinanceMessages(cluster, atLeast: 200, while: process)
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        XCTAssertGreaterThanOrEqual(seen, 200)
+        let path = try checkpointPath(directory)
+        XCTAssertEqual(Set(try checkpointDelivered(path)), [0], "killed before any checkpoint after deliveries")
+
+        let rerun = try ReplayProcess.run(replayArguments(directory, cluster, ["--json", "--quiet"]))
+        XCTAssertEqual(rerun.status, 0, rerun.stderrText)
+        let summary = try JSONSerialization.jsonObject(with: rerun.stdout) as! [String: Any]
+        XCTAssertGreaterThanOrEqual(summary["skipped_already_in_kafka"] as? Int ?? 0, Int(seen), "found by content in the tails")
+        XCTAssertEqual((summary["skipped_already_in_kafka"] as? Int ?? 0) + (summary["produced"] as? Int ?? 0), fixture.expected.count)
+        try assertExactlyOnce(cluster, fixture)
+        // The final checkpoint counts everything; a further rerun produces nothing.
+        XCTAssertEqual(try checkpointDelivered(path).reduce(0, +), fixture.expected.count)
+        let again = try ReplayProcess.run(replayArguments(directory, cluster, ["--json", "--quiet"]))
+        XCTAssertEqual(again.status, 0, again.stderrText)
+        XCTAssertEqual((try JSONSerialization.jsonObject(with: again.stdout) as! [String: Any])["produced"] as? Int, 0)
+        try assertExactlyOnce(cluster, fixture)
+    }
+
+    func testOtherProducersMessagesInterleavedDoNotBreakTheResume() throws {
+        let directory = try TestEnvironment.temporaryDirectory("replay-foreign")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let fixture = try ReplayFixture.write(to: directory.path, binanceTrades: 400, krakenFrames: 100)
+        let cluster = try makeCluster()
+        try produceForeign(cluster, count: 50, from: 0)   // before the replay: below its start offsets
+        let process = try ReplayProcess.start(replayArguments(directory, cluster, ["--rate", "500", "--checkpoint-interval", "3600"]),
+                                              logIn: directory, name: "run")
+        try waitForBinanceMessages(cluster, atLeast: 50 + 100, while: process)
+        // While the replay produces, another producer writes into the same partitions.
+        var foreign = 50
+        for _ in 0..<5 {
+            try produceForeign(cluster, count: 20, from: foreign)
+            foreign += 20
+            usleep(20_000)
+        }
+        XCTAssertTrue(process.isRunning, "killed mid-replay")
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        try produceForeign(cluster, count: 30, from: foreign)   // between the runs
+        foreign += 30
+
+        let rerun = try ReplayProcess.run(replayArguments(directory, cluster, ["--json", "--quiet"]))
+        XCTAssertEqual(rerun.status, 0, rerun.stderrText)
+        let summary = try JSONSerialization.jsonObject(with: rerun.stdout) as! [String: Any]
+        XCTAssertGreaterThanOrEqual(summary["skipped_already_in_kafka"] as? Int ?? 0, 100)
+        try assertExactlyOnce(cluster, fixture, foreign: foreign)
+    }
+
+    func testCorruptCheckpointFailsNamingTheFileAndLosesNothing() throws {
+        let directory = try TestEnvironment.temporaryDirectory("replay-corrupt")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let fixture = try ReplayFixture.write(to: directory.path, binanceTrades: 300, krakenFrames: 60)
+        let cluster = try makeCluster()
+        let process = try ReplayProcess.start(replayArguments(directory, cluster, ["--rate", "1500", "--checkpoint-interval", "0.1"]),
+                                              logIn: directory, name: "run")
+        try waitForBinanceMessages(cluster, atLeast: 150, while: process)
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        let path = try checkpointPath(directory)
+        let good = try Data(contentsOf: URL(fileURLWithPath: path))
+        let before = try waitForBinanceMessages(cluster, atLeast: 0)
+
+        let garbage = Data(good.prefix(good.count / 2))   // a torn file: not valid JSON
+        try garbage.write(to: URL(fileURLWithPath: path))
+        let refused = try ReplayProcess.run(replayArguments(directory, cluster, ["--quiet"]))
+        XCTAssertEqual(refused.status, 2, refused.stderrText)
+        XCTAssertTrue(refused.stderrText.contains("checkpoint \(path)"), refused.stderrText)
+        XCTAssertTrue(refused.stderrText.contains("not a valid k2-replay checkpoint"), refused.stderrText)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: path)), garbage, "the file is left as it was")
+        XCTAssertEqual(try waitForBinanceMessages(cluster, atLeast: 0), before, "nothing produced")
+
+        try good.write(to: URL(fileURLWithPath: path))
+        let rerun = try ReplayProcess.run(replayArguments(directory, cluster, ["--quiet"]))
+        XCTAssertEqual(rerun.status, 0, rerun.stderrText)
         try assertExactlyOnce(cluster, fixture)
     }
 

@@ -33,7 +33,8 @@ final class ReplaySchemaRegistryTests: XCTestCase {
         try cluster.createTopic("market.crypto.trades.binance.raw", partitions: 6)
         try cluster.createTopic("market.crypto.trades.kraken.raw", partitions: 6)
         let result = try ReplayProcess.run(["--from", directory.path, "--bootstrap", cluster.bootstrap, "--schema-registry", url,
-                                            "--source", "binance,kraken", "--quiet"])
+                                            "--source", "binance,kraken", "--quiet",
+                                            "--state-dir", directory.appendingPathComponent("state").path])
         XCTAssertEqual(result.status, 0, result.stderrText)
         let binanceId = try client.latestId(subject: "market.crypto.trades.binance.raw-value")
         let krakenId = try client.latestId(subject: "market.crypto.trades.kraken.raw-value")
