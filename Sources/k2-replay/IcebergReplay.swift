@@ -25,6 +25,9 @@ struct IcebergReplay {
         } catch let error as IcebergError {
             switch error {
             case .commitConflict, .commitFailed, .corruptFile: throw ReplayError.failed("\(error)")
+            case .commitStateUnknown:
+                // A rerun with the same arguments reads the table's progress and continues from what landed.
+                throw ReplayError.failed("\(error); run again with the same arguments to continue")
             default: throw ReplayError.usage("\(error)")
             }
         } catch let error as RESTCatalogError {
