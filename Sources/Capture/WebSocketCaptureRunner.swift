@@ -16,6 +16,8 @@ public struct CaptureOptions: Sendable {
     public var metricsPort: Int?
     public var stallTimeoutNanos: Int64 = 60_000_000_000
     public var maxConnectionAgeNanos: Int64?
+    /// How long a replacement and the old connection may overlap without a common frame on every stream.
+    public var handoverTimeoutNanos: Int64 = 10_000_000_000
     public var trustRootsFile: String?
     /// Called with the metrics port once the endpoint listens (tests and `--metrics-port 0`).
     public var onMetricsListening: (@Sendable (Int) -> Void)?
@@ -51,6 +53,7 @@ public enum WebSocketCaptureRunner {
         settings.trustRootsFile = options.trustRootsFile
         settings.stallTimeoutNanos = options.stallTimeoutNanos
         settings.maxConnectionAgeNanos = options.maxConnectionAgeNanos
+        settings.handoverTimeoutNanos = options.handoverTimeoutNanos
         settings.maxFrameBytes = options.maxFrameBytes
         settings.maxMessageBytes = max(64 << 20, options.maxFrameBytes * 4)
         settings.maxMessages = options.maxMessages
