@@ -25,6 +25,9 @@ struct IcebergReplay {
         } catch let error as IcebergError {
             switch error {
             case .commitConflict, .commitFailed, .corruptFile: throw ReplayError.failed("\(error)")
+            case .commitStateUnknown:
+                // A rerun with the same arguments reads the table's progress and continues from what landed.
+                throw ReplayError.failed("\(error); run again with the same arguments to continue")
             default: throw ReplayError.usage("\(error)")
             }
         } catch let error as RESTCatalogError {
@@ -116,7 +119,9 @@ struct IcebergReplay {
             let reader = try SegmentLogReader(directory: directory, selection: selection,
                                               diagnostics: { StandardError.note("log: \($0)") })
             var messages = 0
-            while !Signals.shouldStop, let record = try reader.next() {
+            // One record reused for every read: its payload's storage is overwritten in place, not allocated per record.
+            var record = LogRecord(receiveTimeNanos: 0, source: "", stream: "", payload: [])
+            while !Signals.shouldStop, try reader.next(into: &record) {
                 guard wanted.slot(source: record.source, stream: record.stream) != nil else { continue }
                 messages += try sink.write(record)
                 records += 1
