@@ -43,21 +43,9 @@ public enum KafkaCaptureRunner {
     public static func run(_ settings: Settings, options: CaptureOptions) -> CaptureSummary {
         let started = WallClock.monotonicNanoseconds()
         let source = "kafka:\(settings.topic)"
-        var summary = CaptureSummary(source: source, directory: options.directory, url: "kafka://\(settings.bootstrap)/\(settings.topic)",
-                                     stopReason: "start-failed", exitCode: K2ExitCode.unusable.rawValue, durationSeconds: 0,
-                                     messages: 0, bytes: 0, gaps: 0, malformed: 0, oversized: 0, connects: 0, reconnects: 0,
-                                     disconnects: 0, stalls: 0, pings: 0, streams: [], error: nil)
+        var summary = CaptureSummary.notStarted(source: source, directory: options.directory, url: "kafka://\(settings.bootstrap)/\(settings.topic)")
         // The log first: its recovery decides where a resumed capture continues.
-        let writer: SegmentLogWriter
-        do {
-            writer = try SegmentLogWriter(directory: options.directory, options: options.writer) { message in
-                CaptureLog.warn("segment-log", [("directory", options.directory), ("message", message)])
-            }
-        } catch {
-            summary.error = "cannot open the segment log directory \(options.directory): \(error)"
-            CaptureLog.error("start-failed", [("directory", options.directory), ("error", "\(error)")])
-            return summary
-        }
+        guard let writer = options.openLog(recordingFailureIn: &summary) else { return summary }
         // Everything up to the first consumed record: failures here are "could not start" (exit 2).
         let consumer: KafkaConsumer
         var ends: [Int32: Int64] = [:]   // partition → first offset not to record

@@ -31,20 +31,8 @@ public enum WebSocketCaptureRunner {
                            options: CaptureOptions) -> CaptureSummary {
         let started = WallClock.monotonicNanoseconds()
         let metrics = CaptureMetrics(source: feed.sourceName)
-        var summary = CaptureSummary(source: feed.sourceName, directory: options.directory, url: endpoint.url,
-                                     stopReason: "start-failed", exitCode: K2ExitCode.unusable.rawValue, durationSeconds: 0,
-                                     messages: 0, bytes: 0, gaps: 0, malformed: 0, oversized: 0, connects: 0, reconnects: 0,
-                                     disconnects: 0, stalls: 0, pings: 0, streams: [], error: nil)
-        let writer: SegmentLogWriter
-        do {
-            writer = try SegmentLogWriter(directory: options.directory, options: options.writer) { message in
-                CaptureLog.warn("segment-log", [("directory", options.directory), ("message", message)])
-            }
-        } catch {
-            summary.error = "cannot open the segment log directory \(options.directory): \(error)"
-            CaptureLog.error("start-failed", [("directory", options.directory), ("error", "\(error)")])
-            return summary
-        }
+        var summary = CaptureSummary.notStarted(source: feed.sourceName, directory: options.directory, url: endpoint.url)
+        guard let writer = options.openLog(recordingFailureIn: &summary) else { return summary }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         defer { try? group.syncShutdownGracefully() }
         let loop = group.next()
