@@ -18,15 +18,19 @@ struct ReplayCommand: ParsableCommand {
         from Kafka (k2-capture kafka) go back to the same topic and partition numbers with their original
         keys, timestamps and headers; --format does not apply to them.
 
-        Delivery: idempotent producer, acks=all, lz4 (override any librdkafka property with -X); every
+        Delivery: idempotent producer, acks=all, lz4 (override librdkafka properties with -X); every
         delivery report is awaited; any undelivered message fails the run (exit 1) with the count and the
         first error.
 
         Resume: messages carry no headers (as K2's). A checkpoint file per replay (--state-dir) records, per
-        target partition, where the first run started and how many of its messages were acknowledged; a rerun
-        with the same arguments and state directory skips those, checks the partition after the last one by
-        content, and continues, so a run killed at any point leaves each record in Kafka exactly once. Without
-        its checkpoint a rerun starts afresh (docs/replay.md).
+        target partition and log stream, the last message acknowledged (sequence, trade) and where the
+        unconfirmed ones may be; a rerun with the same arguments and state directory skips what is
+        acknowledged, finds each stream's next messages in the partition by content, and continues, so a run
+        killed at any point leaves each record in Kafka exactly once, also when the log grew in between. It
+        first checks that the partition still holds the replay's last message where the checkpoint says
+        (exit 2 otherwise). One run of a replay at a time (a lock next to the checkpoint). -X cannot weaken
+        idempotence, acks=all, the gapless guarantee or ordering (exit 2). Without its checkpoint a rerun
+        starts afresh (docs/replay.md).
 
         Exit codes: 0 done, 1 messages undelivered or unreadable data, 2 bad arguments, unreachable
         Kafka/registry or an unreadable checkpoint, 130 interrupted (re-run to resume).
