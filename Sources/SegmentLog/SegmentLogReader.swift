@@ -1,8 +1,9 @@
 /// Reads a log directory: selected records in log order (sequence order within a stream; across streams,
 /// receive-time order), holding one decompressed block per stream.
 public final class SegmentLogReader {
-    private var cursors: [StreamCursor] = []
-    private var heap: [Int] = []     // cursor indices, min-heap by (headTime, index)
+    // One thread reads: no dynamic exclusivity check per record on these.
+    @exclusivity(unchecked) private var cursors: [StreamCursor] = []
+    @exclusivity(unchecked) private var heap: [Int] = []     // cursor indices, min-heap by (headTime, index)
     private var started = false
     private let loader: BlockLoader
 

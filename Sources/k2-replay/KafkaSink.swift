@@ -1,3 +1,4 @@
+import Foundation
 import Bronze
 import Kafka
 import K2CLI
@@ -9,6 +10,11 @@ import SegmentLog
 /// ones against the partition's tail after the checkpoint (`PartitionTail`) and produces from the first
 /// one not found. Delivery reports are counted per partition and written to the checkpoint about every
 /// `checkpointIntervalNanos`.
+///
+/// Threads: `write` (the reading thread) encodes messages into an `EncodedBatch`. Unpaced, full batches go
+/// through a `BatchPipe` to a producing thread, so reading and encoding the log overlap with producing;
+/// paced, each record's batch is produced at once on the reading thread. Everything below "producing side"
+/// is touched by one thread at a time: the producing thread until `finish` has joined it, then the caller's.
 final class KafkaSink: ReplaySink {
     private let producer: KafkaProducer
     private var encoder: BronzeRecordEncoder
@@ -23,8 +29,19 @@ final class KafkaSink: ReplaySink {
     /// The provenance header of the message being produced (written in place, no allocation per message).
     private let headerBytes = UnsafeMutablePointer<UInt8>.allocate(capacity: ProvenanceID.maxEncodedCount)
 
-    private(set) var produced = 0
+    // Producing side. Hot properties are marked `@exclusivity(unchecked)`: each is used by one thread at a time
+    // and never passed inout while accessed again; the runtime checks cost about 10% of the replay's CPU.
+    @exclusivity(unchecked) private(set) var produced = 0
     private var skippedForResume = 0
+    private var pipe: BatchPipe?
+    private var producerDone: DispatchSemaphore?
+
+    // Reading side.
+    @exclusivity(unchecked) private var batch: EncodedBatch
+    /// `source/stream` per stream index, for error messages on the producing side.
+    private var labels: [String] = []
+    private static let batchMessages = 2048
+    private static let batchBytes = 1 << 20
     private var notTrade = 0
     private var malformed = 0
     private var firstMalformed: String?
@@ -40,8 +57,8 @@ final class KafkaSink: ReplaySink {
         var lastKey: String?
         var lastSlot = 0
     }
-    private var streams: [StreamState] = []
-    private var currentStream = 0
+    @exclusivity(unchecked) private var streams: [StreamState] = []
+    @exclusivity(unchecked) private var currentStream = 0
 
     /// One per target partition, in the checkpoint's order (the index is also the producer's delivery tally).
     private struct Slot {
@@ -54,14 +71,14 @@ final class KafkaSink: ReplaySink {
         var tail: PartitionTail?
         var resuming: Bool { skipRemaining > 0 || tail != nil }
     }
-    private var slots: [Slot] = []
+    @exclusivity(unchecked) private var slots: [Slot] = []
     private var slotByTarget: [TopicPartition: Int] = [:]
     /// Slots still resuming; 0 makes the hot path skip the resume checks.
-    private var resumingSlots = 0
+    @exclusivity(unchecked) private var resumingSlots = 0
     /// Per exchange (binance, kraken): key → index in `slots`, for a stream's first record or a changed key.
     private var slotByKey: [[String: Int]] = [[:], [:]]
     /// The record being encoded, for the skip callback (made once, not per record).
-    private var currentSequence: UInt64 = 0
+    @exclusivity(unchecked) private var currentSequence: UInt64 = 0
     private var skipHandler: ((BronzeSkipReason, Error?) -> Void)?
 
     init(producer: KafkaProducer, format: BronzeValueFormat, schemaIds: [BronzeExchange: Int32], router: KafkaTargetRouter,
@@ -86,7 +103,48 @@ final class KafkaSink: ReplaySink {
             slots.append(slot)
         }
         producer.trackDeliveries(plan.checkpoint.partitions.map { PartitionDelivery(delivered: $0.delivered, lastOffset: $0.lastOffset) })
+        if pacer.mode == .unpaced {
+            let pipe = BatchPipe(batches: 4, capacity: KafkaSink.batchMessages, byteCapacity: KafkaSink.batchBytes + 64 * 1024)
+            self.pipe = pipe
+            batch = try pipe.takeFree()
+        } else {
+            batch = EncodedBatch(capacity: 64, byteCapacity: 64 * 1024)
+        }
         skipHandler = { [unowned self] reason, error in self.skipped(reason, error) }
+        if let pipe { startProducing(pipe) }
+    }
+
+    /// The producing thread: delivers batches until the pipe is closed; after a failure it only recycles them.
+    private func startProducing(_ pipe: BatchPipe) {
+        let done = DispatchSemaphore(value: 0)
+        producerDone = done
+        let thread = Thread { [self] in
+            var stopped = false
+            while let batch = pipe.receive() {
+                if !stopped {
+                    do {
+                        try deliver(batch)
+                        try checkpointIfDue()
+                    } catch {
+                        stopped = true
+                        pipe.fail(error)
+                    }
+                }
+                pipe.recycle(batch)
+            }
+            done.signal()
+        }
+        thread.name = "k2-replay produce"
+        thread.start()
+    }
+
+    /// Closes the pipe and waits for the producing thread to finish; the error it stopped with, if any.
+    private func joinProducing() -> Error? {
+        guard let pipe, let done = producerDone else { return nil }
+        pipe.close()
+        done.wait()
+        producerDone = nil
+        return pipe.failed
     }
 
     deinit { headerBytes.deallocate() }
@@ -114,6 +172,7 @@ final class KafkaSink: ReplaySink {
         if let found = streams.firstIndex(where: { $0.stream == record.stream && $0.source == record.source }) { return found }
         let hash = ProvenanceID.streamHash(logPath: logPath, source: record.source, stream: record.stream)
         streams.append(StreamState(source: record.source, stream: record.stream, hash: hash))
+        labels.append("\(record.source)/\(record.stream)")
         return streams.count - 1
     }
 
@@ -154,95 +213,130 @@ final class KafkaSink: ReplaySink {
 
     func write(_ record: LogRecord) throws -> Int {
         guard record.kind == .data else { return 0 }
-        // Stop at the first failed delivery: what follows would be retried by a rerun anyway.
-        if producer.failedCount > 0 { throw deliveryFailure() }
         let streamIndex = streamIndex(record)
         currentStream = streamIndex
         currentSequence = record.sequence
         let hash = streams[streamIndex].hash
-        if record.source.hasPrefix("kafka:") { return try writeKafkaSourced(record, hash) }
         var made = 0
-        let timestampMs = record.receiveTimeNanos / 1_000_000
-        try encoder.encode(source: record.source, stream: record.stream, payload: record.payload,
-                           receiveTimeNanos: record.receiveTimeNanos, skip: skipHandler) { view in
-            let slot: Int
-            if let lastKey = streams[streamIndex].lastKey, lastKey == view.key {
-                slot = streams[streamIndex].lastSlot
-            } else {
-                slot = try self.slot(view.exchange, view.key)
-                streams[streamIndex].lastKey = view.key
-                streams[streamIndex].lastSlot = slot
-            }
-            var key = view.key
-            try key.withUTF8 { keyBytes in
-                let keyBuffer = UnsafeRawBufferPointer(keyBytes)
-                if resumingSlots > 0 && alreadyDelivered(slot, key: keyBuffer, value: view.value, timestampMs: timestampMs) { return }
-                pacer.awaitTurn(receiveTimeNanos: record.receiveTimeNanos) { producer.poll(timeoutMs: $0) }
-                do {
-                    if provenance {
-                        let id = ProvenanceID(streamHash: hash, sequence: record.sequence, tradeIndex: view.tradeIndex)
-                        let header = UnsafeRawBufferPointer(start: headerBytes, count: id.encode(to: headerBytes))
-                        let name = UnsafeRawPointer(ProvenanceID.headerNameC.utf8Start).assumingMemoryBound(to: CChar.self)
-                        try producer.produce(to: slots[slot].topic, partition: slots[slot].target.partition, key: keyBuffer,
-                                             value: view.value, timestampMs: timestampMs, header: (name, header), tally: slot)
-                    } else {
-                        try producer.produce(to: slots[slot].topic, partition: slots[slot].target.partition, key: keyBuffer,
-                                             value: view.value, timestampMs: timestampMs, tally: slot)
+        if record.source.hasPrefix("kafka:") {
+            // A record captured from Kafka goes back to its topic (or --topic) and partition with its key,
+            // timestamp and headers.
+            let coordinates = record.kafka
+            let slot = try self.slot(TopicPartition(topic: router.topic(forKafkaSource: record.source),
+                                                    partition: coordinates?.partition ?? Int32(record.stream) ?? 0))
+            let headers = (coordinates?.headers ?? []).map { KafkaMessageHeader(name: $0.name, value: $0.value) }
+            let timestampMs = coordinates?.timestampMs ?? record.receiveTimeNanos / 1_000_000
+            record.payload.withUnsafeBytes { value in
+                if let key = coordinates?.key {
+                    key.withUnsafeBytes { key in
+                        batch.append(slot: slot, key: key, value: value, timestampMs: timestampMs, receiveTimeNanos: record.receiveTimeNanos,
+                                     stream: streamIndex, streamHash: hash, sequence: record.sequence, tradeIndex: 0, headers: headers)
                     }
-                } catch let error as KafkaError {
-                    throw ReplayError.failed("\(error) (log record \(record.source)/\(record.stream) sequence \(record.sequence))")
+                } else {
+                    batch.append(slot: slot, key: nil, value: value, timestampMs: timestampMs, receiveTimeNanos: record.receiveTimeNanos,
+                                 stream: streamIndex, streamHash: hash, sequence: record.sequence, tradeIndex: 0, headers: headers)
                 }
-                slots[slot].produced += 1
-                produced += 1
+            }
+            made = 1
+        } else {
+            let timestampMs = record.receiveTimeNanos / 1_000_000
+            try encoder.encode(source: record.source, stream: record.stream, payload: record.payload,
+                               receiveTimeNanos: record.receiveTimeNanos, skip: skipHandler) { view in
+                let slot: Int
+                if let lastKey = streams[streamIndex].lastKey, lastKey == view.key {
+                    slot = streams[streamIndex].lastSlot
+                } else {
+                    slot = try self.slot(view.exchange, view.key)
+                    streams[streamIndex].lastKey = view.key
+                    streams[streamIndex].lastSlot = slot
+                }
+                var key = view.key
+                key.withUTF8 { keyBytes in
+                    batch.append(slot: slot, key: UnsafeRawBufferPointer(keyBytes), value: view.value, timestampMs: timestampMs,
+                                 receiveTimeNanos: record.receiveTimeNanos, stream: streamIndex, streamHash: hash,
+                                 sequence: record.sequence, tradeIndex: view.tradeIndex)
+                }
                 made += 1
             }
         }
-        if made > 0 { try checkpointIfDue() }
+        if let pipe {
+            if batch.count >= KafkaSink.batchMessages || batch.bytes.count >= KafkaSink.batchBytes {
+                batch.labels = labels
+                do {
+                    try pipe.send(batch)
+                    batch = try pipe.takeFree()
+                } catch {
+                    _ = joinProducing()
+                    throw error
+                }
+            }
+        } else {
+            // Paced: produce now (the pacer spaces the messages), stopping at the first failed delivery.
+            if producer.failedCount > 0 { throw deliveryFailure() }
+            batch.labels = labels
+            defer { batch.removeAll() }
+            try deliver(batch)
+            if made > 0 { try checkpointIfDue() }
+        }
         return made
     }
 
-    /// A record captured from Kafka goes back to its topic (or --topic) and partition with its key, timestamp
-    /// and headers (plus the provenance header with `--provenance`).
-    private func writeKafkaSourced(_ record: LogRecord, _ hash: UInt64) throws -> Int {
-        let coordinates = record.kafka
-        let target = TopicPartition(topic: router.topic(forKafkaSource: record.source),
-                                    partition: coordinates?.partition ?? Int32(record.stream) ?? 0)
-        let slot = try self.slot(target)
-        let timestampMs = coordinates?.timestampMs ?? record.receiveTimeNanos / 1_000_000
-        if resumingSlots > 0 {
-            let skip = withOptionalBytes(coordinates?.key) { key in
-                record.payload.withUnsafeBytes { alreadyDelivered(slot, key: key, value: $0, timestampMs: timestampMs) }
+    /// Producing side: produces the batch's messages in order, passing over what resume finds already in Kafka.
+    private func deliver(_ batch: EncodedBatch) throws {
+        // Stop at the first failed delivery: what follows would be retried by a rerun anyway.
+        if producer.failedCount > 0 { throw deliveryFailure() }
+        let paced = pacer.mode != .unpaced
+        try batch.bytes.withUnsafeBytes { base in
+            for index in 0..<batch.count {
+                let slot = batch.slots[index]
+                let keyStart = batch.keyStarts[index]
+                let keyLength = batch.keyLengths[index]
+                let valueStart = keyStart + Swift.max(0, keyLength)
+                let key = keyLength < 0 ? nil : UnsafeRawBufferPointer(rebasing: base[keyStart..<(keyStart + keyLength)])
+                let value = UnsafeRawBufferPointer(rebasing: base[valueStart..<(valueStart + batch.valueLengths[index])])
+                let timestampMs = batch.timestamps[index]
+                if resumingSlots > 0 && alreadyDelivered(slot, key: key, value: value, timestampMs: timestampMs) { continue }
+                if paced { pacer.awaitTurn(receiveTimeNanos: batch.receiveTimes[index]) { producer.poll(timeoutMs: $0) } }
+                do {
+                    let headerIndex = batch.headerIndexes[index]
+                    if headerIndex >= 0 || provenance {
+                        try produceWithHeaders(batch, index, slot, key, value, headerIndex)
+                    } else {
+                        try producer.produce(to: slots[slot].topic, partition: slots[slot].target.partition, key: key,
+                                             value: value, timestampMs: timestampMs, tally: slot)
+                    }
+                } catch let error as KafkaError {
+                    throw ReplayError.failed("\(error) (log record \(batch.labels[batch.streams[index]]) sequence \(batch.sequences[index]))")
+                }
+                slots[slot].produced += 1
+                produced += 1
             }
-            if skip { return 0 }
         }
-        var headers = (coordinates?.headers ?? []).map { KafkaMessageHeader(name: $0.name, value: $0.value) }
+    }
+
+    /// Records captured from Kafka (their headers) and `--provenance` (the k2-replay-id header).
+    private func produceWithHeaders(_ batch: EncodedBatch, _ index: Int, _ slot: Int, _ key: UnsafeRawBufferPointer?,
+                                    _ value: UnsafeRawBufferPointer, _ headerIndex: Int) throws {
+        let id = ProvenanceID(streamHash: batch.streamHashes[index], sequence: batch.sequences[index], tradeIndex: batch.tradeIndexes[index])
+        if headerIndex < 0 {
+            let header = UnsafeRawBufferPointer(start: headerBytes, count: id.encode(to: headerBytes))
+            let name = UnsafeRawPointer(ProvenanceID.headerNameC.utf8Start).assumingMemoryBound(to: CChar.self)
+            try producer.produce(to: slots[slot].topic, partition: slots[slot].target.partition, key: key, value: value,
+                                 timestampMs: batch.timestamps[index], header: (name, header), tally: slot)
+            return
+        }
+        var headers = batch.headerLists[headerIndex]
         if provenance {
-            var value: [UInt8] = []
-            ProvenanceID(streamHash: hash, sequence: record.sequence, tradeIndex: 0).encode(into: &value)
-            headers.append(KafkaMessageHeader(name: ProvenanceID.headerName, value: value))
+            var encoded: [UInt8] = []
+            id.encode(into: &encoded)
+            headers.append(KafkaMessageHeader(name: ProvenanceID.headerName, value: encoded))
         }
-        pacer.awaitTurn(receiveTimeNanos: record.receiveTimeNanos) { producer.poll(timeoutMs: $0) }
-        do {
-            try producer.produce(topic: target.topic, partition: target.partition, key: coordinates?.key, value: record.payload,
-                                 timestampMs: timestampMs, headers: headers, opaque: slot + 1)
-        } catch let error as KafkaError {
-            throw ReplayError.failed("\(error) (log record \(record.source)/\(record.stream) sequence \(record.sequence))")
-        }
-        slots[slot].produced += 1
-        produced += 1
-        try checkpointIfDue()
-        return 1
+        try producer.produce(topic: slots[slot].target.topic, partition: slots[slot].target.partition, key: key, value: value,
+                             timestampMs: batch.timestamps[index], headers: headers, opaque: slot + 1)
     }
 
-    private func withOptionalBytes<R>(_ bytes: [UInt8]?, _ body: (UnsafeRawBufferPointer?) throws -> R) rethrows -> R {
-        guard let bytes else { return try body(nil) }
-        return try bytes.withUnsafeBytes { try body($0) }
-    }
-
-    /// Writes the checkpoint when the interval has passed (the clock is read every 64 messages unpaced).
-    @inline(__always)
+    /// Writes the checkpoint when the interval has passed (called per batch unpaced, per record paced).
     private func checkpointIfDue() throws {
-        if pacer.mode == .unpaced && produced & 63 != 0 { return }
         let now = Pacer.monotonicNanos()
         if now - lastCheckpointNanos < checkpointIntervalNanos { return }
         lastCheckpointNanos = now
@@ -261,6 +355,13 @@ final class KafkaSink: ReplaySink {
     }
 
     func finish() throws {
+        if let pipe {
+            if batch.count > 0 {
+                batch.labels = labels
+                do { try pipe.send(batch) } catch { _ = joinProducing(); throw error }
+            }
+            if let error = joinProducing() { throw error }
+        }
         // Every delivery report is awaited: librdkafka retries until message.timeout.ms, then reports failure.
         while !producer.flush(timeoutMs: 1000) {
             StandardError.note("waiting for \(producer.outstanding) delivery reports")

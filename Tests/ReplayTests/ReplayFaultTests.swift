@@ -182,6 +182,35 @@ final class ReplayFaultTests: XCTestCase {
         try assertExactlyOnce(cluster, fixture)
     }
 
+    func testSIGKILLDuringUnpacedReplayThenRerunLeavesEachRecordOnce() throws {
+        // Unpaced, the log is read and encoded on one thread and produced on another (batches of 2048):
+        // a kill leaves batches encoded but not produced, produced but not acknowledged, and acknowledged
+        // after the last checkpoint write.
+        let directory = try TestEnvironment.temporaryDirectory("replay-kill-unpaced")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let fixture = try ReplayFixture.write(to: directory.path, binanceTrades: 12_000, krakenFrames: 200)
+        let cluster = try makeCluster()
+        var generator = SystemRandomNumberGenerator()
+        var delays: [UInt32] = []
+        for attempt in 0..<2 {
+            let before = try waitForBinanceMessages(cluster, atLeast: 0)
+            let process = try ReplayProcess.start(replayArguments(directory, cluster, ["--checkpoint-interval", "0.05"]),
+                                                  logIn: directory, name: "kill\(attempt)")
+            try waitForBinanceMessages(cluster, atLeast: before + 1000, while: process)
+            let delay = UInt32.random(in: 0...150_000, using: &generator)
+            delays.append(delay)
+            usleep(delay)
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+        let final = try ReplayProcess.run(replayArguments(directory, cluster, ["--json", "--quiet"]))
+        XCTAssertEqual(final.status, 0, "kill delays \(delays) µs: \(final.stderrText)")
+        let summary = try JSONSerialization.jsonObject(with: final.stdout) as! [String: Any]
+        XCTAssertGreaterThan(summary["skipped_already_in_kafka"] as? Int ?? 0, 0, "the killed runs delivered something")
+        XCTAssertEqual((summary["skipped_already_in_kafka"] as? Int ?? 0) + (summary["produced"] as? Int ?? 0), fixture.expected.count)
+        try assertExactlyOnce(cluster, fixture)
+    }
+
     func testKillBetweenProduceAndCheckpointThenRerunLeavesEachRecordOnce() throws {
         let directory = try TestEnvironment.temporaryDirectory("replay-kill-nockpt")
         defer { try? FileManager.default.removeItem(at: directory) }
