@@ -1,99 +1,64 @@
 import Kafka
 
 /// Messages encoded by the reading thread and not yet handed to the producer: keys and values copied into one
-/// byte buffer, the rest in parallel arrays. Reused (capacity kept) batch after batch: no allocation per message.
-/// One thread owns a batch at a time (`BatchPipe` hands it over under its lock), so the runtime exclusivity
-/// checks are off for its arrays: in the profile they cost more than the appends themselves.
+/// byte buffer, everything else in one `Entry` per message. Reused (capacity kept) batch after batch: no
+/// allocation per message. One thread owns a batch at a time (`BatchPipe` hands it over under its lock), so
+/// the runtime exclusivity checks are off for its arrays: in the profile they cost more than the appends.
 final class EncodedBatch {
+    struct Entry {
+        /// Index of the target partition in the sink's slots (and the producer's delivery tally).
+        var slot: Int32
+        /// -1: null key.
+        var keyLength: Int32
+        var keyStart: Int
+        var valueLength: Int
+        var timestampMs: Int64
+        /// Capture receive time, for pacing.
+        var receiveTimeNanos: Int64
+        /// Provenance and error context: the stream (index into `labels`), its hash, sequence, trade index.
+        var stream: Int32
+        var tradeIndex: Int32
+        var streamHash: UInt64
+        var sequence: UInt64
+        /// Index into `headerLists`, -1 for none (only records captured from Kafka carry headers).
+        var headerIndex: Int32
+
+        var valueStart: Int { keyStart + Int(Swift.max(0, keyLength)) }
+    }
+
     @exclusivity(unchecked) private(set) var bytes: [UInt8] = []
-    @exclusivity(unchecked) private(set) var slots: [Int] = []
-    @exclusivity(unchecked) private(set) var keyStarts: [Int] = []
-    /// -1: null key.
-    @exclusivity(unchecked) private(set) var keyLengths: [Int] = []
-    @exclusivity(unchecked) private(set) var valueLengths: [Int] = []
-    @exclusivity(unchecked) private(set) var timestamps: [Int64] = []
-    /// Capture receive time, for pacing.
-    @exclusivity(unchecked) private(set) var receiveTimes: [Int64] = []
-    /// Provenance and error context: stream (index into `labels`), its hash, sequence, trade index.
-    @exclusivity(unchecked) private(set) var streams: [Int] = []
-    @exclusivity(unchecked) private(set) var streamHashes: [UInt64] = []
-    @exclusivity(unchecked) private(set) var sequences: [UInt64] = []
-    @exclusivity(unchecked) private(set) var tradeIndexes: [Int] = []
-    /// Index into `headerLists`, -1 for none (only records captured from Kafka carry headers).
-    @exclusivity(unchecked) private(set) var headerIndexes: [Int] = []
+    @exclusivity(unchecked) private(set) var entries: [Entry] = []
     @exclusivity(unchecked) private(set) var headerLists: [[KafkaMessageHeader]] = []
     /// `source/stream` per stream index (a snapshot of the sink's list: one reference per batch).
     var labels: [String] = []
 
-    var count: Int { slots.count }
+    var count: Int { entries.count }
 
     init(capacity: Int, byteCapacity: Int) {
         bytes.reserveCapacity(byteCapacity)
-        slots.reserveCapacity(capacity)
-        keyStarts.reserveCapacity(capacity)
-        keyLengths.reserveCapacity(capacity)
-        valueLengths.reserveCapacity(capacity)
-        timestamps.reserveCapacity(capacity)
-        receiveTimes.reserveCapacity(capacity)
-        streams.reserveCapacity(capacity)
-        streamHashes.reserveCapacity(capacity)
-        sequences.reserveCapacity(capacity)
-        tradeIndexes.reserveCapacity(capacity)
-        headerIndexes.reserveCapacity(capacity)
+        entries.reserveCapacity(capacity)
     }
 
     func removeAll() {
         bytes.removeAll(keepingCapacity: true)
-        slots.removeAll(keepingCapacity: true)
-        keyStarts.removeAll(keepingCapacity: true)
-        keyLengths.removeAll(keepingCapacity: true)
-        valueLengths.removeAll(keepingCapacity: true)
-        timestamps.removeAll(keepingCapacity: true)
-        receiveTimes.removeAll(keepingCapacity: true)
-        streams.removeAll(keepingCapacity: true)
-        streamHashes.removeAll(keepingCapacity: true)
-        sequences.removeAll(keepingCapacity: true)
-        tradeIndexes.removeAll(keepingCapacity: true)
-        headerIndexes.removeAll(keepingCapacity: true)
+        entries.removeAll(keepingCapacity: true)
         headerLists.removeAll(keepingCapacity: true)
     }
 
     @inline(__always)
     func append(slot: Int, key: UnsafeRawBufferPointer?, value: UnsafeRawBufferPointer, timestampMs: Int64, receiveTimeNanos: Int64,
                 stream: Int, streamHash: UInt64, sequence: UInt64, tradeIndex: Int, headers: [KafkaMessageHeader]? = nil) {
-        slots.append(slot)
-        keyStarts.append(bytes.count)
-        if let key {
-            keyLengths.append(key.count)
-            bytes.append(contentsOf: key)
-        } else {
-            keyLengths.append(-1)
-        }
-        valueLengths.append(value.count)
+        let keyStart = bytes.count
+        if let key { bytes.append(contentsOf: key) }
         bytes.append(contentsOf: value)
-        timestamps.append(timestampMs)
-        receiveTimes.append(receiveTimeNanos)
-        streams.append(stream)
-        streamHashes.append(streamHash)
-        sequences.append(sequence)
-        tradeIndexes.append(tradeIndex)
+        var headerIndex: Int32 = -1
         if let headers {
-            headerIndexes.append(headerLists.count)
+            headerIndex = Int32(headerLists.count)
             headerLists.append(headers)
-        } else {
-            headerIndexes.append(-1)
         }
-    }
-
-    /// Message `index`'s key (nil for a null key) and value, valid inside `body`.
-    @inline(__always)
-    func withMessage<R>(_ index: Int, _ body: (UnsafeRawBufferPointer?, UnsafeRawBufferPointer) throws -> R) rethrows -> R {
-        try bytes.withUnsafeBytes { base in
-            let keyStart = keyStarts[index]
-            let keyLength = keyLengths[index]
-            let valueStart = keyStart + max(0, keyLength)
-            let key = keyLength < 0 ? nil : UnsafeRawBufferPointer(rebasing: base[keyStart..<(keyStart + keyLength)])
-            return try body(key, UnsafeRawBufferPointer(rebasing: base[valueStart..<(valueStart + valueLengths[index])]))
-        }
+        entries.append(Entry(slot: Int32(slot), keyLength: key.map { Int32($0.count) } ?? -1, keyStart: keyStart,
+                             valueLength: value.count, timestampMs: timestampMs, receiveTimeNanos: receiveTimeNanos,
+                             stream: Int32(stream), tradeIndex: Int32(tradeIndex), streamHash: streamHash, sequence: sequence,
+                             headerIndex: headerIndex))
     }
 }

@@ -287,26 +287,22 @@ final class KafkaSink: ReplaySink {
         if producer.failedCount > 0 { throw deliveryFailure() }
         let paced = pacer.mode != .unpaced
         try batch.bytes.withUnsafeBytes { base in
-            for index in 0..<batch.count {
-                let slot = batch.slots[index]
-                let keyStart = batch.keyStarts[index]
-                let keyLength = batch.keyLengths[index]
-                let valueStart = keyStart + Swift.max(0, keyLength)
-                let key = keyLength < 0 ? nil : UnsafeRawBufferPointer(rebasing: base[keyStart..<(keyStart + keyLength)])
-                let value = UnsafeRawBufferPointer(rebasing: base[valueStart..<(valueStart + batch.valueLengths[index])])
-                let timestampMs = batch.timestamps[index]
-                if resumingSlots > 0 && alreadyDelivered(slot, key: key, value: value, timestampMs: timestampMs) { continue }
-                if paced { pacer.awaitTurn(receiveTimeNanos: batch.receiveTimes[index]) { producer.poll(timeoutMs: $0) } }
+            for entry in batch.entries {
+                let slot = Int(entry.slot)
+                let key = entry.keyLength < 0 ? nil
+                    : UnsafeRawBufferPointer(rebasing: base[entry.keyStart..<(entry.keyStart + Int(entry.keyLength))])
+                let value = UnsafeRawBufferPointer(rebasing: base[entry.valueStart..<(entry.valueStart + entry.valueLength)])
+                if resumingSlots > 0 && alreadyDelivered(slot, key: key, value: value, timestampMs: entry.timestampMs) { continue }
+                if paced { pacer.awaitTurn(receiveTimeNanos: entry.receiveTimeNanos) { producer.poll(timeoutMs: $0) } }
                 do {
-                    let headerIndex = batch.headerIndexes[index]
-                    if headerIndex >= 0 || provenance {
-                        try produceWithHeaders(batch, index, slot, key, value, headerIndex)
+                    if entry.headerIndex >= 0 || provenance {
+                        try produceWithHeaders(batch, entry, key, value)
                     } else {
                         try producer.produce(to: slots[slot].topic, partition: slots[slot].target.partition, key: key,
-                                             value: value, timestampMs: timestampMs, tally: slot)
+                                             value: value, timestampMs: entry.timestampMs, tally: slot)
                     }
                 } catch let error as KafkaError {
-                    throw ReplayError.failed("\(error) (log record \(batch.labels[batch.streams[index]]) sequence \(batch.sequences[index]))")
+                    throw ReplayError.failed("\(error) (log record \(batch.labels[Int(entry.stream)]) sequence \(entry.sequence))")
                 }
                 slots[slot].produced += 1
                 produced += 1
@@ -315,14 +311,16 @@ final class KafkaSink: ReplaySink {
     }
 
     /// Records captured from Kafka (their headers) and `--provenance` (the k2-replay-id header).
-    private func produceWithHeaders(_ batch: EncodedBatch, _ index: Int, _ slot: Int, _ key: UnsafeRawBufferPointer?,
-                                    _ value: UnsafeRawBufferPointer, _ headerIndex: Int) throws {
-        let id = ProvenanceID(streamHash: batch.streamHashes[index], sequence: batch.sequences[index], tradeIndex: batch.tradeIndexes[index])
+    private func produceWithHeaders(_ batch: EncodedBatch, _ entry: EncodedBatch.Entry, _ key: UnsafeRawBufferPointer?,
+                                    _ value: UnsafeRawBufferPointer) throws {
+        let slot = Int(entry.slot)
+        let id = ProvenanceID(streamHash: entry.streamHash, sequence: entry.sequence, tradeIndex: Int(entry.tradeIndex))
+        let headerIndex = Int(entry.headerIndex)
         if headerIndex < 0 {
             let header = UnsafeRawBufferPointer(start: headerBytes, count: id.encode(to: headerBytes))
             let name = UnsafeRawPointer(ProvenanceID.headerNameC.utf8Start).assumingMemoryBound(to: CChar.self)
             try producer.produce(to: slots[slot].topic, partition: slots[slot].target.partition, key: key, value: value,
-                                 timestampMs: batch.timestamps[index], header: (name, header), tally: slot)
+                                 timestampMs: entry.timestampMs, header: (name, header), tally: slot)
             return
         }
         var headers = batch.headerLists[headerIndex]
@@ -332,7 +330,7 @@ final class KafkaSink: ReplaySink {
             headers.append(KafkaMessageHeader(name: ProvenanceID.headerName, value: encoded))
         }
         try producer.produce(topic: slots[slot].target.topic, partition: slots[slot].target.partition, key: key, value: value,
-                             timestampMs: batch.timestamps[index], headers: headers, opaque: slot + 1)
+                             timestampMs: entry.timestampMs, headers: headers, opaque: slot + 1)
     }
 
     /// Writes the checkpoint when the interval has passed (called per batch unpaced, per record paced).
