@@ -42,7 +42,7 @@ final class PrefetchingLogReader: @unchecked Sendable {
             error = nil
         }
 
-        func add(_ record: LogRecord, slot: Int) {
+        func add(_ record: LogRecordView, slot: Int) {
             payload.append(contentsOf: record.payload)
             payloadEnds.append(payload.count)
             kinds.append(record.kind)
@@ -150,9 +150,8 @@ final class PrefetchingLogReader: @unchecked Sendable {
 
     /// The thread: fills empty chunks until the log ends, reading fails, or `stop()`.
     private func readAhead() {
-        var record = LogRecord(receiveTimeNanos: 0, source: "", stream: "", payload: [])
-        var slots = StreamSlots<Void>()
-        for key in streams { _ = slots.add(key, ()) }
+        // The slot in `streams` of each of the reader's streams (-1: not wanted).
+        let slotOfStream = reader.streamKeys.map { key in streams.firstIndex(of: key) ?? -1 }
         while true {
             lock.lock()
             while empty.isEmpty && !stopRequested { lock.wait() }
@@ -164,10 +163,10 @@ final class PrefetchingLogReader: @unchecked Sendable {
             lock.unlock()
             chunk.reset()
             do {
-                while chunk.count < chunkRecords, try reader.next(into: &record) {
-                    guard let slot = slots.slot(source: record.source, stream: record.stream) else { continue }
-                    chunk.add(record, slot: slot)
-                }
+                while chunk.count < chunkRecords, try reader.next(view: { record in
+                    let slot = slotOfStream[record.streamIndex]
+                    if slot >= 0 { chunk.add(record, slot: slot) }
+                }) {}
                 chunk.end = chunk.count < chunkRecords
             } catch {
                 chunk.error = error

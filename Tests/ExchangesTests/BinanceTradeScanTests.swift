@@ -95,4 +95,43 @@ final class BinanceTradeScanTests: XCTestCase {
         guard case .needsDecoding = decode else { return XCTFail("\(decode)") }
         XCTAssertEqual(try BinanceTradeEvent.parse(Array(escaped.utf8))?.symbol, "BTCUSDT")
     }
+
+    /// Blanks between elements change nothing but offsets: the same fields found, bad values refused with the
+    /// same error (at an offset shifted by the blanks before it).
+    func testBlanksBetweenElementsChangeOnlyOffsets() throws {
+        let frames = [
+            #"{"stream":"btcusdt@trade","data":{"# + body + "}}",
+            #"{"stream":"btcusdt@trade","data":{"e":"trade","E":1,"s":"X","t":2,"p":"1.0","q":"2.0","b":7,"a":8,"T":3,"m":false,"M":null}}"#,
+            #"{"stream":"btcusdt@trade","data":{"e":"trade","E":1,"s":"X","t":2,"p":"1.0","q":"2.0","b":7,"T":3,"m":false}}"#,
+            #"{"stream":"btcusdt@trade","data":{"e":"trade","E":1,"s":"X","t":2,"p":"1.0","q":"2.0","T":3,"m":true,"M":false,"x":[1]}}"#,
+            #"{"stream":"btcusdt@trade","data":{"e":"trade","E":1,"t":2,"s":"X","p":"1.0","q":"2.0","T":3,"m":true,"t":5}}"#,
+            #"{"stream":"btcusdt@trade","data":{"e":"trade","E":1,"s":"X","t":2,"p":"1.0","q":"2.0","T":3,"m":true ,"M":true}}"#,
+            "{" + body + "}",
+        ]
+        for frame in frames {
+            let spaced = frame.replacingOccurrences(of: ",", with: ", ")
+            let direct = try XCTUnwrap(BinanceTradeEvent.parse(Array(frame.utf8)), frame)
+            let general = try XCTUnwrap(BinanceTradeEvent.parse(Array(spaced.utf8)), spaced)
+            var expected = general
+            expected.eventRange = direct.eventRange
+            XCTAssertEqual(direct, expected, frame)
+        }
+        XCTAssertEqual(try BinanceTradeEvent.parse(Array(frames[4].utf8))?.tradeId, 5)   // the last "t" counts
+        XCTAssertNil(try BinanceTradeEvent.parse(Array(frames[2].utf8))?.sellerOrderId)
+
+        let bad = [#""t":1.5"#, #""E":"1""#, #""m":1"#, #""p":7"#, #""M":nul"#, #""q":"a"# + "\u{01}" + #"""#]
+        for replacement in bad {
+            let key = String(replacement.dropFirst().prefix(1))
+            let frame = (#"{"stream":"btcusdt@trade","data":{"# + body + "}}")
+                .replacingOccurrences(of: #"(""# + key + #"":[^,}]*)"#, with: replacement, options: .regularExpression)
+            XCTAssertNotEqual(frame, #"{"stream":"btcusdt@trade","data":{"# + body + "}}")
+            let spaced = frame.replacingOccurrences(of: ",", with: ", ")
+            let direct = try XCTUnwrap(error(frame), frame)
+            let general = try XCTUnwrap(error(spaced), spaced)
+            XCTAssertEqual(direct.message, general.message, frame)
+            // The blanks before the bad value shift its offset by one per comma before it.
+            let commas = frame.utf8.prefix(direct.offset).filter { $0 == UInt8(ascii: ",") }.count
+            XCTAssertEqual(direct.offset + commas, general.offset, frame)
+        }
+    }
 }
