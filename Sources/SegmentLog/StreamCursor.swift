@@ -29,6 +29,8 @@ final class StreamCursor {
     var previousTime: Int64 = 0
     var previousSequence: UInt64 = 0
     var current: PlannedBlock?
+    /// The last sequence of the blocks visited so far: the next block must start above it.
+    var passedSequence: UInt64 = 0
 
     // The head record (valid when hasHead).
     var hasHead = false
@@ -152,6 +154,12 @@ final class BlockLoader {
                 }
                 guard cursor.blockIndex < cursor.blocks.count else { cursor.finished = true; return }
                 let planned = cursor.blocks[cursor.blockIndex]
+                // The plan already refused overlapping blocks; this keeps "never a sequence twice" a property of
+                // the cursor itself, whatever built its blocks.
+                if cursor.blockIndex > 0 && planned.info.firstSequence <= cursor.passedSequence {
+                    throw SegmentLogError.corrupt(files[planned.segment].path, planned.info.offset, "stream \(cursor.key): block starts at sequence \(planned.info.firstSequence), not above sequence \(cursor.passedSequence) already passed; refusing to return records twice")
+                }
+                cursor.passedSequence = planned.info.lastSequence
                 cursor.blockIndex += 1
                 switch try load(planned, into: cursor) {
                 case .loaded: break
