@@ -77,7 +77,8 @@ enum SegmentDirectory {
     /// roll-forward (by `k2-compact` or a writer) renames the new segments into place, deletes the old ones and
     /// then the intent; a listing taken in between holds old and new segments together, and only the intent,
     /// present throughout, says which to ignore. (A whole roll-forward that falls between the two reads leaves
-    /// both absent yet the listing mixed: `SegmentLogReader` sees the overlap and lists again.)
+    /// both absent yet the listing mixed; its old segments are deleted by then, so opening them fails and the
+    /// reader lists again — and any mixture whose files do open shows as overlapping sequences, `ReadPlan`.)
     static func segments(_ directory: String, hook: ListingHook? = nil) throws -> [Entry] {
         for _ in 0..<listingAttempts {
             if let entries = try snapshot(directory, hook: hook) { return entries }
