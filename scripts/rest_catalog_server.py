@@ -85,6 +85,10 @@ class Handler(BaseHTTPRequestHandler):
     required_token: str | None = None
     client: tuple[str, str] | None = None
     issued_tokens: set = set()
+    # Fault injection for tests: these commit numbers (1-based) are applied, then answered with 503, as a
+    # gateway in front of a catalog does when the catalog is slow: the client cannot tell it committed.
+    unknown_outcome_commits: set = set()
+    commits_seen: int = 0
 
     protocol_version = "HTTP/1.1"
 
@@ -223,6 +227,9 @@ class Handler(BaseHTTPRequestHandler):
         updates = tuple(UPDATE.validate_python(u) for u in body.get("updates") or [])
         table = self.catalog.load_table(identifier)
         response = self.catalog.commit_table(table, requirements, updates)
+        Handler.commits_seen += 1
+        if Handler.commits_seen in self.unknown_outcome_commits:
+            raise RestError(503, "ServiceUnavailableException", "gateway timeout (injected after the commit was applied)")
         return self._send(200, {
             "metadata-location": response.metadata_location,
             "metadata": json.loads(response.metadata.model_dump_json()),
@@ -263,6 +270,8 @@ def main() -> None:
     parser.add_argument("--base-path", default="", help="path the API is served under, e.g. /api/catalog")
     parser.add_argument("--property", action="append", default=[], help="extra catalog property key=value")
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--unknown-outcome-commit", type=int, action="append", default=[],
+                        help="test fault: apply commit number N (1-based), then answer 503")
     args = parser.parse_args()
 
     properties = {"uri": args.catalog_uri, "warehouse": args.warehouse}
@@ -271,6 +280,7 @@ def main() -> None:
         properties[key] = value
     Handler.catalog = SqlCatalog(args.catalog_name, **properties)
     Handler.prefix = args.prefix
+    Handler.unknown_outcome_commits = set(args.unknown_outcome_commit)
     Handler.base_path = [p for p in args.base_path.split("/") if p]
     Handler.required_token = os.environ.get("K2_REST_TEST_TOKEN") or None
     client = os.environ.get("K2_REST_TEST_CLIENT")

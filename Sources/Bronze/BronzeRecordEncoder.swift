@@ -30,6 +30,8 @@ public struct BronzeRecordEncoder {
     private var json: [UInt8] = []
     /// The value being built by the direct Binance path.
     private var scratch = [UInt8](repeating: 0, count: 1024)
+    /// The Binance trade being encoded, filled in place by the scan.
+    private var spans = BinanceTradeSpans()
     private var symbolKeys = KeyStrings()
     /// The 5-byte Confluent prefix per exchange, built once.
     private let confluentPrefix: [[UInt8]]
@@ -65,11 +67,11 @@ public struct BronzeRecordEncoder {
             switch source {
             case "binance":
                 let fast = try payload.withUnsafeBufferPointer { frame -> Int? in
-                    switch try BinanceTradeEvent.scanTrade(frame) {
+                    switch try BinanceTradeEvent.scanTrade(frame, into: &spans) {
                     case .notATrade: skip?(.notATrade, nil); return 0
                     case .needsDecoding: return nil
-                    case .trade(let trade):
-                        try emitBinance(trade, frame: frame, micros: micros, emit)
+                    case .trade:
+                        try emitBinance(frame: frame, micros: micros, emit)
                         return 1
                     }
                 }
@@ -107,8 +109,9 @@ public struct BronzeRecordEncoder {
     }
 
     /// A Binance trade whose strings are plain: the value is built from the frame's bytes directly.
-    private mutating func emitBinance(_ trade: BinanceTradeSpans, frame: UnsafeBufferPointer<UInt8>, micros: Int64,
+    private mutating func emitBinance(frame: UnsafeBufferPointer<UInt8>, micros: Int64,
                                       _ emit: (BronzeRecordView) throws -> Void) throws {
+        let trade = spans
         let key = symbolKeys.key(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(frame)[trade.symbol.range]))
         if format == .json {
             try emit(BronzeRecordView(exchange: .binance, key: key,

@@ -9,6 +9,8 @@ import Iceberg
 /// (`BronzeReplayProgress`), so the table holds a row exactly when the progress says so.
 ///
 /// Callers add the rows of a source record, then `markDone` its position, and commit only between records.
+/// One thread appends (`writeStaged` hands rows to a task that touches none of the appender's state): the
+/// per-row state is `@exclusivity(unchecked)`, sparing the runtime's dynamic access check per row.
 public final class BronzeTableAppender {
     public let catalog: any Catalog
     public private(set) var table: Table
@@ -21,21 +23,24 @@ public final class BronzeTableAppender {
     private var fileWriter: DataFileWriter
     /// Staged rows per ingestion date; `lastBatch` is where the previous row went (rows come in time order,
     /// so nearly every row goes to the same batch as the one before).
-    private var batches: [BronzeRowBatch] = []
-    private var lastBatch = 0
+    @exclusivity(unchecked) private var batches: [BronzeRowBatch] = []
+    @exclusivity(unchecked) private var lastBatch = 0
     private let millisecondTimestamps: Bool
     /// The rows handed to the file writer last, being written; yields their batches emptied for reuse.
     private var writing: Task<[BronzeRowBatch], Error>?
     private var spareBatches: [BronzeRowBatch] = []
     /// Staged bytes per batch before it goes to the file writer.
     private let stageBytes = 4 << 20
-    public private(set) var rowsBuffered = 0
+    @exclusivity(unchecked) public private(set) var rowsBuffered = 0
     public private(set) var rowsCommitted: Int64 = 0
     public private(set) var filesCommitted = 0
     public private(set) var commits = 0
-    /// For `--dry-run`: rows and estimated bytes per ingestion date.
-    public private(set) var plannedRows: [Int32: Int] = [:]
-    public private(set) var plannedBytes: [Int32: Int] = [:]
+    /// For `--dry-run`: rows and estimated bytes per ingestion date (a short list searched from the last day
+    /// used, like `batches`: no hashing per row).
+    @exclusivity(unchecked) private var planned: [(day: Int32, rows: Int, bytes: Int)] = []
+    @exclusivity(unchecked) private var lastPlanned = 0
+    public var plannedRows: [Int32: Int] { Dictionary(planned.map { ($0.day, $0.rows) }, uniquingKeysWith: +) }
+    public var plannedBytes: [Int32: Int] { Dictionary(planned.map { ($0.day, $0.bytes) }, uniquingKeysWith: +) }
     /// How many times an append is started over when FastAppend gives up on conflicts.
     public var maxCommitRounds = 20
     /// Extra snapshot-summary keys for every commit.
@@ -61,7 +66,7 @@ public final class BronzeTableAppender {
     public let offsetRequired: Bool
 
     /// Whether staged rows wait to go to the file writer (`writeStaged()`).
-    public private(set) var hasFullBatches = false
+    @exclusivity(unchecked) public private(set) var hasFullBatches = false
 
     /// Adds one row. Timestamps are microseconds since the epoch (UTC); a Flink-style table keeps them to the
     /// millisecond, as Flink's `TIMESTAMP(3)` does. The ingestion date is the UTC day of the ingestion time.
@@ -80,8 +85,12 @@ public final class BronzeTableAppender {
         let day = Int32(Self.floorDiv(ingestionTime, 86_400_000_000))
         rowsBuffered += 1
         if !writes {
-            plannedRows[day, default: 0] += 1
-            plannedBytes[day, default: 0] += rawBytes.count + topic.utf8.count + 32
+            if lastPlanned >= planned.count || planned[lastPlanned].day != day {
+                lastPlanned = planned.firstIndex { $0.day == day } ?? planned.count
+                if lastPlanned == planned.count { planned.append((day, 0, 0)) }
+            }
+            planned[lastPlanned].rows += 1
+            planned[lastPlanned].bytes += rawBytes.count + topic.utf8.count + 32
             return
         }
         let index = batchIndex(day)
@@ -107,7 +116,7 @@ public final class BronzeTableAppender {
     /// for the previous hand-off. `commit()` waits for all of them before it commits.
     public func writeStaged() async throws {
         try await waitForWriter()
-        var work: [(partition: [IcebergValue?], batch: BronzeRowBatch)] = []
+        let work = HandOff()
         for index in batches.indices.sorted(by: { batches[$0].ingestionDate < batches[$1].ingestionDate })
         where !batches[index].isEmpty {
             let day = batches[index].ingestionDate
@@ -116,22 +125,30 @@ public final class BronzeTableAppender {
             var next = spareBatches.popLast() ?? BronzeRowBatch(ingestionDate: day)
             next.reuse(for: day)
             swap(&next, &batches[index])
-            work.append((partition, next))
+            work.items.append((partition, next))
         }
         hasFullBatches = false
-        guard !work.isEmpty else { return }
+        guard !work.items.isEmpty else { return }
         let writer = fileWriter
         let order = columnOrder
-        nonisolated(unsafe) let handOff = work
         writing = Task.detached {
             var emptied: [BronzeRowBatch] = []
-            for var item in handOff {
-                try await writer.write(item.batch.columns(order: order), partition: item.partition)
-                item.batch.removeAll()
-                emptied.append(item.batch)
+            for index in work.items.indices {
+                // Moved out of the hand-off, so this is the only reference to the batch's buffers: emptying it
+                // keeps their capacity for the rows after next (no fresh arrays, no page faults per hand-off).
+                var batch = BronzeRowBatch(ingestionDate: 0)
+                swap(&batch, &work.items[index].batch)
+                try await writer.write(batch.columns(order: order), partition: work.items[index].partition)
+                batch.removeAll()
+                emptied.append(batch)
             }
             return emptied
         }
+    }
+
+    /// The batches of one hand-off, owned by the writing task alone once handed over.
+    private final class HandOff: @unchecked Sendable {
+        var items: [(partition: [IcebergValue?], batch: BronzeRowBatch)] = []
     }
 
     /// Waits until the file writer has taken every row handed to it (rethrowing its error).

@@ -1,3 +1,5 @@
+import K2CLI
+
 /// What a capture did, printed at exit (JSON with `--json`).
 public struct CaptureSummary: Codable, Sendable {
     public struct Stream: Codable, Sendable {
@@ -30,4 +32,15 @@ public struct CaptureSummary: Codable, Sendable {
     public var pings: Int64
     public var streams: [Stream]
     public var error: String?
+}
+
+extension CaptureSummary {
+    /// The summary of a capture that has not started yet: a failure before the first message is "could not
+    /// start" (exit 2) until the run fills in what it did.
+    static func notStarted(source: String, directory: String, url: String) -> CaptureSummary {
+        CaptureSummary(source: source, directory: directory, url: url, stopReason: "start-failed",
+                       exitCode: K2ExitCode.unusable.rawValue, durationSeconds: 0, messages: 0, bytes: 0, gaps: 0,
+                       malformed: 0, oversized: 0, connects: 0, reconnects: 0, disconnects: 0, stalls: 0, pings: 0,
+                       streams: [], error: nil)
+    }
 }

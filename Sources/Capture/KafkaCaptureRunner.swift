@@ -9,6 +9,10 @@ import SegmentLog
 /// partition number), each record's partition, offset, timestamp (and type), key, headers and value kept.
 public enum KafkaCaptureRunner {
     public enum Start: Sendable, Equatable {
+        /// After the last offset the log already holds for each partition; the beginning for a partition it
+        /// holds nothing of. The log is the checkpoint: a capture stopped at any point (SIGKILL included) and
+        /// started again continues with the first record it did not keep, so each offset is kept once.
+        case resume
         case beginning, end, offset(Int64), time(epochMilliseconds: Int64)
     }
 
@@ -25,7 +29,7 @@ public enum KafkaCaptureRunner {
         public var bootstrap: String
         public var topic: String
         public var partitions: [Int32]?
-        public var start: Start = .beginning
+        public var start: Start = .resume
         public var until: Until = .forever
         /// `-X key=value` pairs passed to librdkafka (SASL, TLS).
         public var passthrough: [String] = []
@@ -39,10 +43,9 @@ public enum KafkaCaptureRunner {
     public static func run(_ settings: Settings, options: CaptureOptions) -> CaptureSummary {
         let started = WallClock.monotonicNanoseconds()
         let source = "kafka:\(settings.topic)"
-        var summary = CaptureSummary(source: source, directory: options.directory, url: "kafka://\(settings.bootstrap)/\(settings.topic)",
-                                     stopReason: "start-failed", exitCode: K2ExitCode.unusable.rawValue, durationSeconds: 0,
-                                     messages: 0, bytes: 0, gaps: 0, malformed: 0, oversized: 0, connects: 0, reconnects: 0,
-                                     disconnects: 0, stalls: 0, pings: 0, streams: [], error: nil)
+        var summary = CaptureSummary.notStarted(source: source, directory: options.directory, url: "kafka://\(settings.bootstrap)/\(settings.topic)")
+        // The log first: its recovery decides where a resumed capture continues.
+        guard let writer = options.openLog(recordingFailureIn: &summary) else { return summary }
         // Everything up to the first consumed record: failures here are "could not start" (exit 2).
         let consumer: KafkaConsumer
         var ends: [Int32: Int64] = [:]   // partition → first offset not to record
@@ -61,6 +64,16 @@ public enum KafkaCaptureRunner {
             }
             var starts: [Int32: KafkaStartOffset] = [:]
             switch settings.start {
+            case .resume:
+                let kept = try lastOffsets(in: options.directory, source: source, writer: writer)
+                for p in partitions {
+                    if let offset = kept[p] {
+                        starts[p] = .offset(offset + 1)
+                        CaptureLog.info("resume", [("partition", p), ("offset", offset + 1)])
+                    } else {
+                        starts[p] = .beginning
+                    }
+                }
             case .beginning: for p in partitions { starts[p] = .beginning }
             case .end: for p in partitions { starts[p] = .end }
             case .offset(let offset): for p in partitions { starts[p] = .offset(offset) }
@@ -90,18 +103,9 @@ public enum KafkaCaptureRunner {
             try consumer.assign(assignment)
             partitions = assignment.map(\.partition)
         } catch {
+            try? writer.close()
             summary.error = "\(error)"
             CaptureLog.error("start-failed", [("topic", settings.topic), ("error", "\(error)")])
-            return summary
-        }
-        let writer: SegmentLogWriter
-        do {
-            writer = try SegmentLogWriter(directory: options.directory, options: options.writer) { message in
-                CaptureLog.warn("segment-log", [("directory", options.directory), ("message", message)])
-            }
-        } catch {
-            summary.error = "cannot open the segment log directory \(options.directory): \(error)"
-            CaptureLog.error("start-failed", [("directory", options.directory), ("error", "\(error)")])
             return summary
         }
         CaptureLog.info("consuming", [("topic", settings.topic), ("partitions", partitions.map(String.init).joined(separator: ","))])
@@ -188,6 +192,26 @@ public enum KafkaCaptureRunner {
         summary.messages = messages
         summary.bytes = summary.streams.reduce(0) { $0 + $1.bytes }
         return summary
+    }
+}
+
+extension KafkaCaptureRunner {
+    /// Partition → the offset of the last record of `source` the log in `directory` holds (its last sequence
+    /// per stream, found through the block index, not a scan).
+    static func lastOffsets(in directory: String, source: String, writer: SegmentLogWriter) throws -> [Int32: Int64] {
+        var result: [Int32: Int64] = [:]
+        for (key, sequence) in writer.lastSequences where key.source == source && sequence > 0 {
+            guard let partition = Int32(key.stream) else { continue }
+            var selection = ReadSelection()
+            selection.sources = [source]
+            selection.streams = [key.stream]
+            selection.fromSequence = sequence
+            let reader = try SegmentLogReader(directory: directory, selection: selection) { _ in }
+            while let record = try reader.next() {
+                if let offset = record.kafka?.offset { result[partition] = max(result[partition] ?? offset, offset) }
+            }
+        }
+        return result
     }
 }
 

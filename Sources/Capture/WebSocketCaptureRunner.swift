@@ -16,6 +16,8 @@ public struct CaptureOptions: Sendable {
     public var metricsPort: Int?
     public var stallTimeoutNanos: Int64 = 60_000_000_000
     public var maxConnectionAgeNanos: Int64?
+    /// How long a replacement and the old connection may overlap without a common frame on every stream.
+    public var handoverTimeoutNanos: Int64 = 10_000_000_000
     public var trustRootsFile: String?
     /// Called with the metrics port once the endpoint listens (tests and `--metrics-port 0`).
     public var onMetricsListening: (@Sendable (Int) -> Void)?
@@ -29,20 +31,8 @@ public enum WebSocketCaptureRunner {
                            options: CaptureOptions) -> CaptureSummary {
         let started = WallClock.monotonicNanoseconds()
         let metrics = CaptureMetrics(source: feed.sourceName)
-        var summary = CaptureSummary(source: feed.sourceName, directory: options.directory, url: endpoint.url,
-                                     stopReason: "start-failed", exitCode: K2ExitCode.unusable.rawValue, durationSeconds: 0,
-                                     messages: 0, bytes: 0, gaps: 0, malformed: 0, oversized: 0, connects: 0, reconnects: 0,
-                                     disconnects: 0, stalls: 0, pings: 0, streams: [], error: nil)
-        let writer: SegmentLogWriter
-        do {
-            writer = try SegmentLogWriter(directory: options.directory, options: options.writer) { message in
-                CaptureLog.warn("segment-log", [("directory", options.directory), ("message", message)])
-            }
-        } catch {
-            summary.error = "cannot open the segment log directory \(options.directory): \(error)"
-            CaptureLog.error("start-failed", [("directory", options.directory), ("error", "\(error)")])
-            return summary
-        }
+        var summary = CaptureSummary.notStarted(source: feed.sourceName, directory: options.directory, url: endpoint.url)
+        guard let writer = options.openLog(recordingFailureIn: &summary) else { return summary }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         defer { try? group.syncShutdownGracefully() }
         let loop = group.next()
@@ -51,6 +41,7 @@ public enum WebSocketCaptureRunner {
         settings.trustRootsFile = options.trustRootsFile
         settings.stallTimeoutNanos = options.stallTimeoutNanos
         settings.maxConnectionAgeNanos = options.maxConnectionAgeNanos
+        settings.handoverTimeoutNanos = options.handoverTimeoutNanos
         settings.maxFrameBytes = options.maxFrameBytes
         settings.maxMessageBytes = max(64 << 20, options.maxFrameBytes * 4)
         settings.maxMessages = options.maxMessages

@@ -21,8 +21,10 @@ public struct BinanceTradeEvent: Sendable, Equatable {
     public static func parse(_ frame: [UInt8]) throws -> BinanceTradeEvent? {
         try frame.withUnsafeBufferPointer { bytes in
             let scanner = TradeJSONScanner(bytes)
-            guard let (fields, stream) = try scan(scanner) else { return nil }
-            return try fields.event(stream: stream.map { try scanner.string($0) }, scanner)
+            var top = Fields(), inner = Fields()
+            guard let wrapped = try scan(scanner, top: &top, inner: &inner) else { return nil }
+            let stream = try top.stream.map { try scanner.string($0) }
+            return wrapped ? try inner.event(stream: stream, scanner) : try top.event(stream: stream, scanner)
         }
     }
 
@@ -30,31 +32,33 @@ public struct BinanceTradeEvent: Sendable, Equatable {
     public enum Scan {
         /// Valid JSON, not a trade event (`parse` returns nil).
         case notATrade
-        /// A trade event whose strings are all plain: their bytes in the frame are their text.
-        case trade(BinanceTradeSpans)
+        /// A trade event whose strings are all plain (their bytes in the frame are their text): `spans` holds it.
+        case trade
         /// A trade event with an escaped or non-ASCII string: use `parse` for its decoded text.
         case needsDecoding
     }
 
     /// Like `parse`, same checks and errors, but builds no strings: the event's string fields are byte
     /// ranges of `frame`, for encoders that copy them straight into a value (replay encodes every frame).
-    public static func scanTrade(_ frame: UnsafeBufferPointer<UInt8>) throws -> Scan {
-        guard let (fields, stream) = try scan(TradeJSONScanner(frame)) else { return .notATrade }
-        let spans = try fields.spans()
-        guard spans.eventType.plain, spans.symbol.plain, spans.price.plain, spans.quantity.plain, stream?.plain ?? true else {
+    /// The fields go to `spans` (valid when the result is `.trade`), so nothing is copied on the way out.
+    public static func scanTrade(_ frame: UnsafeBufferPointer<UInt8>, into spans: inout BinanceTradeSpans) throws -> Scan {
+        var top = Fields(), inner = Fields()
+        guard let wrapped = try scan(TradeJSONScanner(frame), top: &top, inner: &inner) else { return .notATrade }
+        if wrapped { try inner.spans(into: &spans) } else { try top.spans(into: &spans) }
+        guard spans.eventType.plain, spans.symbol.plain, spans.price.plain, spans.quantity.plain, top.stream?.plain ?? true else {
             return .needsDecoding
         }
-        return .trade(spans)
+        return .trade
     }
 
-    /// The trade's fields (of the `data` object when wrapped) and the `stream` name; nil when not a trade.
-    private static func scan(_ scanner: TradeJSONScanner) throws -> (Fields, JSONStringSpan?)? {
+    /// Reads the frame's top-level fields into `top` (with the `stream` name) and, when wrapped, the `data`
+    /// object's into `inner`. Returns whether the event is `inner` (wrapped) or `top`; nil when not a trade.
+    /// The fields are filled in place (no copies of these structs per frame).
+    private static func scan(_ scanner: TradeJSONScanner, top: inout Fields, inner: inout Fields) throws -> Bool? {
         var scanner = scanner
         guard scanner.peek() == 0x7B else { return nil }   // arrays and scalars are not Binance events
         let start = scanner.position
-        var top = Fields()
-        var stream: JSONStringSpan?
-        var inner: Fields?
+        var wrapped = false
         scanner.position += 1
         if !scanner.consume(0x7D) {
             repeat {
@@ -64,35 +68,29 @@ public struct BinanceTradeEvent: Sendable, Equatable {
                     continue
                 }
                 if equals(scanner.bytes, key, "stream"), scanner.peek() == 0x22 {
-                    stream = try scanner.readStringSpan()
+                    top.stream = try scanner.readStringSpan()
                 } else if equals(scanner.bytes, key, "data"), scanner.peek() == 0x7B {
-                    var fields = Fields()
+                    if wrapped { inner = Fields() }   // a second "data": the last one counts
+                    wrapped = true
                     let dataStart = scanner.position
                     scanner.position += 1
                     if !scanner.consume(0x7D) {
                         repeat {
                             let innerKey = try scanner.readStringRange().range
                             try scanner.expect(0x3A)
-                            if innerKey.count == 1, try fields.take(key: scanner.bytes[innerKey.lowerBound], &scanner) { continue }
+                            if innerKey.count == 1, try inner.take(key: scanner.bytes[innerKey.lowerBound], &scanner) { continue }
                             try scanner.skipValue()
                         } while try scanner.nextElement(closing: 0x7D)
                     }
-                    fields.range = dataStart..<scanner.position
-                    inner = fields
+                    inner.range = dataStart..<scanner.position
                 } else {
                     try scanner.skipValue()
                 }
             } while try scanner.nextElement(closing: 0x7D)
         }
         top.range = start..<scanner.position
-        let fields = inner ?? top
-        guard let eventType = fields.eventType, try isTrade(eventType, scanner) else { return nil }
-        return (fields, stream)
-    }
-
-    private static func isTrade(_ span: JSONStringSpan, _ scanner: TradeJSONScanner) throws -> Bool {
-        if span.plain { return equals(scanner.bytes, span.range, "trade") }
-        return try scanner.string(span) == "trade"
+        let isTrade = wrapped ? try inner.isTrade(scanner) : try top.isTrade(scanner)
+        return isTrade ? wrapped : nil
     }
 
     private static func equals(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, _ literal: StaticString) -> Bool {
@@ -101,53 +99,74 @@ public struct BinanceTradeEvent: Sendable, Equatable {
         return true
     }
 
-    /// The single-letter fields as they are found (strings as checked spans, decoded only when asked).
+    /// The single-letter fields as they are found (strings as checked spans, decoded only when asked); `seen`
+    /// has a bit per field present, so the values need no optionals.
     private struct Fields {
-        var eventType: JSONStringSpan?, eventTimeMs: Int64?, symbol: JSONStringSpan?, tradeId: Int64?
-        var price: JSONStringSpan?, quantity: JSONStringSpan?
-        var buyerOrderId: Int64?, sellerOrderId: Int64?, tradeTimeMs: Int64?, isBuyerMaker: Bool?, isBestMatch: Bool?
+        static let e: UInt16 = 1, E: UInt16 = 2, s: UInt16 = 4, t: UInt16 = 8, p: UInt16 = 16, q: UInt16 = 32
+        static let b: UInt16 = 64, a: UInt16 = 128, T: UInt16 = 256, m: UInt16 = 512
+
+        var seen: UInt16 = 0
+        var eventType = JSONStringSpan.empty, symbol = JSONStringSpan.empty
+        var price = JSONStringSpan.empty, quantity = JSONStringSpan.empty
+        var eventTimeMs: Int64 = 0, tradeId: Int64 = 0, buyerOrderId: Int64 = 0, sellerOrderId: Int64 = 0, tradeTimeMs: Int64 = 0
+        var isBuyerMaker = false
+        var isBestMatch: Bool?
         var range: Range<Int> = 0..<0
+        /// The top level's `stream` name (combined-stream frames).
+        var stream: JSONStringSpan?
 
         /// Reads the value of a known key; false (nothing consumed) for any other key.
+        @inline(__always)
         mutating func take(key: UInt8, _ scanner: inout TradeJSONScanner) throws -> Bool {
             switch key {
-            case UInt8(ascii: "e"): eventType = try scanner.readStringSpan()
-            case UInt8(ascii: "E"): eventTimeMs = try scanner.readInt64()
-            case UInt8(ascii: "s"): symbol = try scanner.readStringSpan()
-            case UInt8(ascii: "t"): tradeId = try scanner.readInt64()
-            case UInt8(ascii: "p"): price = try scanner.readStringSpan()
-            case UInt8(ascii: "q"): quantity = try scanner.readStringSpan()
-            case UInt8(ascii: "b"): buyerOrderId = try scanner.readInt64()
-            case UInt8(ascii: "a"): sellerOrderId = try scanner.readInt64()
-            case UInt8(ascii: "T"): tradeTimeMs = try scanner.readInt64()
-            case UInt8(ascii: "m"): isBuyerMaker = try scanner.readBool()
+            case UInt8(ascii: "e"): eventType = try scanner.readStringSpan(); seen |= Self.e
+            case UInt8(ascii: "E"): eventTimeMs = try scanner.readInt64(); seen |= Self.E
+            case UInt8(ascii: "s"): symbol = try scanner.readStringSpan(); seen |= Self.s
+            case UInt8(ascii: "t"): tradeId = try scanner.readInt64(); seen |= Self.t
+            case UInt8(ascii: "p"): price = try scanner.readStringSpan(); seen |= Self.p
+            case UInt8(ascii: "q"): quantity = try scanner.readStringSpan(); seen |= Self.q
+            case UInt8(ascii: "b"): buyerOrderId = try scanner.readInt64(); seen |= Self.b
+            case UInt8(ascii: "a"): sellerOrderId = try scanner.readInt64(); seen |= Self.a
+            case UInt8(ascii: "T"): tradeTimeMs = try scanner.readInt64(); seen |= Self.T
+            case UInt8(ascii: "m"): isBuyerMaker = try scanner.readBool(); seen |= Self.m
             case UInt8(ascii: "M"): isBestMatch = scanner.consumeNull() ? nil : try scanner.readBool()
             default: return false
             }
             return true
         }
 
-        /// The required fields, or the error naming the first one missing.
-        func spans() throws -> BinanceTradeSpans {
-            func missing(_ name: String) -> ExchangeFrameError {
-                ExchangeFrameError(offset: range.lowerBound, message: "Binance trade event without \"\(name)\"")
+        func isTrade(_ scanner: TradeJSONScanner) throws -> Bool {
+            guard seen & Self.e != 0 else { return false }
+            if eventType.plain { return BinanceTradeEvent.equals(scanner.bytes, eventType.range, "trade") }
+            return try scanner.string(eventType) == "trade"
+        }
+
+        /// The required fields into `spans`, or the error naming the first one missing.
+        func spans(into spans: inout BinanceTradeSpans) throws {
+            let required = Self.e | Self.E | Self.s | Self.t | Self.p | Self.q | Self.T | Self.m
+            if seen & required != required {
+                for (bit, name) in [(Self.e, "e"), (Self.E, "E"), (Self.s, "s"), (Self.t, "t"), (Self.p, "p"), (Self.q, "q"),
+                                    (Self.T, "T"), (Self.m, "m")] where seen & bit == 0 {
+                    throw ExchangeFrameError(offset: range.lowerBound, message: "Binance trade event without \"\(name)\"")
+                }
             }
-            guard let eventType else { throw missing("e") }
-            guard let eventTimeMs else { throw missing("E") }
-            guard let symbol else { throw missing("s") }
-            guard let tradeId else { throw missing("t") }
-            guard let price else { throw missing("p") }
-            guard let quantity else { throw missing("q") }
-            guard let tradeTimeMs else { throw missing("T") }
-            guard let isBuyerMaker else { throw missing("m") }
-            return BinanceTradeSpans(eventType: eventType, eventTimeMs: eventTimeMs, symbol: symbol, tradeId: tradeId,
-                                     price: price, quantity: quantity, buyerOrderId: buyerOrderId, sellerOrderId: sellerOrderId,
-                                     tradeTimeMs: tradeTimeMs, isBuyerMaker: isBuyerMaker, isBestMatch: isBestMatch,
-                                     eventRange: range)
+            spans.eventType = eventType
+            spans.eventTimeMs = eventTimeMs
+            spans.symbol = symbol
+            spans.tradeId = tradeId
+            spans.price = price
+            spans.quantity = quantity
+            spans.buyerOrderId = seen & Self.b != 0 ? buyerOrderId : nil
+            spans.sellerOrderId = seen & Self.a != 0 ? sellerOrderId : nil
+            spans.tradeTimeMs = tradeTimeMs
+            spans.isBuyerMaker = isBuyerMaker
+            spans.isBestMatch = isBestMatch
+            spans.eventRange = range
         }
 
         func event(stream: String?, _ scanner: TradeJSONScanner) throws -> BinanceTradeEvent {
-            let s = try spans()
+            var s = BinanceTradeSpans()
+            try spans(into: &s)
             return BinanceTradeEvent(stream: stream, eventType: try scanner.string(s.eventType), eventTimeMs: s.eventTimeMs,
                                      symbol: try scanner.string(s.symbol), tradeId: s.tradeId, price: try scanner.string(s.price),
                                      quantity: try scanner.string(s.quantity), buyerOrderId: s.buyerOrderId,
@@ -173,4 +192,17 @@ public struct BinanceTradeSpans: Sendable, Equatable {
     public var isBestMatch: Bool?
     /// Byte range of the trade event object within the frame (the whole frame when bare).
     public var eventRange: Range<Int>
+
+    /// Empty spans, to be filled by `BinanceTradeEvent.scanTrade(_:into:)`.
+    public init() {
+        eventType = .empty
+        eventTimeMs = 0
+        symbol = .empty
+        tradeId = 0
+        price = .empty
+        quantity = .empty
+        tradeTimeMs = 0
+        isBuyerMaker = false
+        eventRange = 0..<0
+    }
 }

@@ -12,6 +12,15 @@ public struct JSONStringSpan: Sendable, Equatable {
     public var escaped: Bool
     public var ascii: Bool
     public var plain: Bool { !escaped && ascii }
+
+    public init(range: Range<Int>, escaped: Bool, ascii: Bool) {
+        self.range = range
+        self.escaped = escaped
+        self.ascii = ascii
+    }
+
+    /// An empty plain string (a placeholder before a field is read).
+    public static let empty = JSONStringSpan(range: 0..<0, escaped: false, ascii: true)
 }
 
 /// A forward-only JSON scanner over a frame's bytes, for the few trade shapes we parse: it decodes only
@@ -24,6 +33,7 @@ struct TradeJSONScanner {
 
     func error(_ message: String) -> ExchangeFrameError { ExchangeFrameError(offset: position, message: message) }
 
+    @inline(__always)
     mutating func skipWhitespace() {
         while position < bytes.count {
             switch bytes[position] {
@@ -34,17 +44,20 @@ struct TradeJSONScanner {
     }
 
     /// The next non-blank byte, not consumed.
+    @inline(__always)
     mutating func peek() -> UInt8? {
         skipWhitespace()
         return position < bytes.count ? bytes[position] : nil
     }
 
+    @inline(__always)
     mutating func expect(_ byte: UInt8) throws {
         guard peek() == byte else { throw error("expected '\(Character(Unicode.Scalar(byte)))'") }
         position += 1
     }
 
     /// Consumes `byte` if it is next.
+    @inline(__always)
     mutating func consume(_ byte: UInt8) -> Bool {
         guard peek() == byte else { return false }
         position += 1
@@ -53,6 +66,7 @@ struct TradeJSONScanner {
 
     /// After an element of an object or array: true if another follows (a comma was consumed), false at the
     /// closing bracket (consumed).
+    @inline(__always)
     mutating func nextElement(closing: UInt8) throws -> Bool {
         if consume(0x2C) { return true }
         if consume(closing) { return false }
@@ -60,6 +74,7 @@ struct TradeJSONScanner {
     }
 
     /// The raw byte range of a string's contents (between the quotes) and whether it holds escapes.
+    @inline(__always)
     mutating func readStringRange() throws -> (range: Range<Int>, escaped: Bool) {
         try expect(0x22)
         let start = position
@@ -79,6 +94,7 @@ struct TradeJSONScanner {
 
     /// A string's contents as a `JSONStringSpan`, checked as `readString` checks it (escapes, UTF-8; the
     /// same errors at the same offsets) but only decoded when it is not plain.
+    @inline(__always)
     mutating func readStringSpan() throws -> JSONStringSpan {
         try expect(0x22)
         let start = position
@@ -134,6 +150,7 @@ struct TradeJSONScanner {
     }
 
     /// A number's exact text range (validated against the JSON grammar's characters, not converted).
+    @inline(__always)
     mutating func readNumberRange() throws -> Range<Int> {
         skipWhitespace()
         let start = position
@@ -149,25 +166,55 @@ struct TradeJSONScanner {
         return start..<position
     }
 
+    /// An integer, in one pass over its digits. The same result and errors as checking `readNumberRange`'s
+    /// text digit by digit: a sign or digit sequence that is not a plain integer ("1.5", "2e3", "-") is
+    /// "expected an integer", a value beyond Int64 "integer overflows 64 bits", both at the number's start.
+    @inline(__always)
     mutating func readInt64() throws -> Int64 {
-        let range = try readNumberRange()
-        var index = range.lowerBound
+        skipWhitespace()
+        let start = position
+        var index = start
+        let count = bytes.count
         var negative = false
-        if bytes[index] == 0x2D { negative = true; index += 1 }
-        guard index < range.upperBound else { throw ExchangeFrameError(offset: range.lowerBound, message: "expected an integer") }
+        if index < count, bytes[index] == 0x2D { negative = true; index += 1 }
         var value: Int64 = 0
-        while index < range.upperBound {
+        var digits = 0
+        var overflow = false
+        while index < count {
             let digit = bytes[index] &- 0x30
-            guard digit < 10 else { throw ExchangeFrameError(offset: range.lowerBound, message: "expected an integer") }
-            let (times, o1) = value.multipliedReportingOverflow(by: 10)
-            let (sum, o2) = times.addingReportingOverflow(Int64(digit))
-            guard !o1, !o2 else { throw ExchangeFrameError(offset: range.lowerBound, message: "integer overflows 64 bits") }
-            value = sum
+            guard digit < 10 else { break }
+            if !overflow {
+                let (times, o1) = value.multipliedReportingOverflow(by: 10)
+                let (sum, o2) = times.addingReportingOverflow(Int64(digit))
+                if o1 || o2 { overflow = true } else { value = sum }
+            }
+            digits += 1
             index += 1
         }
+        if index < count, Self.isNumberByte(bytes[index]) {
+            // More number text follows ("1.5", "2e3", "1-2"): not an integer. An overflow in the digits before
+            // it was found first, as a digit-by-digit check finds it.
+            position = index
+            _ = try readNumberRange()   // the whole number, as readNumberRange would take it
+            if overflow { throw ExchangeFrameError(offset: start, message: "integer overflows 64 bits") }
+            throw ExchangeFrameError(offset: start, message: "expected an integer")
+        }
+        guard index > start else { throw error("expected a number") }
+        position = index
+        guard digits > 0 else { throw ExchangeFrameError(offset: start, message: "expected an integer") }
+        if overflow { throw ExchangeFrameError(offset: start, message: "integer overflows 64 bits") }
         return negative ? -value : value
     }
 
+    @inline(__always)
+    private static func isNumberByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case 0x30...0x39, 0x2D, 0x2B, 0x2E, 0x65, 0x45: return true
+        default: return false
+        }
+    }
+
+    @inline(__always)
     mutating func readBool() throws -> Bool {
         skipWhitespace()
         if matchLiteral("true") { return true }
@@ -176,11 +223,13 @@ struct TradeJSONScanner {
     }
 
     /// Consumes `null` if it is next.
+    @inline(__always)
     mutating func consumeNull() -> Bool {
         skipWhitespace()
         return matchLiteral("null")
     }
 
+    @inline(__always)
     private mutating func matchLiteral(_ literal: StaticString) -> Bool {
         let count = literal.utf8CodeUnitCount
         guard position + count <= bytes.count else { return false }

@@ -84,6 +84,15 @@ public struct FastAppend: Sendable {
                     .addSnapshot(snapshot),
                     .setSnapshotRef(name: "main", snapshotId: snapshotId, type: "branch"),
                 ])
+            } catch IcebergError.commitStateUnknown(let name, let message) {
+                // The catalog may have applied it: look. Our snapshot in the table means it did; its absence
+                // proves nothing (the request may still be in flight), so the files stay either way.
+                if let reloaded = try? await catalog.loadTable(table.identifier),
+                   reloaded.metadata.snapshots.contains(where: { $0.snapshotId == snapshotId }) {
+                    return reloaded
+                }
+                throw IcebergError.commitStateUnknown(
+                    table: name, message: "\(message); snapshot \(snapshotId) not in the table when checked, files kept")
             } catch let error as IcebergError where error.isRefusedCommit {
                 // The catalog refused the commit before changing anything: the files are unreferenced.
                 // (Other errors leave the outcome unknown, so the files stay: they may be committed.)

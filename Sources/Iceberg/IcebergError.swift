@@ -12,6 +12,10 @@ public enum IcebergError: Error, CustomStringConvertible, Sendable {
     case commitConflict(table: String, message: String)
     /// The commit could not be completed and was rolled back; not retryable.
     case commitFailed(table: String, message: String)
+    /// The catalog may or may not have applied the commit (a lost answer, a 5xx from a gateway): the files
+    /// the new snapshot names must stay, since the table may already reference them (the REST spec's
+    /// CommitStateUnknown).
+    case commitStateUnknown(table: String, message: String)
     case catalogName(String)
     case invalidArgument(String)
 
@@ -27,6 +31,7 @@ public enum IcebergError: Error, CustomStringConvertible, Sendable {
         case .noSuchSnapshot(let m): return "no such snapshot: \(m)"
         case .commitConflict(let t, let m): return "commit conflict on table \(t): \(m)"
         case .commitFailed(let t, let m): return "commit failed on table \(t): \(m)"
+        case .commitStateUnknown(let t, let m): return "commit outcome unknown on table \(t): \(m)"
         case .catalogName(let m): return m
         case .invalidArgument(let m): return m
         }

@@ -223,13 +223,13 @@ public final class SQLCatalog: Catalog, @unchecked Sendable {
                 """, [.text(newLocation), .text(current.metadataLocation), .text(name), .text(table.identifier.namespaceName),
                       .text(table.identifier.name), .text(current.metadataLocation)])
         } catch {
-            // The outcome is unknown (a lost connection may follow a server-side commit): look before
-            // removing our file, and leave it in place when we cannot tell.
-            if let now = try? await currentLocation(table.identifier) {
-                if now == newLocation {
-                    return Table(identifier: table.identifier, metadata: updated, metadataLocation: newLocation, io: io)
-                }
-                try? await io.delete(newLocation)
+            // The outcome is unknown (a lost connection may follow a server-side commit): look. Our file
+            // current, or in the current metadata's log (another writer committed on top of ours), means it
+            // was committed. Otherwise it stays in place: an orphan metadata file is harmless, a deleted one
+            // that the table's history names is not.
+            if let now = try? await loadTable(table.identifier),
+               now.metadataLocation == newLocation || now.metadata.metadataLog.contains(where: { $0.metadataFile == newLocation }) {
+                return Table(identifier: table.identifier, metadata: updated, metadataLocation: newLocation, io: io)
             }
             throw error
         }

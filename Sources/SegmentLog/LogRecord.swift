@@ -97,3 +97,17 @@ public struct LogRecord: Sendable, Equatable {
 
     public var streamKey: StreamKey { StreamKey(source: source, stream: stream) }
 }
+
+/// A record as `SegmentLogReader.next(view:)` hands it over: the payload is borrowed from the reader's block
+/// buffer (valid only during that call) and the stream is an index into the reader's `streamKeys`.
+public struct LogRecordView {
+    public var kind: RecordKind
+    public var flags: RecordFlags
+    public var receiveTimeNanos: Int64
+    public var sequence: UInt64
+    public var streamIndex: Int
+    public var payload: UnsafeRawBufferPointer
+    public var kafka: KafkaCoordinates?
+    public var gapExpected: Int64?
+    public var gapSeen: Int64?
+}

@@ -1,8 +1,9 @@
 /// Reads a log directory: selected records in log order (sequence order within a stream; across streams,
 /// receive-time order), holding one decompressed block per stream.
 public final class SegmentLogReader {
-    private var cursors: [StreamCursor] = []
-    private var heap: [Int] = []     // cursor indices, min-heap by (headTime, index)
+    // One thread reads: no dynamic exclusivity check per record on these.
+    @exclusivity(unchecked) private var cursors: [StreamCursor] = []
+    @exclusivity(unchecked) private var heap: [Int] = []     // cursor indices, min-heap by (headTime, index)
     private var started = false
     private let loader: BlockLoader
 
@@ -60,13 +61,7 @@ public final class SegmentLogReader {
     /// only reference to it, so a loop reading millions of records does not allocate one payload each.
     /// Returns false (leaving `record` unchanged) at the end.
     public func next(into record: inout LogRecord) throws -> Bool {
-        if !started {
-            started = true
-            for i in cursors.indices {
-                try loader.advance(cursors[i])
-                if cursors[i].hasHead { push(i) }
-            }
-        }
+        try startIfNeeded()
         guard let top = heap.first else { return false }
         let cursor = cursors[top]
         do {
@@ -87,6 +82,46 @@ public final class SegmentLogReader {
                     rebasing: raw[cursor.headPayloadStart..<(cursor.headPayloadStart + cursor.headPayloadCount)]))
             }
         }
+        try moveOn(cursor)
+        return true
+    }
+
+    /// The streams of the records this reader can return; `LogRecordView.streamIndex` indexes it.
+    public var streamKeys: [StreamKey] { cursors.map(\.key) }
+
+    /// Like `next(into:)`, but hands the record to `body` as a view into the reader's block buffer: nothing is
+    /// copied or retained per record (for a consumer that copies the payload somewhere itself). The view is
+    /// valid only during the call. Returns false at the end (without calling `body`).
+    public func next(view body: (LogRecordView) throws -> Void) throws -> Bool {
+        try startIfNeeded()
+        guard let top = heap.first else { return false }
+        let cursor = cursors[top]
+        do {
+            let buffer = cursor.buffer
+            try buffer.withUnsafeBytes { raw in
+                try body(LogRecordView(
+                    kind: cursor.headKind, flags: RecordFlags(rawValue: cursor.headFlags), receiveTimeNanos: cursor.headTime,
+                    sequence: cursor.headSequence, streamIndex: top,
+                    payload: UnsafeRawBufferPointer(rebasing: raw[cursor.headPayloadStart..<(cursor.headPayloadStart + cursor.headPayloadCount)]),
+                    kafka: cursor.headKafka, gapExpected: cursor.headGapExpected, gapSeen: cursor.headGapSeen))
+            }
+        }
+        try moveOn(cursor)
+        return true
+    }
+
+    private func startIfNeeded() throws {
+        guard !started else { return }
+        started = true
+        for i in cursors.indices {
+            try loader.advance(cursors[i])
+            if cursors[i].hasHead { push(i) }
+        }
+    }
+
+    /// After the head record of `cursor` (the heap's top) was taken: the cursor's next record takes its place.
+    @inline(__always)
+    private func moveOn(_ cursor: StreamCursor) throws {
         loader.statistics.records += 1
         try loader.advance(cursor)
         if cursor.hasHead {
@@ -98,7 +133,6 @@ public final class SegmentLogReader {
                 siftDown(0)
             }
         }
-        return true
     }
 
     public var statistics: ReadStatistics { loader.statistics }

@@ -10,40 +10,41 @@ struct PlannedBlock {
 }
 
 /// Reads one stream's planned blocks in sequence order, one decompressed block in memory at a time, and
-/// exposes the next selected record's fields without allocating.
+/// exposes the next selected record's fields without allocating. Used by one reader on one thread: the
+/// per-record fields skip the runtime's dynamic exclusivity check (measurable per record).
 final class StreamCursor {
     let key: StreamKey
     let source: String
     let stream: String
-    var blocks: [PlannedBlock]
-    var blockIndex = 0
+    @exclusivity(unchecked) var blocks: [PlannedBlock]
+    @exclusivity(unchecked) var blockIndex = 0
     let minimumSequence: UInt64
     let maximumSequence: UInt64
     let fromTime: Int64
     let untilTime: Int64
     let kindMask: UInt32
 
-    var buffer: [UInt8] = []
-    var position = 0
-    var remaining: UInt32 = 0
-    var previousTime: Int64 = 0
-    var previousSequence: UInt64 = 0
-    var current: PlannedBlock?
+    @exclusivity(unchecked) var buffer: [UInt8] = []
+    @exclusivity(unchecked) var position = 0
+    @exclusivity(unchecked) var remaining: UInt32 = 0
+    @exclusivity(unchecked) var previousTime: Int64 = 0
+    @exclusivity(unchecked) var previousSequence: UInt64 = 0
+    @exclusivity(unchecked) var current: PlannedBlock?
     /// The last sequence of the blocks visited so far: the next block must start above it.
-    var passedSequence: UInt64 = 0
+    @exclusivity(unchecked) var passedSequence: UInt64 = 0
 
     // The head record (valid when hasHead).
-    var hasHead = false
-    var headKind: RecordKind = .data
-    var headFlags: UInt8 = 0
-    var headTime: Int64 = 0
-    var headSequence: UInt64 = 0
-    var headPayloadStart = 0
-    var headPayloadCount = 0
-    var headKafka: KafkaCoordinates?
-    var headGapExpected: Int64?
-    var headGapSeen: Int64?
-    var finished = false
+    @exclusivity(unchecked) var hasHead = false
+    @exclusivity(unchecked) var headKind: RecordKind = .data
+    @exclusivity(unchecked) var headFlags: UInt8 = 0
+    @exclusivity(unchecked) var headTime: Int64 = 0
+    @exclusivity(unchecked) var headSequence: UInt64 = 0
+    @exclusivity(unchecked) var headPayloadStart = 0
+    @exclusivity(unchecked) var headPayloadCount = 0
+    @exclusivity(unchecked) var headKafka: KafkaCoordinates?
+    @exclusivity(unchecked) var headGapExpected: Int64?
+    @exclusivity(unchecked) var headGapSeen: Int64?
+    @exclusivity(unchecked) var finished = false
 
     init(key: StreamKey, blocks: [PlannedBlock], selection: ReadSelection) {
         self.key = key

@@ -36,6 +36,9 @@ struct CommonOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Reconnect when a connection has been silent this long.", valueName: "duration"))
     var stallTimeout: String = "60s"
 
+    @Option(help: ArgumentHelp("With --max-connection-age: how long the old and the new connection may run side by side without a common frame on every stream before the old one is closed anyway (a quiet stream, or frames that differ per connection).", valueName: "duration"))
+    var handoverTimeout: String = "10s"
+
     @Option(help: ArgumentHelp("Replace ws[s]://HOST:PORT of the exchange URL (the path and subscription stay).", valueName: "url"))
     var url: String?
 
@@ -65,6 +68,7 @@ struct CommonOptions: ParsableArguments {
         options.maxFrameBytes = Int(try Self.size(maxFrameBytes, "--max-frame-bytes"))
         options.metricsPort = metricsPort
         options.stallTimeoutNanos = try Self.duration(stallTimeout, "--stall-timeout")
+        options.handoverTimeoutNanos = try Self.duration(handoverTimeout, "--handover-timeout")
         options.trustRootsFile = caFile
         return options
     }

@@ -10,6 +10,9 @@ struct KafkaCommand: ParsableCommand {
         discussion: """
         Source "kafka:<topic>", one stream per partition (named by its number). Partitions are assigned directly
         (no consumer group, nothing committed). Use this to save a K2 raw topic before its 7-day retention drops it.
+        Resume: the log is the checkpoint. Started again on the same --out directory (after a stop, a crash or a
+        kill -9), it continues each partition after the last offset the log kept, so each offset is kept once;
+        --from-offset or --from-time start elsewhere instead.
         -X key=value passes settings to librdkafka (security.protocol, sasl.*, ssl.*); secrets belong in a
         config the shell reads from the environment, never in logs (k2-capture redacts them).
 
@@ -23,7 +26,7 @@ struct KafkaCommand: ParsableCommand {
     @Option(help: "Bootstrap servers, HOST:PORT[,HOST:PORT].") var bootstrap: String
     @Option(help: "The topic to back up.") var topic: String
     @Option(help: "Partitions, comma-separated (default: all).") var partitions: String?
-    @Option(help: "Start offset for every partition: a number, 'beginning' or 'end' (default beginning).") var fromOffset: String?
+    @Option(help: "Start offset for every partition: a number, 'beginning' or 'end' (default: after the last offset the --out log already holds for each partition, else the beginning).") var fromOffset: String?
     @Option(help: "Start at the first record at or after this time (RFC 3339, date, epoch s or ms).") var fromTime: String?
     @Option(help: "Stop each partition before the first record at or after this time.") var untilTime: String?
     @Flag(help: "Stop each partition at its end as of the start.") var untilEnd = false

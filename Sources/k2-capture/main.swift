@@ -35,9 +35,9 @@ struct BinanceCommand: ParsableCommand {
         Connects to wss://stream.binance.com:9443/stream?streams=btcusdt@trade/... (source "binance", one
         stream per symbol and type, e.g. "btcusdt@trade"). Binance closes connections at 24 h: before that
         (--max-connection-age) a new connection is opened, and the old one closed once both have delivered a
-        common frame on every stream the old one carries (so nothing is lost when either lags). After 10 s
-        without that (a quiet stream, or frames that differ per connection), the old one is closed anyway, and
-        a stream whose new subscription lags more than that may miss frames. The overlap is recorded twice and
+        common frame on every stream the old one carries (so nothing is lost when either lags). After
+        --handover-timeout (10 s) without that (a quiet stream, or frames that differ per connection), the old
+        one is closed anyway, and a stream whose new subscription lags more than that may miss frames. The overlap is recorded twice and
         removed later by k2-compact.
 
         Examples:

@@ -25,6 +25,9 @@ struct IcebergReplay {
         } catch let error as IcebergError {
             switch error {
             case .commitConflict, .commitFailed, .corruptFile: throw ReplayError.failed("\(error)")
+            case .commitStateUnknown:
+                // A rerun with the same arguments reads the table's progress and continues from what landed.
+                throw ReplayError.failed("\(error); run again with the same arguments to continue")
             default: throw ReplayError.usage("\(error)")
             }
         } catch let error as RESTCatalogError {
@@ -103,8 +106,6 @@ struct IcebergReplay {
 
         switch origin {
         case .segmentLog(let directory):
-            var wanted = StreamSlots<Void>()
-            for key in selectedStreams { _ = wanted.add(key, ()) }
             var selection = command.selection()
             selection.kinds = [.data]
             selection.streams = Set(selectedStreams.map(\.stream))
@@ -116,8 +117,13 @@ struct IcebergReplay {
             let reader = try SegmentLogReader(directory: directory, selection: selection,
                                               diagnostics: { StandardError.note("log: \($0)") })
             var messages = 0
-            while !Signals.shouldStop, let record = try reader.next() {
-                guard wanted.slot(source: record.source, stream: record.stream) != nil else { continue }
+            // The log is read (decompressed, decoded) on another thread, a few thousand records ahead; only
+            // records of the selected streams come out.
+            let prefetch = PrefetchingLogReader(reader: reader, streams: selectedStreams)
+            defer { prefetch.stop() }
+            // One record reused for every read: its payload's storage is overwritten in place, not allocated per record.
+            var record = LogRecord(receiveTimeNanos: 0, source: "", stream: "", payload: [])
+            while !Signals.shouldStop, try prefetch.next(into: &record) {
                 messages += try sink.write(record)
                 records += 1
                 if records & 255 == 0 { progressLine.tick(records: records, messages: messages, note: sink.progressNote) }

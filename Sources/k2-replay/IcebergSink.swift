@@ -17,30 +17,33 @@ import SegmentLog
 ///
 /// Progress: the last log sequence per stream (`source/stream`); for Kafka sources the stream is the
 /// partition and the sequence its offset.
+///
+/// The state touched per record is `@exclusivity(unchecked)`: the sink is used from one thread and no access
+/// overlaps another, and the runtime's dynamic check of each class-property access was ~5% of a replay.
 final class IcebergSink: ReplaySink {
     let appender: BronzeTableAppender
-    private var encoder: BronzeRecordEncoder
+    @exclusivity(unchecked) private var encoder: BronzeRecordEncoder
     private let partitions: Int32
     private let captureTime: Bool
     private let commitRows: Int
     private let commitNanos: Int64
     private let pacer: Pacer
     private var lastCommitNanos = Pacer.monotonicNanos()
-    private var batchIngestionMicros: Int64?
-    private var sinceCheck = 0
+    @exclusivity(unchecked) private var batchIngestionMicros: Int64?
+    @exclusivity(unchecked) private var sinceCheck = 0
     private var notTrade = 0
     private var malformed = 0
     private var unknownSources = Set<String>()
-    private var rows = 0
+    @exclusivity(unchecked) private var rows = 0
     /// Progress per stream since the last commit; turned into the appender's string keys at commit time,
     /// so the per-record path builds no strings.
-    private var done = StreamSlots<Int64>()
+    @exclusivity(unchecked) private var done = StreamSlots<Int64>()
     private let binanceTopic = BronzeExchange.binance.topic
     private let krakenTopic = BronzeExchange.kraken.topic
     /// K2's partition of each key seen (a replay sees the same few symbols over and over).
     private var keyPartitions: [String: Int32] = [:]
-    private var lastKafkaSource = ""
-    private var lastKafkaTopic = ""
+    @exclusivity(unchecked) private var lastKafkaSource = ""
+    @exclusivity(unchecked) private var lastKafkaTopic = ""
 
     init(appender: BronzeTableAppender, format: BronzeValueFormat, schemaIds: [BronzeExchange: Int32], partitions: Int32,
          captureTime: Bool, commitRows: Int, commitSeconds: Double, pacer: Pacer) {
@@ -55,8 +58,8 @@ final class IcebergSink: ReplaySink {
 
     /// The first keys seen, searched before the dictionary: the encoder hands out the same String for a key,
     /// and comparing a few small strings is cheaper than hashing one.
-    private var recentKeys: [String] = []
-    private var recentPartitions: [Int32] = []
+    @exclusivity(unchecked) private var recentKeys: [String] = []
+    @exclusivity(unchecked) private var recentPartitions: [Int32] = []
 
     private func partition(of key: String) -> Int32? {
         for index in recentKeys.indices where recentKeys[index] == key { return recentPartitions[index] }
@@ -75,6 +78,11 @@ final class IcebergSink: ReplaySink {
 
     private func ingestionMicros(_ record: LogRecord) -> Int64 {
         if captureTime { return record.receiveTimeNanos / 1000 }
+        return batchIngestion()
+    }
+
+    /// The replay's clock, read once per commit.
+    private func batchIngestion() -> Int64 {
         if let micros = batchIngestionMicros { return micros }
         let micros = Int64((Date().timeIntervalSince1970 * 1e6).rounded(.down))
         batchIngestionMicros = micros
@@ -120,16 +128,34 @@ final class IcebergSink: ReplaySink {
                                     ingestionTimestampMicros: ingestion)
             }
         }
+        try recordDone(source: record.source, stream: record.stream, position: Int64(bitPattern: record.sequence), rows: made)
+        return made
+    }
+
+    /// One record read straight from a Kafka topic (`KafkaTopicSource`): the value is borrowed from the
+    /// consumer, and `source`/`stream` ("kafka:TOPIC", the partition as text) are strings the caller made once.
+    /// The same row as `write` makes of a Kafka-sourced log record.
+    func writeKafka(source: String, stream: String, topic: String, partition: Int32, offset: Int64, timestampMs: Int64,
+                    value: UnsafeRawBufferPointer) throws {
+        let receiveTimeNanos = timestampMs * 1_000_000
+        pacer.awaitTurn(receiveTimeNanos: receiveTimeNanos) { _ in }
+        let ingestion = captureTime ? receiveTimeNanos / 1000 : batchIngestion()
+        try appender.append(rawBytes: value, topic: topic, partition: partition, offset: offset,
+                            kafkaTimestampMicros: timestampMs * 1000, ingestionTimestampMicros: ingestion)
+        try recordDone(source: source, stream: stream, position: offset, rows: 1)
+    }
+
+    /// After a record's rows are staged: its progress, the hand-off of full batches, a commit when due.
+    @inline(__always)
+    private func recordDone(source: String, stream: String, position: Int64, rows made: Int) throws {
         rows += made
-        let position = Int64(bitPattern: record.sequence)
-        if let slot = done.slot(source: record.source, stream: record.stream) { done[slot] = position }
-        else { _ = done.add(record.streamKey, position) }
+        if let slot = done.slot(source: source, stream: stream) { done[slot] = position }
+        else { _ = done.add(StreamKey(source: source, stream: stream), position) }
         if appender.hasFullBatches { try runBlocking { [appender] in try await appender.writeStaged() } }
         sinceCheck += 1
         if appender.rowsBuffered >= commitRows || (sinceCheck >= 64 && dueByTime()) {
             try commit()
         }
-        return made
     }
 
     private func dueByTime() -> Bool {

@@ -1,14 +1,22 @@
+import Foundation
 import Bronze
 import Kafka
 import K2CLI
 import SegmentLog
 
 /// `--to kafka`: K2's messages (no headers unless `--provenance`) produced with an idempotent producer;
-/// every delivery report awaited. Resume (docs/replay.md): per target partition it skips the first
-/// `delivered` messages the log sends there (the checkpoint's acknowledged prefix), then matches the next
-/// ones against the partition's tail after the checkpoint (`PartitionTail`) and produces from the first
-/// one not found. Delivery reports are counted per partition and written to the checkpoint about every
-/// `checkpointIntervalNanos`.
+/// every delivery report awaited. Resume (docs/replay.md) works per target partition and log stream
+/// ("pair"): a stream's messages to one partition come in (sequence, trade) order and reach it as a gapless
+/// prefix, whatever the other streams do. A pair skips its messages up to its acknowledged point, then looks
+/// for the next ones in the partition's tail (`PartitionTail`) from its own position, and produces from the
+/// first one not found. Delivery reports are counted per partition by the producer; the sink keeps the
+/// pairs of the messages still awaiting theirs in produce order and turns the counts into per-pair progress,
+/// written to the checkpoint about every `checkpointIntervalNanos`.
+///
+/// Threads: `write` (the reading thread) encodes messages into an `EncodedBatch`. Unpaced, full batches go
+/// through a `BatchPipe` to a producing thread, so reading and encoding the log overlap with producing;
+/// paced, each record's batch is produced at once on the reading thread. Everything below "producing side"
+/// is touched by one thread at a time: the producing thread until `finish` has joined it, then the caller's.
 final class KafkaSink: ReplaySink {
     private let producer: KafkaProducer
     private var encoder: BronzeRecordEncoder
@@ -23,8 +31,20 @@ final class KafkaSink: ReplaySink {
     /// The provenance header of the message being produced (written in place, no allocation per message).
     private let headerBytes = UnsafeMutablePointer<UInt8>.allocate(capacity: ProvenanceID.maxEncodedCount)
 
-    private(set) var produced = 0
+    // Producing side. Hot properties are marked `@exclusivity(unchecked)`: each is used by one thread at a time
+    // and never passed inout while accessed again; the runtime checks cost about 10% of the replay's CPU.
+    @exclusivity(unchecked) private(set) var produced = 0
     private var skippedForResume = 0
+    private var pipe: BatchPipe?
+    private var producerDone: DispatchSemaphore?
+
+    // Reading side.
+    @exclusivity(unchecked) private var batch: EncodedBatch
+    /// `source/stream` per stream index, for error messages on the producing side, and the stream's key.
+    private var labels: [String] = []
+    private var streamKeys: [StreamKey] = []
+    private static let batchMessages = 2048
+    private static let batchBytes = 1 << 20
     private var notTrade = 0
     private var malformed = 0
     private var firstMalformed: String?
@@ -36,32 +56,60 @@ final class KafkaSink: ReplaySink {
         var source: String
         var stream: String
         var hash: UInt64
-        /// The key last produced from this stream and its slot: a stream's records share their key.
+        /// The key last encoded from this stream and its slot: a stream's records share their key.
         var lastKey: String?
         var lastSlot = 0
     }
-    private var streams: [StreamState] = []
-    private var currentStream = 0
+    @exclusivity(unchecked) private var streams: [StreamState] = []
+    @exclusivity(unchecked) private var currentStream = 0
 
     /// One per target partition, in the checkpoint's order (the index is also the producer's delivery tally).
     private struct Slot {
         var target: TopicPartition
         var topic: KafkaTopic
         var produced = 0
-        /// Resume: messages still to pass over because the checkpoint counts them as delivered ...
-        var skipRemaining = 0
-        /// ... then the partition's messages after the checkpoint, matched against the next ones.
+        /// The high watermark before this run produced: what it produces lands at or above it.
+        var runStart: Int64
+        /// Resume: the partition's messages after the lowest `fromOffset` of its pairs.
         var tail: PartitionTail?
-        var resuming: Bool { skipRemaining > 0 || tail != nil }
+        /// The pairs and points of the messages produced here whose delivery reports were not counted yet.
+        var pending = PendingMessages()
+        /// Delivery reports counted from the producer's tally, and the offset of the last (-1: none this run).
+        var drained = 0
+        var lastDrainedOffset: Int64 = -1
+        var last: ReplayCheckpoint.LastMessage?
+        /// Where messages produced from now on, and those awaiting reports, land at the earliest.
+        var nextOffset: Int64 { Swift.max(runStart, lastDrainedOffset + 1) }
     }
-    private var slots: [Slot] = []
+    @exclusivity(unchecked) private var slots: [Slot] = []
     private var slotByTarget: [TopicPartition: Int] = [:]
-    /// Slots still resuming; 0 makes the hot path skip the resume checks.
-    private var resumingSlots = 0
+
+    // Producing side: one log stream's messages in one partition.
+    private struct Pair {
+        var slot: Int
+        var progress: ReplayCheckpoint.StreamProgress
+        /// Resume: false while the stream may still meet messages up to its acknowledged point or find its
+        /// next ones in the tail; true once it produces (and for pairs new to this run).
+        var resolved: Bool
+        /// Whether this run met the acknowledged point itself (a warning otherwise).
+        var reachedAcknowledged = false
+        /// Position in the slot's tail from which this stream's next message is looked for.
+        var cursor = 0
+        /// The drain round that last set `progress.recheck` (one per batch of reports counted).
+        var recheckRound = -1
+    }
+    @exclusivity(unchecked) private var pairs: [Pair] = []
+    private var pairByKey: [PairKey: Int] = [:]
+    private struct PairKey: Hashable { var slot: Int; var stream: Int }
+    /// Per stream index: the slot and pair of its last message (a stream's messages share their partition).
+    @exclusivity(unchecked) private var pairCache: [(slot: Int32, pair: Int32)] = []
+    /// Pairs not resolved yet; 0 makes the hot path skip the resume checks.
+    @exclusivity(unchecked) private var unresolvedPairs = 0
+    private var drainRound = 0
     /// Per exchange (binance, kraken): key → index in `slots`, for a stream's first record or a changed key.
     private var slotByKey: [[String: Int]] = [[:], [:]]
     /// The record being encoded, for the skip callback (made once, not per record).
-    private var currentSequence: UInt64 = 0
+    @exclusivity(unchecked) private var currentSequence: UInt64 = 0
     private var skipHandler: ((BronzeSkipReason, Error?) -> Void)?
 
     init(producer: KafkaProducer, format: BronzeValueFormat, schemaIds: [BronzeExchange: Int32], router: KafkaTargetRouter,
@@ -77,16 +125,66 @@ final class KafkaSink: ReplaySink {
         checkpoint = plan.checkpoint
         checkpointIntervalNanos = Int64(checkpointIntervalSeconds * 1e9)
         lastCheckpointNanos = Pacer.monotonicNanos()
+        if pacer.mode == .unpaced {
+            let pipe = BatchPipe(batches: 4, capacity: KafkaSink.batchMessages, byteCapacity: KafkaSink.batchBytes + 64 * 1024)
+            self.pipe = pipe
+            batch = try pipe.takeFree()
+        } else {
+            batch = EncodedBatch(capacity: 64, byteCapacity: 64 * 1024)
+        }
+        skipHandler = { [unowned self] reason, error in self.skipped(reason, error) }
         for (index, entry) in plan.checkpoint.partitions.enumerated() {
-            var slot = Slot(target: entry.target, topic: try producer.topic(entry.topic))
-            slot.skipRemaining = entry.delivered
+            var slot = Slot(target: entry.target, topic: try producer.topic(entry.topic), runStart: plan.highWatermarks[index])
             slot.tail = plan.tails[index]
-            if slot.resuming { resumingSlots += 1 }
+            slot.last = entry.last
             slotByTarget[entry.target] = index
             slots.append(slot)
+            for progress in entry.streams {
+                let stream = streamIndex(source: progress.source, stream: progress.stream)
+                var pair = Pair(slot: index, progress: progress, resolved: false)
+                pair.cursor = slot.tail?.index(atOrAfter: progress.fromOffset) ?? 0
+                if progress.acknowledged == nil && slot.tail == nil { pair.resolved = true }
+                if !pair.resolved { unresolvedPairs += 1 }
+                pairByKey[PairKey(slot: index, stream: stream)] = pairs.count
+                pairs.append(pair)
+            }
         }
-        producer.trackDeliveries(plan.checkpoint.partitions.map { PartitionDelivery(delivered: $0.delivered, lastOffset: $0.lastOffset) })
-        skipHandler = { [unowned self] reason, error in self.skipped(reason, error) }
+        producer.trackDeliveries(Array(repeating: PartitionDelivery(), count: slots.count))
+        try checkLastMessages(plan)
+        if let pipe { startProducing(pipe) }
+    }
+
+    /// The producing thread: delivers batches until the pipe is closed; after a failure it only recycles them.
+    private func startProducing(_ pipe: BatchPipe) {
+        let done = DispatchSemaphore(value: 0)
+        producerDone = done
+        let thread = Thread { [self] in
+            var stopped = false
+            while let batch = pipe.receive() {
+                if !stopped {
+                    do {
+                        try deliver(batch)
+                        try checkpointIfDue()
+                    } catch {
+                        stopped = true
+                        pipe.fail(error)
+                    }
+                }
+                pipe.recycle(batch)
+            }
+            done.signal()
+        }
+        thread.name = "k2-replay produce"
+        thread.start()
+    }
+
+    /// Closes the pipe and waits for the producing thread to finish; the error it stopped with, if any.
+    private func joinProducing() -> Error? {
+        guard let pipe, let done = producerDone else { return nil }
+        pipe.close()
+        done.wait()
+        producerDone = nil
+        return pipe.failed
     }
 
     deinit { headerBytes.deallocate() }
@@ -111,9 +209,15 @@ final class KafkaSink: ReplaySink {
            streams[currentStream].source == record.source {
             return currentStream
         }
-        if let found = streams.firstIndex(where: { $0.stream == record.stream && $0.source == record.source }) { return found }
-        let hash = ProvenanceID.streamHash(logPath: logPath, source: record.source, stream: record.stream)
-        streams.append(StreamState(source: record.source, stream: record.stream, hash: hash))
+        return streamIndex(source: record.source, stream: record.stream)
+    }
+
+    private func streamIndex(source: String, stream: String) -> Int {
+        if let found = streams.firstIndex(where: { $0.stream == stream && $0.source == source }) { return found }
+        let hash = ProvenanceID.streamHash(logPath: logPath, source: source, stream: stream)
+        streams.append(StreamState(source: source, stream: stream, hash: hash))
+        labels.append("\(source)/\(stream)")
+        streamKeys.append(StreamKey(source: source, stream: stream))
         return streams.count - 1
     }
 
@@ -133,145 +237,327 @@ final class KafkaSink: ReplaySink {
         return slot
     }
 
-    /// Resume: true when this message is already in Kafka (counted by the checkpoint, or found in the tail).
-    private func alreadyDelivered(_ index: Int, key: UnsafeRawBufferPointer?, value: UnsafeRawBufferPointer?, timestampMs: Int64) -> Bool {
-        guard slots[index].resuming else { return false }
-        var found = false
-        if slots[index].skipRemaining > 0 {
-            slots[index].skipRemaining -= 1
-            found = true
-        } else if let offset = slots[index].tail!.match(key: key, value: value, timestampMs: timestampMs) {
-            producer.noteAlreadyDelivered(tally: index, offset: offset)
-            found = true
-            if slots[index].tail!.isExhausted { slots[index].tail = nil }
+    /// The pair of `stream` in `slot`. A new one is written to the checkpoint before its first message is
+    /// produced: a rerun then knows where to look for it (nothing of it lies below its `fromOffset`).
+    /// Producing side (`key`: the stream's source and name, from the batch).
+    @inline(__always)
+    private func pair(slot: Int, stream: Int, key: @autoclosure () -> StreamKey) throws -> Int {
+        if stream < pairCache.count, pairCache[stream].slot == Int32(slot) { return Int(pairCache[stream].pair) }
+        while pairCache.count <= stream { pairCache.append((-1, -1)) }
+        let index: Int
+        if let known = pairByKey[PairKey(slot: slot, stream: stream)] {
+            index = known
         } else {
-            slots[index].tail = nil   // the first message not found: produce from here on
+            let key = key()
+            let progress = ReplayCheckpoint.StreamProgress(source: key.source, stream: key.stream, delivered: 0,
+                                                           acknowledged: nil, fromOffset: slots[slot].nextOffset, recheck: nil)
+            pairByKey[PairKey(slot: slot, stream: stream)] = pairs.count
+            pairs.append(Pair(slot: slot, progress: progress, resolved: true))
+            index = pairs.count - 1
+            try writeCheckpoint(complete: false)
         }
-        if !slots[index].resuming { resumingSlots -= 1 }
-        if found { skippedForResume += 1 }
-        return found
+        pairCache[stream] = (Int32(slot), Int32(index))
+        return index
+    }
+
+    /// Resume: true when this message of an unresolved pair is already in Kafka (up to the acknowledged point,
+    /// or found in the tail after the pair's position).
+    private func alreadyDelivered(_ index: Int, at point: ReplayCheckpoint.Point, key: UnsafeRawBufferPointer?,
+                                  value: UnsafeRawBufferPointer?, timestampMs: Int64) -> Bool {
+        let slot = pairs[index].slot
+        if let acknowledged = pairs[index].progress.acknowledged, point <= acknowledged {
+            if point == acknowledged { pairs[index].reachedAcknowledged = true }
+            // Acknowledged messages that may lie in the tail: found (and used up) first, so that a later
+            // byte-identical message of this stream is not taken for one of them.
+            if let recheck = pairs[index].progress.recheck, point >= recheck, slots[slot].tail != nil,
+               let found = slots[slot].tail!.match(from: pairs[index].cursor, key: key, value: value, timestampMs: timestampMs) {
+                pairs[index].cursor = found + 1
+            }
+            skippedForResume += 1
+            return true
+        }
+        if slots[slot].tail != nil,
+           let found = slots[slot].tail!.match(from: pairs[index].cursor, key: key, value: value, timestampMs: timestampMs) {
+            let offset = slots[slot].tail!.offsets[found]
+            pairs[index].cursor = found + 1
+            pairs[index].progress.delivered += 1
+            pairs[index].progress.acknowledged = point
+            pairs[index].progress.fromOffset = offset + 1
+            pairs[index].progress.recheck = nil
+            if offset > slots[slot].last?.offset ?? -1 {
+                slots[slot].last = .init(source: pairs[index].progress.source, stream: pairs[index].progress.stream, at: point, offset: offset)
+            }
+            skippedForResume += 1
+            return true
+        }
+        // The first message not in Kafka: this stream produces from here on.
+        pairs[index].resolved = true
+        pairs[index].progress.recheck = nil
+        unresolvedPairs -= 1
+        return false
     }
 
     func write(_ record: LogRecord) throws -> Int {
         guard record.kind == .data else { return 0 }
-        // Stop at the first failed delivery: what follows would be retried by a rerun anyway.
-        if producer.failedCount > 0 { throw deliveryFailure() }
         let streamIndex = streamIndex(record)
         currentStream = streamIndex
         currentSequence = record.sequence
         let hash = streams[streamIndex].hash
-        if record.source.hasPrefix("kafka:") { return try writeKafkaSourced(record, hash) }
         var made = 0
-        let timestampMs = record.receiveTimeNanos / 1_000_000
-        try encoder.encode(source: record.source, stream: record.stream, payload: record.payload,
-                           receiveTimeNanos: record.receiveTimeNanos, skip: skipHandler) { view in
-            let slot: Int
-            if let lastKey = streams[streamIndex].lastKey, lastKey == view.key {
-                slot = streams[streamIndex].lastSlot
-            } else {
-                slot = try self.slot(view.exchange, view.key)
-                streams[streamIndex].lastKey = view.key
-                streams[streamIndex].lastSlot = slot
-            }
-            var key = view.key
-            try key.withUTF8 { keyBytes in
-                let keyBuffer = UnsafeRawBufferPointer(keyBytes)
-                if resumingSlots > 0 && alreadyDelivered(slot, key: keyBuffer, value: view.value, timestampMs: timestampMs) { return }
-                pacer.awaitTurn(receiveTimeNanos: record.receiveTimeNanos) { producer.poll(timeoutMs: $0) }
-                do {
-                    if provenance {
-                        let id = ProvenanceID(streamHash: hash, sequence: record.sequence, tradeIndex: view.tradeIndex)
-                        let header = UnsafeRawBufferPointer(start: headerBytes, count: id.encode(to: headerBytes))
-                        let name = UnsafeRawPointer(ProvenanceID.headerNameC.utf8Start).assumingMemoryBound(to: CChar.self)
-                        try producer.produce(to: slots[slot].topic, partition: slots[slot].target.partition, key: keyBuffer,
-                                             value: view.value, timestampMs: timestampMs, header: (name, header), tally: slot)
-                    } else {
-                        try producer.produce(to: slots[slot].topic, partition: slots[slot].target.partition, key: keyBuffer,
-                                             value: view.value, timestampMs: timestampMs, tally: slot)
+        if record.source.hasPrefix("kafka:") {
+            // A record captured from Kafka goes back to its topic (or --topic) and partition with its key,
+            // timestamp and headers.
+            let coordinates = record.kafka
+            let slot = try self.slot(TopicPartition(topic: router.topic(forKafkaSource: record.source),
+                                                    partition: coordinates?.partition ?? Int32(record.stream) ?? 0))
+            let headers = (coordinates?.headers ?? []).map { KafkaMessageHeader(name: $0.name, value: $0.value) }
+            let timestampMs = coordinates?.timestampMs ?? record.receiveTimeNanos / 1_000_000
+            record.payload.withUnsafeBytes { value in
+                if let key = coordinates?.key {
+                    key.withUnsafeBytes { key in
+                        batch.append(slot: slot, key: key, value: value, timestampMs: timestampMs, receiveTimeNanos: record.receiveTimeNanos,
+                                     stream: streamIndex, streamHash: hash, sequence: record.sequence, tradeIndex: 0, headers: headers)
                     }
-                } catch let error as KafkaError {
-                    throw ReplayError.failed("\(error) (log record \(record.source)/\(record.stream) sequence \(record.sequence))")
+                } else {
+                    batch.append(slot: slot, key: nil, value: value, timestampMs: timestampMs, receiveTimeNanos: record.receiveTimeNanos,
+                                 stream: streamIndex, streamHash: hash, sequence: record.sequence, tradeIndex: 0, headers: headers)
                 }
-                slots[slot].produced += 1
-                produced += 1
+            }
+            made = 1
+        } else {
+            let timestampMs = record.receiveTimeNanos / 1_000_000
+            try encoder.encode(source: record.source, stream: record.stream, payload: record.payload,
+                               receiveTimeNanos: record.receiveTimeNanos, skip: skipHandler) { view in
+                let slot: Int
+                if let lastKey = streams[streamIndex].lastKey, lastKey == view.key {
+                    slot = streams[streamIndex].lastSlot
+                } else {
+                    slot = try self.slot(view.exchange, view.key)
+                    streams[streamIndex].lastKey = view.key
+                    streams[streamIndex].lastSlot = slot
+                }
+                var key = view.key
+                key.withUTF8 { keyBytes in
+                    batch.append(slot: slot, key: UnsafeRawBufferPointer(keyBytes), value: view.value, timestampMs: timestampMs,
+                                 receiveTimeNanos: record.receiveTimeNanos, stream: streamIndex, streamHash: hash,
+                                 sequence: record.sequence, tradeIndex: view.tradeIndex)
+                }
                 made += 1
             }
         }
-        if made > 0 { try checkpointIfDue() }
+        if let pipe {
+            if batch.count >= KafkaSink.batchMessages || batch.bytes.count >= KafkaSink.batchBytes {
+                batch.labels = labels
+                batch.keys = streamKeys
+                do {
+                    try pipe.send(batch)
+                    batch = try pipe.takeFree()
+                } catch {
+                    _ = joinProducing()
+                    throw error
+                }
+            }
+        } else {
+            // Paced: produce now (the pacer spaces the messages), stopping at the first failed delivery.
+            if producer.failedCount > 0 { throw deliveryFailure() }
+            batch.labels = labels
+            batch.keys = streamKeys
+            defer { batch.removeAll() }
+            try deliver(batch)
+            if made > 0 { try checkpointIfDue() }
+        }
         return made
     }
 
-    /// A record captured from Kafka goes back to its topic (or --topic) and partition with its key, timestamp
-    /// and headers (plus the provenance header with `--provenance`).
-    private func writeKafkaSourced(_ record: LogRecord, _ hash: UInt64) throws -> Int {
-        let coordinates = record.kafka
-        let target = TopicPartition(topic: router.topic(forKafkaSource: record.source),
-                                    partition: coordinates?.partition ?? Int32(record.stream) ?? 0)
-        let slot = try self.slot(target)
-        let timestampMs = coordinates?.timestampMs ?? record.receiveTimeNanos / 1_000_000
-        if resumingSlots > 0 {
-            let skip = withOptionalBytes(coordinates?.key) { key in
-                record.payload.withUnsafeBytes { alreadyDelivered(slot, key: key, value: $0, timestampMs: timestampMs) }
+    /// Producing side: produces the batch's messages in order, passing over what resume finds already in Kafka.
+    private func deliver(_ batch: EncodedBatch) throws {
+        // Stop at the first failed delivery: what follows would be retried by a rerun anyway.
+        if producer.failedCount > 0 { throw deliveryFailure() }
+        let paced = pacer.mode != .unpaced
+        try batch.bytes.withUnsafeBytes { base in
+            for entry in batch.entries {
+                let slot = Int(entry.slot)
+                let key = entry.keyLength < 0 ? nil
+                    : UnsafeRawBufferPointer(rebasing: base[entry.keyStart..<(entry.keyStart + Int(entry.keyLength))])
+                let value = UnsafeRawBufferPointer(rebasing: base[entry.valueStart..<(entry.valueStart + entry.valueLength)])
+                let stream = Int(entry.stream)
+                let pair = try self.pair(slot: slot, stream: stream, key: batch.keys[stream])
+                let point = ReplayCheckpoint.Point(sequence: entry.sequence, trade: Int(entry.tradeIndex))
+                if unresolvedPairs > 0 && !pairs[pair].resolved
+                    && alreadyDelivered(pair, at: point, key: key, value: value, timestampMs: entry.timestampMs) { continue }
+                if paced { pacer.awaitTurn(receiveTimeNanos: entry.receiveTimeNanos) { producer.poll(timeoutMs: $0) } }
+                do {
+                    if entry.headerIndex >= 0 || provenance {
+                        try produceWithHeaders(batch, entry, key, value)
+                    } else {
+                        try producer.produce(to: slots[slot].topic, partition: slots[slot].target.partition, key: key,
+                                             value: value, timestampMs: entry.timestampMs, tally: slot)
+                    }
+                } catch let error as KafkaError {
+                    throw ReplayError.failed("\(error) (log record \(batch.labels[Int(entry.stream)]) sequence \(entry.sequence))")
+                }
+                slots[slot].pending.append(pair: pair, at: point)
+                slots[slot].produced += 1
+                produced += 1
             }
-            if skip { return 0 }
         }
-        var headers = (coordinates?.headers ?? []).map { KafkaMessageHeader(name: $0.name, value: $0.value) }
+    }
+
+    /// Records captured from Kafka (their headers) and `--provenance` (the k2-replay-id header).
+    private func produceWithHeaders(_ batch: EncodedBatch, _ entry: EncodedBatch.Entry, _ key: UnsafeRawBufferPointer?,
+                                    _ value: UnsafeRawBufferPointer) throws {
+        let slot = Int(entry.slot)
+        let id = ProvenanceID(streamHash: entry.streamHash, sequence: entry.sequence, tradeIndex: Int(entry.tradeIndex))
+        let headerIndex = Int(entry.headerIndex)
+        if headerIndex < 0 {
+            let header = UnsafeRawBufferPointer(start: headerBytes, count: id.encode(to: headerBytes))
+            let name = UnsafeRawPointer(ProvenanceID.headerNameC.utf8Start).assumingMemoryBound(to: CChar.self)
+            try producer.produce(to: slots[slot].topic, partition: slots[slot].target.partition, key: key, value: value,
+                                 timestampMs: entry.timestampMs, header: (name, header), tally: slot)
+            return
+        }
+        var headers = batch.headerLists[headerIndex]
         if provenance {
-            var value: [UInt8] = []
-            ProvenanceID(streamHash: hash, sequence: record.sequence, tradeIndex: 0).encode(into: &value)
-            headers.append(KafkaMessageHeader(name: ProvenanceID.headerName, value: value))
+            var encoded: [UInt8] = []
+            id.encode(into: &encoded)
+            headers.append(KafkaMessageHeader(name: ProvenanceID.headerName, value: encoded))
         }
-        pacer.awaitTurn(receiveTimeNanos: record.receiveTimeNanos) { producer.poll(timeoutMs: $0) }
-        do {
-            try producer.produce(topic: target.topic, partition: target.partition, key: coordinates?.key, value: record.payload,
-                                 timestampMs: timestampMs, headers: headers, opaque: slot + 1)
-        } catch let error as KafkaError {
-            throw ReplayError.failed("\(error) (log record \(record.source)/\(record.stream) sequence \(record.sequence))")
-        }
-        slots[slot].produced += 1
-        produced += 1
-        try checkpointIfDue()
-        return 1
+        try producer.produce(topic: slots[slot].target.topic, partition: slots[slot].target.partition, key: key, value: value,
+                             timestampMs: entry.timestampMs, headers: headers, opaque: slot + 1)
     }
 
-    private func withOptionalBytes<R>(_ bytes: [UInt8]?, _ body: (UnsafeRawBufferPointer?) throws -> R) rethrows -> R {
-        guard let bytes else { return try body(nil) }
-        return try bytes.withUnsafeBytes { try body($0) }
-    }
-
-    /// Writes the checkpoint when the interval has passed (the clock is read every 64 messages unpaced).
-    @inline(__always)
+    /// Counts the delivery reports served so far (bounding the pending lists) and writes the checkpoint when
+    /// the interval has passed (called per batch unpaced, per record paced).
     private func checkpointIfDue() throws {
-        if pacer.mode == .unpaced && produced & 63 != 0 { return }
+        for index in slots.indices { drain(index) }
         let now = Pacer.monotonicNanos()
         if now - lastCheckpointNanos < checkpointIntervalNanos { return }
         lastCheckpointNanos = now
         try writeCheckpoint(complete: false)
     }
 
-    /// The checkpoint as the delivery reports served so far say: a prefix of each partition's messages.
+    /// Turns the producer's count of slot `index`'s delivery reports into pair progress: reports of one
+    /// partition arrive in produce order, so the first `n` pending messages are the acknowledged ones. Their
+    /// offsets are exact when they fill consecutive offsets (no other producer in between); otherwise each
+    /// pair touched remembers to recheck them from the batch's lowest possible offset.
+    private func drain(_ index: Int) {
+        let delivery = producer.delivery(tally: index)
+        let count = delivery.delivered - slots[index].drained
+        guard count > 0 else { return }
+        drainRound += 1
+        let first = slots[index].nextOffset
+        let exact = delivery.lastOffset - first == Int64(count - 1)
+        var lastPair = 0
+        var lastPoint = ReplayCheckpoint.Point(sequence: 0, trade: 0)
+        for position in 0..<count {
+            let (pair, point) = slots[index].pending.removeFirst()
+            pairs[pair].progress.delivered += 1
+            pairs[pair].progress.acknowledged = point
+            if exact {
+                pairs[pair].progress.recheck = nil
+                pairs[pair].progress.fromOffset = first + Int64(position) + 1
+            } else if pairs[pair].recheckRound != drainRound {
+                pairs[pair].recheckRound = drainRound
+                pairs[pair].progress.recheck = point
+                pairs[pair].progress.fromOffset = first
+            }
+            lastPair = pair
+            lastPoint = point
+        }
+        slots[index].drained = delivery.delivered
+        slots[index].lastDrainedOffset = delivery.lastOffset
+        slots[index].last = .init(source: pairs[lastPair].progress.source, stream: pairs[lastPair].progress.stream, at: lastPoint,
+                                  offset: delivery.lastOffset)
+    }
+
+    /// The checkpoint as the delivery reports served so far say. A resolved pair's unconfirmed messages lie at
+    /// its slot's `nextOffset` or later (or from its recheck batch on); an unresolved pair keeps what it had.
     private func writeCheckpoint(complete: Bool) throws {
+        for index in slots.indices { drain(index) }
+        var streamsBySlot: [[ReplayCheckpoint.StreamProgress]] = Array(repeating: [], count: slots.count)
+        for pair in pairs {
+            var progress = pair.progress
+            if complete {
+                progress.recheck = nil
+                progress.fromOffset = slots[pair.slot].nextOffset
+            } else if pair.resolved && progress.recheck == nil {
+                progress.fromOffset = slots[pair.slot].nextOffset
+            }
+            streamsBySlot[pair.slot].append(progress)
+        }
         for index in checkpoint.partitions.indices {
-            let delivery = producer.delivery(tally: index)
-            checkpoint.partitions[index].delivered = delivery.delivered
-            checkpoint.partitions[index].lastOffset = delivery.lastOffset
+            checkpoint.partitions[index].streams = streamsBySlot[index]
+            checkpoint.partitions[index].last = slots[index].last
         }
         checkpoint.complete = complete
         try store.write(checkpoint)
     }
 
+    /// Before anything is produced: per partition, the message Kafka holds where this replay's last one was
+    /// acknowledged must be the one the log gives at that point (same key and value bytes, same timestamp
+    /// unless the broker stamped it). Otherwise the topic was re-created or the log re-captured since the
+    /// checkpoint, and its progress would skip messages that are not in Kafka.
+    private func checkLastMessages(_ plan: ResumePlanner.Plan) throws {
+        let path = store.path(for: checkpoint.identity)
+        for (index, entry) in plan.checkpoint.partitions.enumerated() {
+            guard let last = entry.last, let inKafka = plan.lastInKafka[index] else { continue }
+            let name = "\(last.source)/\(last.stream) sequence \(last.at.sequence)" + (last.at.trade > 0 ? " trade \(last.at.trade)" : "")
+            var selection = ReadSelection()
+            selection.sources = [last.source]
+            selection.streams = [last.stream]
+            selection.fromSequence = last.at.sequence
+            selection.untilSequence = last.at.sequence
+            selection.kinds = [.data]
+            let reader = try SegmentLogReader(directory: logPath, selection: selection, diagnostics: { _ in })
+            guard let record = try reader.next(), record.sequence == last.at.sequence else {
+                throw ReplayError.unusable("checkpoint \(path): the log no longer holds \(name), which this replay delivered to "
+                                           + "\(entry.target) at offset \(last.offset): was the log wiped or re-captured?")
+            }
+            var found: (key: [UInt8]?, value: [UInt8]?, timestampMs: Int64)?
+            if record.source.hasPrefix("kafka:") {
+                if last.at.trade == 0 {
+                    found = (record.kafka?.key, record.payload, record.kafka?.timestampMs ?? record.receiveTimeNanos / 1_000_000)
+                }
+            } else {
+                try encoder.encode(source: record.source, stream: record.stream, payload: record.payload,
+                                   receiveTimeNanos: record.receiveTimeNanos) { view in
+                    if view.tradeIndex == last.at.trade {
+                        found = (Array(view.key.utf8), Array(view.value), record.receiveTimeNanos / 1_000_000)
+                    }
+                }
+            }
+            let sameTime = inKafka.timestampType == .logAppendTime || found?.timestampMs == inKafka.timestampMs
+            guard let found, found.key == inKafka.key, found.value == inKafka.value, sameTime else {
+                throw ReplayError.unusable("checkpoint \(path): \(entry.target) offset \(last.offset) does not hold the message the log "
+                                           + "gives for \(name), which this replay delivered there: was the topic deleted and re-created, "
+                                           + "or the log re-captured at the same path? Move the checkpoint away to start afresh")
+            }
+        }
+    }
+
     func finish() throws {
+        if let pipe {
+            if batch.count > 0 {
+                batch.labels = labels
+                batch.keys = streamKeys
+                do { try pipe.send(batch) } catch { _ = joinProducing(); throw error }
+            }
+            if let error = joinProducing() { throw error }
+        }
         // Every delivery report is awaited: librdkafka retries until message.timeout.ms, then reports failure.
         while !producer.flush(timeoutMs: 1000) {
             StandardError.note("waiting for \(producer.outstanding) delivery reports")
             try writeCheckpoint(complete: false)
         }
         if producer.failedCount > 0 { throw deliveryFailure() }
-        try writeCheckpoint(complete: !Signals.shouldStop && resumingSlots == 0)
-        let unmet = slots.filter { $0.skipRemaining > 0 }.map(\.target.description)
-        if !unmet.isEmpty {
-            StandardError.note("warning: the checkpoint counts more messages for \(unmet.joined(separator: ", ")) than this "
-                               + "selection sends there: was the first run's selection different?")
+        try writeCheckpoint(complete: !Signals.shouldStop)
+        if !Signals.shouldStop {
+            let unmet = pairs.filter { $0.progress.acknowledged != nil && !$0.reachedAcknowledged && !$0.resolved }
+                .map { "\($0.progress.source)/\($0.progress.stream) in \(slots[$0.slot].target)" }
+            if !unmet.isEmpty {
+                StandardError.note("warning: the checkpoint counts messages this selection did not send for \(unmet.joined(separator: ", ")): "
+                                   + "was the first run's selection or log different?")
+            }
         }
         if !unknownSources.isEmpty {
             StandardError.note("warning: records of unknown sources not replayed: \(unknownSources.sorted().joined(separator: ", "))")
@@ -307,5 +593,36 @@ final class KafkaSink: ReplaySink {
             "per_partition": .object(partitions),
             "checkpoint": .string(store.path(for: checkpoint.identity)),
         ]
+    }
+}
+
+/// The messages produced to one partition and not yet counted from its delivery reports: their pair and
+/// point, in produce order. A queue over one array, compacted now and then (no allocation per message).
+struct PendingMessages {
+    private var pairs: [Int32] = []
+    private var points: [ReplayCheckpoint.Point] = []
+    private var head = 0
+
+    var count: Int { pairs.count - head }
+
+    @inline(__always)
+    mutating func append(pair: Int, at point: ReplayCheckpoint.Point) {
+        pairs.append(Int32(truncatingIfNeeded: pair))
+        points.append(point)
+    }
+
+    mutating func removeFirst() -> (pair: Int, point: ReplayCheckpoint.Point) {
+        let first = (Int(pairs[head]), points[head])
+        head += 1
+        if head == pairs.count {
+            pairs.removeAll(keepingCapacity: true)
+            points.removeAll(keepingCapacity: true)
+            head = 0
+        } else if head >= 4096 && head * 2 >= pairs.count {
+            pairs.removeFirst(head)
+            points.removeFirst(head)
+            head = 0
+        }
+        return first
     }
 }

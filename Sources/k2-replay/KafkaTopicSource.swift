@@ -20,14 +20,9 @@ struct KafkaTopicSource {
 
     static func key(topic: String, partition: Int32) -> String { "kafka:\(topic)/\(partition)" }
 
-    private static func stream(_ partition: Int32, _ streams: [String]) -> String {
-        if partition >= 0, Int(partition) < streams.count { return streams[Int(partition)] }
-        return String(partition)
-    }
-
     /// Reads the range into `sink`; returns the records read.
     func run(into sink: IcebergSink, appender: BronzeTableAppender, quiet: Bool) throws -> Int {
-        let consumer = try KafkaConsumer(config: config)
+        let consumer = try KafkaConsumer(config: config, bulkRead: true)
         let counts = try consumer.topics()
         guard let partitionCount = counts[topic] else {
             throw ReplayError.unusable("topic \(topic) does not exist at \(config["bootstrap.servers"] ?? "?")")
@@ -75,32 +70,46 @@ struct KafkaTopicSource {
         // The record's source and stream strings, made once (not per record).
         let source = "kafka:" + topic
         let streams: [String] = (0..<partitionCount).map { String($0) }
-        var open = Set(ends.keys)
+        // Indexed by partition: end offset (or -1 once the partition is done) for the per-record check.
+        var endOf = [Int64](repeating: -1, count: Int(partitionCount))
+        for (partition, end) in ends { endOf[Int(partition)] = end }
+        var open = ends.count
         var records = 0
         var idlePolls = 0
-        while !open.isEmpty && !Signals.shouldStop {
-            guard let event = try consumer.poll(timeoutMs: 200) else {
+        while open > 0 && !Signals.shouldStop {
+            let events = try consumer.consumeBatch(max: 4096, timeoutMs: 200) { event in
+                guard case .message(let message) = event else { return }
+                let partition = message.partition
+                guard partition >= 0, Int(partition) < endOf.count else { return }
+                let end = endOf[Int(partition)]
+                guard end >= 0 else { return }   // not ours, or already at its end
+                let offset = message.offset
+                let timestampMs = message.timestamp.ms
+                if offset >= end || (untilTimeMs.map { timestampMs >= $0 } ?? false) {
+                    endOf[Int(partition)] = -1
+                    open -= 1
+                    return
+                }
+                // A null value becomes an empty raw_bytes, as before.
+                try sink.writeKafka(source: source, stream: streams[Int(partition)], topic: topic, partition: partition,
+                                    offset: offset, timestampMs: timestampMs,
+                                    value: message.value ?? UnsafeRawBufferPointer(start: nil, count: 0))
+                records += 1
+                if offset >= end - 1 {
+                    endOf[Int(partition)] = -1
+                    open -= 1
+                }
+            }
+            if events == 0 {
                 idlePolls += 1
                 try sink.tick()
                 if idlePolls >= 300 {
-                    throw ReplayError.unusable("no records from \(topic) for 60 s while partitions \(open.sorted()) are not at their end offsets")
+                    let waiting = endOf.indices.filter { endOf[$0] >= 0 }
+                    throw ReplayError.unusable("no records from \(topic) for 60 s while partitions \(waiting) are not at their end offsets")
                 }
-                continue
+            } else {
+                idlePolls = 0
             }
-            idlePolls = 0
-            guard case .message(let message) = event, open.contains(message.partition), let end = ends[message.partition] else { continue }
-            if message.offset >= end || (untilTimeMs.map { message.timestampMs >= $0 } ?? false) {
-                open.remove(message.partition)
-                continue
-            }
-            let record = LogRecord(receiveTimeNanos: message.timestampMs * 1_000_000, sequence: UInt64(message.offset),
-                                   source: source, stream: Self.stream(message.partition, streams), payload: message.value ?? [],
-                                   kafka: KafkaCoordinates(partition: message.partition, offset: message.offset,
-                                                           timestampMs: message.timestampMs,
-                                                           timestampType: message.timestampType.rawValue, key: message.key))
-            _ = try sink.write(record)
-            records += 1
-            if message.offset >= end - 1 { open.remove(message.partition) }
         }
         return records
     }

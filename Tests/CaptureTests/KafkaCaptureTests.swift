@@ -73,4 +73,48 @@ final class KafkaCaptureTests: XCTestCase {
         XCTAssertEqual(partialRecords.compactMap { $0.kafka?.offset }, Array(2..<8))
         XCTAssertTrue(partialRecords.allSatisfy { $0.stream == "1" })
     }
+
+    /// Started again on the same directory, the capture continues after the last offset the log kept:
+    /// stopped by --max-messages, killed with SIGKILL (at a random moment, several times), then run to the
+    /// end, the log holds every offset of every partition exactly once, in order.
+    func testRestartedCaptureContinuesAfterTheLastOffsetKept() throws {
+        let cluster = try EmbeddedKafkaCluster(brokers: 1)
+        try cluster.createTopic("resume", partitions: 3, replicationFactor: 1)
+        let perPartition = 3000
+        for partition in 0..<3 {
+            let lines = (0..<perPartition).map { "k\($0 % 7):value-\(partition)-\($0)-" + String(repeating: "x", count: $0 % 50) }
+                .joined(separator: "\n") + "\n"
+            let produce = try ProcessRunner.run("/usr/bin/kcat", ["-P", "-b", cluster.bootstrap, "-t", "resume", "-p", "\(partition)", "-K:"],
+                                                stdin: Data(lines.utf8))
+            XCTAssertEqual(produce.status, 0, produce.stderrText)
+        }
+        let directory = try TestEnvironment.temporaryDirectory("capture-kafka-resume")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let log = directory.appendingPathComponent("log")
+        let arguments = ["kafka", "--bootstrap", cluster.bootstrap, "--topic", "resume", "--out", log.path]
+
+        let first = try ProcessRunner.run(CaptureHarness.capturePath, arguments + ["--max-messages", "500"])
+        XCTAssertEqual(first.status, 0, first.stderrText)
+        XCTAssertEqual(try CaptureHarness.readLog(log).records.count, 500)
+
+        for round in 0..<3 {
+            let running = try BackgroundProcess(CaptureHarness.capturePath, arguments + ["--fsync", "never"], directory: directory)
+            Thread.sleep(forTimeInterval: Double.random(in: 0.05...0.6))
+            kill(running.process.processIdentifier, SIGKILL)
+            _ = running.wait()
+            XCTAssertEqual(running.process.terminationReason, .uncaughtSignal, "round \(round): \(running.stderr)")
+        }
+
+        let last = try ProcessRunner.run(CaptureHarness.capturePath, arguments + ["--until-end"])
+        XCTAssertEqual(last.status, 0, last.stderrText)
+        XCTAssertTrue(last.stderrText.contains("\"resume\""), last.stderrText)
+        let records = try CaptureHarness.readLog(log).records
+        for partition in 0..<3 {
+            let mine = records.filter { $0.stream == String(partition) }
+            XCTAssertEqual(mine.compactMap { $0.kafka?.offset }, (0..<Int64(perPartition)).map { $0 }, "partition \(partition)")
+            XCTAssertEqual(mine.map { String(decoding: $0.payload, as: UTF8.self) },
+                           (0..<perPartition).map { "value-\(partition)-\($0)-" + String(repeating: "x", count: $0 % 50) })
+            XCTAssertEqual(mine.map(\.sequence), (1...UInt64(perPartition)).map { $0 }, "partition \(partition)")
+        }
+    }
 }

@@ -180,6 +180,54 @@ final class SimulatorCaptureTests: XCTestCase {
         XCTAssertEqual(summary?["gaps"] as? Int, 0)
     }
 
+    /// The make-before-break fallback: after the replacement subscribes, ETHUSDT goes quiet, so the two
+    /// connections never share a frame on every stream. After --handover-timeout the old connection is
+    /// closed anyway (the reason says so), and no BTCUSDT frame is lost: the replacement had all of them.
+    func testHandoverFallsBackAfterTheTimeoutWhenAStreamIsQuiet() throws {
+        let factory = FrameFactory(feed: .binance)
+        var steps: [SimulatorStep] = (0..<40).map {
+            factory.trade(instrument: $0 % 2, tradeIds: [Int64(1_000_000 + $0 / 2)], index: $0)
+        }
+        steps.append(.awaitConnections(2))
+        // BTCUSDT only, for about 3 s: longer than the 1 s timeout plus a watchdog tick.
+        steps += (40..<190).map { factory.trade(instrument: 0, tradeIds: [Int64(1_000_000 + $0)], index: $0) }
+        steps.append(.disconnect)
+        let simulator = ExchangeSimulator(scenario: SimulatorScenario(feed: .binance, steps: steps, intervalNanos: 20_000_000), tls: false)
+        try simulator.start()
+        defer { simulator.stop() }
+        let directory = try TestEnvironment.temporaryDirectory("capture-handover-timeout")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let port = try CaptureHarness.freePort()
+        let capture = try BackgroundProcess(CaptureHarness.capturePath, CaptureHarness.arguments(feed: .binance) + [
+            "--url", simulator.url, "--out", directory.appendingPathComponent("log").path, "--max-connection-age", "1s",
+            // --stall-timeout 2s only makes the watchdog tick every 0.5 s.
+            "--handover-timeout", "1s", "--stall-timeout", "2s", "--metrics-port", "\(port)",
+        ], directory: directory)
+
+        try simulator.waitUntilFinished()
+        let framed = Set(simulator.manifest.snapshot.filter { $0.kind == .frame }.map(\.connection)).count
+        func scalar(_ metrics: String, _ name: String) -> Int? {
+            metrics.split(separator: "\n").first { $0.hasPrefix(name + "{") }.flatMap { Int($0.split(separator: " ").last ?? "") }
+        }
+        try CaptureHarness.waitFor("the capture to reconnect after the script's disconnect") {
+            let metrics = try ProcessRunner.run("/usr/bin/curl", ["-s", "http://127.0.0.1:\(port)/metrics"]).stdoutText
+            return (scalar(metrics, "k2_capture_disconnects_total") ?? 0) >= framed
+                && (scalar(metrics, "k2_capture_connects_total") ?? 0) > framed
+        }
+        kill(capture.process.processIdentifier, SIGTERM)
+        XCTAssertEqual(capture.wait(), 130, capture.stderr)
+        XCTAssertTrue(capture.stderr.contains("handover-without-overlap"), capture.stderr)
+
+        let (records, _) = try CaptureHarness.readLog(directory.appendingPathComponent("log"))
+        let sent = simulator.manifest.snapshot.filter { $0.kind == .frame }
+        XCTAssertEqual(Set(sent.map(\.bytes)).count, 190)
+        XCTAssertEqual(Set(records.filter { $0.kind == .data }.map(\.payload)), Set(sent.map(\.bytes)), "a frame was lost")
+        let disconnects = records.filter { $0.kind == .disconnect }.map { String(decoding: $0.payload, as: UTF8.self) }
+        let first = disconnects.first { $0.contains("\"connection\":1") }
+        XCTAssertTrue(first?.contains("replaced by connection 2") == true && first?.contains("no common frame within 1 s") == true,
+                      "\(disconnects)")
+    }
+
     /// Frames above --max-frame-bytes are kept byte-exact with the oversized flag (and not parsed).
     func testOversizedFramesAreKeptFlagged() throws {
         let scenario = StandardScenario.continuous.scenario(feed: .krakenV1, count: 40, intervalNanos: 0)

@@ -53,6 +53,53 @@ final class ReplayThroughRESTCatalogTests: XCTestCase {
         return try XCTUnwrap(JSONSerialization.jsonObject(with: result.stdout) as? [String: Any], result.stdoutText)
     }
 
+    /// The catalog applies the second commit but answers 503 (a gateway timing out): the outcome is unknown
+    /// to k2-replay, which must not delete the manifests the table may now name. It looks, finds its
+    /// snapshot, and goes on; pyiceberg then scans the whole table (every manifest present) and finds every
+    /// record once.
+    func testCommitAppliedButAnsweredWith503KeepsTheTableWhole() throws {
+        let server = try RESTCatalogServer(unknownOutcomeCommits: [2])
+        self.server = server
+        let log = directory.appendingPathComponent("log").path
+        let records = try KafkaLogFixture.write(log, topic: Self.topic, perPartition: 70)
+        let run = try ProgramRun.run(
+            "k2-replay",
+            ["--from", log, "--to", "iceberg", "--catalog", server.uri, "--table", Self.spark, "--style", "spark",
+             "--create", "--commit-rows", "80", "--json", "--quiet"],
+            environment: [:])
+        XCTAssertEqual(run.status, 0, run.stderrText)
+        let summary = try JSONSerialization.jsonObject(with: run.stdout) as? [String: Any]
+        XCTAssertEqual(summary?["rows_committed"] as? Int, 210, run.stdoutText)
+        XCTAssertEqual(summary?["commits"] as? Int, 3, run.stdoutText)
+        // The server logs each request with its status: the one injected 503 must be there.
+        let serverLog = server.process.log
+        XCTAssertEqual(serverLog.components(separatedBy: "\" 503 ").count - 1, 1, serverLog)
+
+        let script = """
+            import sys, json
+            from pyiceberg.catalog.sql import SqlCatalog
+            t = SqlCatalog("k2", uri=sys.argv[1], warehouse=sys.argv[2]).load_table(sys.argv[3])
+            a = t.scan().to_arrow()
+            print(json.dumps({
+                "snapshots": len(t.snapshots()),
+                "rows": [[p, o, r.hex()] for p, o, r in zip(a.column("partition").to_pylist(),
+                         a.column("offset").to_pylist(), a.column("raw_bytes").to_pylist())]}))
+            """
+        let back = try ProcessRunner.run(TestEnvironment.python, ["-c", script, server.sqlAlchemyURI, server.warehouse, Self.spark])
+        XCTAssertEqual(back.status, 0, back.stderrText)
+        let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: back.stdout) as? [String: Any])
+        XCTAssertEqual(json["snapshots"] as? Int, 3)
+        let rows = json["rows"] as? [[Any]] ?? []
+        var seen: [String: String] = [:]
+        for row in rows {
+            let key = "\(row[0] as? Int ?? -1):\(row[1] as? Int ?? -1)"
+            XCTAssertNil(seen[key], "\(key) twice")
+            seen[key] = row[2] as? String
+        }
+        XCTAssertEqual(Set(seen.keys), Set(records.keys))
+        for (key, record) in records { XCTAssertEqual(seen[key], record.hex, key) }
+    }
+
     func testReplayIntoBothStylesThroughRESTOnS3AndVerifyParity() throws {
         let moto = try MotoS3()
         self.moto = moto

@@ -167,8 +167,7 @@ public struct RESTCatalog: Catalog {
             case 500, 502, 503, 504, nil:
                 // CommitStateUnknown: the server may or may not have committed; the caller must not
                 // clean up files the new metadata might reference.
-                throw IcebergError.commitFailed(
-                    table: table.identifier.description, message: "outcome unknown, check the table before retrying: \(error)")
+                throw IcebergError.commitStateUnknown(table: table.identifier.description, message: "\(error)")
             default:
                 throw error
             }

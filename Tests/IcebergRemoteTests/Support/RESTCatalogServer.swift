@@ -16,8 +16,10 @@ final class RESTCatalogServer: @unchecked Sendable {
     ///   - warehouse: where the server's SqlCatalog places tables (default: a directory of its own).
     ///   - properties: extra SqlCatalog properties (`s3.endpoint`, ...); never secrets, which go through
     ///     `environment`.
+    ///   - unknownOutcomeCommits: commit numbers (1-based) the server applies and then answers with 503, so the
+    ///     client cannot tell whether they landed (a fault injected for tests).
     init(prefix: String? = nil, basePath: String? = nil, warehouse: String? = nil, properties: [String: String] = [:],
-         environment: [String: String] = [:]) throws {
+         environment: [String: String] = [:], unknownOutcomeCommits: [Int] = []) throws {
         guard TestEnvironment.hasPythonCheckers else { throw XCTSkip("checker venv missing: run scripts/setup.sh") }
         directory = try TestEnvironment.temporaryDirectory("restcatalog")
         self.warehouse = warehouse ?? "file://" + directory.appendingPathComponent("warehouse").path
@@ -28,6 +30,7 @@ final class RESTCatalogServer: @unchecked Sendable {
         ]
         if let prefix { arguments += ["--prefix", prefix] }
         if let basePath { arguments += ["--base-path", basePath] }
+        for commit in unknownOutcomeCommits { arguments += ["--unknown-outcome-commit", String(commit)] }
         for (key, value) in properties.sorted(by: { $0.key < $1.key }) { arguments += ["--property", "\(key)=\(value)"] }
         process = try BackgroundProcess(
             TestEnvironment.python, arguments, environment: environment,

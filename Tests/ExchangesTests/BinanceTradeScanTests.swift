@@ -1,0 +1,137 @@
+import XCTest
+@testable import Exchanges
+
+/// The Binance trade scan's edge cases: what `parse` and `scanTrade` accept, and the exact error (message and
+/// byte offset) for what they refuse, so that a faster scan cannot change either.
+final class BinanceTradeScanTests: XCTestCase {
+    private let body = #""e":"trade","E":1700000000001,"s":"BTCUSDT","t":42,"p":"42000.10","q":"0.5","T":1700000000000,"m":true,"M":true"#
+
+    private func error(_ frame: String) -> ExchangeFrameError? {
+        do {
+            _ = try BinanceTradeEvent.parse(Array(frame.utf8))
+            return nil
+        } catch let error as ExchangeFrameError {
+            return error
+        } catch {
+            XCTFail("unexpected \(error)")
+            return nil
+        }
+    }
+
+    private func scanError(_ frame: String) -> ExchangeFrameError? {
+        var spans = BinanceTradeSpans()
+        do {
+            _ = try Array(frame.utf8).withUnsafeBufferPointer { try BinanceTradeEvent.scanTrade($0, into: &spans) }
+            return nil
+        } catch let error as ExchangeFrameError {
+            return error
+        } catch {
+            XCTFail("unexpected \(error)")
+            return nil
+        }
+    }
+
+    func testIntegersAndTheirErrors() throws {
+        let negative = try XCTUnwrap(BinanceTradeEvent.parse(Array(#"{"e":"trade","E":-5,"s":"X","t":0,"p":"1","q":"1","T":9223372036854775807,"m":false}"#.utf8)))
+        XCTAssertEqual(negative.eventTimeMs, -5)
+        XCTAssertEqual(negative.tradeId, 0)
+        XCTAssertEqual(negative.tradeTimeMs, Int64.max)
+        XCTAssertNil(negative.isBestMatch)
+        XCTAssertNil(negative.buyerOrderId)
+
+        // "t"'s value starts at byte 39 in each of these frames.
+        let prefix = #"{"e":"trade","E":1,"s":"X","p":"1","t":"#
+        XCTAssertEqual(prefix.utf8.count, 39)
+        for (value, message) in [("1.5", "expected an integer"), ("2e3", "expected an integer"), ("-", "expected an integer"),
+                                 ("--1", "expected an integer"), ("1-2", "expected an integer"),
+                                 ("9223372036854775808", "integer overflows 64 bits"),
+                                 ("99999999999999999999.5", "integer overflows 64 bits"),
+                                 ("1.99999999999999999999", "expected an integer")] {
+            for frame in [prefix + value + "}", prefix + value + #","q":"1"}"#] {
+                let parsed = error(frame)
+                XCTAssertEqual(parsed?.message, message, frame)
+                XCTAssertEqual(parsed?.offset, 39, frame)
+                XCTAssertEqual(scanError(frame)?.message, message, frame)
+                XCTAssertEqual(scanError(frame)?.offset, 39, frame)
+            }
+        }
+        let notANumber = error(prefix + #""7"}"#)
+        XCTAssertEqual(notANumber?.message, "expected a number")
+        XCTAssertEqual(notANumber?.offset, 39)
+    }
+
+    func testMissingFieldsAreNamedInOrder() {
+        XCTAssertEqual(error(#"{"e":"trade","s":"X"}"#)?.message, #"Binance trade event without "E""#)
+        XCTAssertEqual(error(#"{"e":"trade","E":1,"s":"X","t":1,"p":"1","q":"1","T":1}"#)?.message, #"Binance trade event without "m""#)
+        let wrapped = #"{"stream":"x@trade","data":{"e":"trade","E":1}}"#
+        XCTAssertEqual(error(wrapped)?.message, #"Binance trade event without "s""#)
+        XCTAssertEqual(error(wrapped)?.offset, 27)   // the data object's start
+        XCTAssertEqual(scanError(wrapped)?.message, #"Binance trade event without "s""#)
+    }
+
+    func testWrappingDuplicatesAndNulls() throws {
+        // The last "data" object counts; top-level single-letter fields are ignored when wrapped.
+        let frame = #"{"e":"x","stream":"btcusdt@trade","data":{"e":"kline"},"data":{"# + body + #"},"extra":[1,{"a":null}]}"#
+        let event = try XCTUnwrap(BinanceTradeEvent.parse(Array(frame.utf8)))
+        XCTAssertEqual(event.stream, "btcusdt@trade")
+        XCTAssertEqual(event.symbol, "BTCUSDT")
+        XCTAssertEqual(event.tradeId, 42)
+        XCTAssertEqual(event.price, "42000.10")
+        XCTAssertEqual(event.isBestMatch, true)
+        var spans = BinanceTradeSpans()
+        let scan = try Array(frame.utf8).withUnsafeBufferPointer { try BinanceTradeEvent.scanTrade($0, into: &spans) }
+        guard case .trade = scan else { return XCTFail("\(scan)") }
+        XCTAssertEqual(String(decoding: Array(frame.utf8)[spans.eventRange], as: UTF8.self), "{" + body + "}")
+        XCTAssertEqual(spans.tradeTimeMs, 1_700_000_000_000)
+
+        let nullBest = try XCTUnwrap(BinanceTradeEvent.parse(Array(("{" + body.replacingOccurrences(of: #""M":true"#, with: #""M":null"#) + "}").utf8)))
+        XCTAssertNil(nullBest.isBestMatch)
+        XCTAssertNil(try BinanceTradeEvent.parse(Array(#"{"stream":"x","data":{"e":"kline","E":1}}"#.utf8)))
+        XCTAssertNil(try BinanceTradeEvent.parse(Array("[1]".utf8)))
+
+        // An escaped symbol: the scan asks for decoding, parse decodes it.
+        let escaped = "{" + body.replacingOccurrences(of: #""s":"BTCUSDT""#, with: #""s":"BTC\u0055SDT""#) + "}"
+        let decode = try Array(escaped.utf8).withUnsafeBufferPointer { try BinanceTradeEvent.scanTrade($0, into: &spans) }
+        guard case .needsDecoding = decode else { return XCTFail("\(decode)") }
+        XCTAssertEqual(try BinanceTradeEvent.parse(Array(escaped.utf8))?.symbol, "BTCUSDT")
+    }
+
+    /// Blanks between elements change nothing but offsets: the same fields found, bad values refused with the
+    /// same error (at an offset shifted by the blanks before it).
+    func testBlanksBetweenElementsChangeOnlyOffsets() throws {
+        let frames = [
+            #"{"stream":"btcusdt@trade","data":{"# + body + "}}",
+            #"{"stream":"btcusdt@trade","data":{"e":"trade","E":1,"s":"X","t":2,"p":"1.0","q":"2.0","b":7,"a":8,"T":3,"m":false,"M":null}}"#,
+            #"{"stream":"btcusdt@trade","data":{"e":"trade","E":1,"s":"X","t":2,"p":"1.0","q":"2.0","b":7,"T":3,"m":false}}"#,
+            #"{"stream":"btcusdt@trade","data":{"e":"trade","E":1,"s":"X","t":2,"p":"1.0","q":"2.0","T":3,"m":true,"M":false,"x":[1]}}"#,
+            #"{"stream":"btcusdt@trade","data":{"e":"trade","E":1,"t":2,"s":"X","p":"1.0","q":"2.0","T":3,"m":true,"t":5}}"#,
+            #"{"stream":"btcusdt@trade","data":{"e":"trade","E":1,"s":"X","t":2,"p":"1.0","q":"2.0","T":3,"m":true ,"M":true}}"#,
+            "{" + body + "}",
+        ]
+        for frame in frames {
+            let spaced = frame.replacingOccurrences(of: ",", with: ", ")
+            let direct = try XCTUnwrap(BinanceTradeEvent.parse(Array(frame.utf8)), frame)
+            let general = try XCTUnwrap(BinanceTradeEvent.parse(Array(spaced.utf8)), spaced)
+            var expected = general
+            expected.eventRange = direct.eventRange
+            XCTAssertEqual(direct, expected, frame)
+        }
+        XCTAssertEqual(try BinanceTradeEvent.parse(Array(frames[4].utf8))?.tradeId, 5)   // the last "t" counts
+        XCTAssertNil(try BinanceTradeEvent.parse(Array(frames[2].utf8))?.sellerOrderId)
+
+        let bad = [#""t":1.5"#, #""E":"1""#, #""m":1"#, #""p":7"#, #""M":nul"#, #""q":"a"# + "\u{01}" + #"""#]
+        for replacement in bad {
+            let key = String(replacement.dropFirst().prefix(1))
+            let frame = (#"{"stream":"btcusdt@trade","data":{"# + body + "}}")
+                .replacingOccurrences(of: #"(""# + key + #"":[^,}]*)"#, with: replacement, options: .regularExpression)
+            XCTAssertNotEqual(frame, #"{"stream":"btcusdt@trade","data":{"# + body + "}}")
+            let spaced = frame.replacingOccurrences(of: ",", with: ", ")
+            let direct = try XCTUnwrap(error(frame), frame)
+            let general = try XCTUnwrap(error(spaced), spaced)
+            XCTAssertEqual(direct.message, general.message, frame)
+            // The blanks before the bad value shift its offset by one per comma before it.
+            let commas = frame.utf8.prefix(direct.offset).filter { $0 == UInt8(ascii: ",") }.count
+            XCTAssertEqual(direct.offset + commas, general.offset, frame)
+        }
+    }
+}
