@@ -1,4 +1,5 @@
 import Kafka
+import SegmentLog
 
 /// Messages encoded by the reading thread and not yet handed to the producer: keys and values copied into one
 /// byte buffer, everything else in one `Entry` per message. Reused (capacity kept) batch after batch: no
@@ -31,6 +32,8 @@ final class EncodedBatch {
     @exclusivity(unchecked) private(set) var headerLists: [[KafkaMessageHeader]] = []
     /// `source/stream` per stream index (a snapshot of the sink's list: one reference per batch).
     var labels: [String] = []
+    /// The stream per stream index (snapshot as `labels`), for the resume checkpoint's entries.
+    var keys: [StreamKey] = []
 
     var count: Int { entries.count }
 

@@ -5,11 +5,13 @@ import K2CLI
 import SegmentLog
 
 /// `--to kafka`: K2's messages (no headers unless `--provenance`) produced with an idempotent producer;
-/// every delivery report awaited. Resume (docs/replay.md): per target partition it skips the first
-/// `delivered` messages the log sends there (the checkpoint's acknowledged prefix), then matches the next
-/// ones against the partition's tail after the checkpoint (`PartitionTail`) and produces from the first
-/// one not found. Delivery reports are counted per partition and written to the checkpoint about every
-/// `checkpointIntervalNanos`.
+/// every delivery report awaited. Resume (docs/replay.md) works per target partition and log stream
+/// ("pair"): a stream's messages to one partition come in (sequence, trade) order and reach it as a gapless
+/// prefix, whatever the other streams do. A pair skips its messages up to its acknowledged point, then looks
+/// for the next ones in the partition's tail (`PartitionTail`) from its own position, and produces from the
+/// first one not found. Delivery reports are counted per partition by the producer; the sink keeps the
+/// pairs of the messages still awaiting theirs in produce order and turns the counts into per-pair progress,
+/// written to the checkpoint about every `checkpointIntervalNanos`.
 ///
 /// Threads: `write` (the reading thread) encodes messages into an `EncodedBatch`. Unpaced, full batches go
 /// through a `BatchPipe` to a producing thread, so reading and encoding the log overlap with producing;
@@ -38,8 +40,9 @@ final class KafkaSink: ReplaySink {
 
     // Reading side.
     @exclusivity(unchecked) private var batch: EncodedBatch
-    /// `source/stream` per stream index, for error messages on the producing side.
+    /// `source/stream` per stream index, for error messages on the producing side, and the stream's key.
     private var labels: [String] = []
+    private var streamKeys: [StreamKey] = []
     private static let batchMessages = 2048
     private static let batchBytes = 1 << 20
     private var notTrade = 0
@@ -53,7 +56,7 @@ final class KafkaSink: ReplaySink {
         var source: String
         var stream: String
         var hash: UInt64
-        /// The key last produced from this stream and its slot: a stream's records share their key.
+        /// The key last encoded from this stream and its slot: a stream's records share their key.
         var lastKey: String?
         var lastSlot = 0
     }
@@ -65,16 +68,44 @@ final class KafkaSink: ReplaySink {
         var target: TopicPartition
         var topic: KafkaTopic
         var produced = 0
-        /// Resume: messages still to pass over because the checkpoint counts them as delivered ...
-        var skipRemaining = 0
-        /// ... then the partition's messages after the checkpoint, matched against the next ones.
+        /// The high watermark before this run produced: what it produces lands at or above it.
+        var runStart: Int64
+        /// Resume: the partition's messages after the lowest `fromOffset` of its pairs.
         var tail: PartitionTail?
-        var resuming: Bool { skipRemaining > 0 || tail != nil }
+        /// The pairs and points of the messages produced here whose delivery reports were not counted yet.
+        var pending = PendingMessages()
+        /// Delivery reports counted from the producer's tally, and the offset of the last (-1: none this run).
+        var drained = 0
+        var lastDrainedOffset: Int64 = -1
+        var last: ReplayCheckpoint.LastMessage?
+        /// Where messages produced from now on, and those awaiting reports, land at the earliest.
+        var nextOffset: Int64 { Swift.max(runStart, lastDrainedOffset + 1) }
     }
     @exclusivity(unchecked) private var slots: [Slot] = []
     private var slotByTarget: [TopicPartition: Int] = [:]
-    /// Slots still resuming; 0 makes the hot path skip the resume checks.
-    @exclusivity(unchecked) private var resumingSlots = 0
+
+    // Producing side: one log stream's messages in one partition.
+    private struct Pair {
+        var slot: Int
+        var progress: ReplayCheckpoint.StreamProgress
+        /// Resume: false while the stream may still meet messages up to its acknowledged point or find its
+        /// next ones in the tail; true once it produces (and for pairs new to this run).
+        var resolved: Bool
+        /// Whether this run met the acknowledged point itself (a warning otherwise).
+        var reachedAcknowledged = false
+        /// Position in the slot's tail from which this stream's next message is looked for.
+        var cursor = 0
+        /// The drain round that last set `progress.recheck` (one per batch of reports counted).
+        var recheckRound = -1
+    }
+    @exclusivity(unchecked) private var pairs: [Pair] = []
+    private var pairByKey: [PairKey: Int] = [:]
+    private struct PairKey: Hashable { var slot: Int; var stream: Int }
+    /// Per stream index: the slot and pair of its last message (a stream's messages share their partition).
+    @exclusivity(unchecked) private var pairCache: [(slot: Int32, pair: Int32)] = []
+    /// Pairs not resolved yet; 0 makes the hot path skip the resume checks.
+    @exclusivity(unchecked) private var unresolvedPairs = 0
+    private var drainRound = 0
     /// Per exchange (binance, kraken): key → index in `slots`, for a stream's first record or a changed key.
     private var slotByKey: [[String: Int]] = [[:], [:]]
     /// The record being encoded, for the skip callback (made once, not per record).
@@ -94,15 +125,6 @@ final class KafkaSink: ReplaySink {
         checkpoint = plan.checkpoint
         checkpointIntervalNanos = Int64(checkpointIntervalSeconds * 1e9)
         lastCheckpointNanos = Pacer.monotonicNanos()
-        for (index, entry) in plan.checkpoint.partitions.enumerated() {
-            var slot = Slot(target: entry.target, topic: try producer.topic(entry.topic))
-            slot.skipRemaining = entry.delivered
-            slot.tail = plan.tails[index]
-            if slot.resuming { resumingSlots += 1 }
-            slotByTarget[entry.target] = index
-            slots.append(slot)
-        }
-        producer.trackDeliveries(plan.checkpoint.partitions.map { PartitionDelivery(delivered: $0.delivered, lastOffset: $0.lastOffset) })
         if pacer.mode == .unpaced {
             let pipe = BatchPipe(batches: 4, capacity: KafkaSink.batchMessages, byteCapacity: KafkaSink.batchBytes + 64 * 1024)
             self.pipe = pipe
@@ -111,6 +133,24 @@ final class KafkaSink: ReplaySink {
             batch = EncodedBatch(capacity: 64, byteCapacity: 64 * 1024)
         }
         skipHandler = { [unowned self] reason, error in self.skipped(reason, error) }
+        for (index, entry) in plan.checkpoint.partitions.enumerated() {
+            var slot = Slot(target: entry.target, topic: try producer.topic(entry.topic), runStart: plan.highWatermarks[index])
+            slot.tail = plan.tails[index]
+            slot.last = entry.last
+            slotByTarget[entry.target] = index
+            slots.append(slot)
+            for progress in entry.streams {
+                let stream = streamIndex(source: progress.source, stream: progress.stream)
+                var pair = Pair(slot: index, progress: progress, resolved: false)
+                pair.cursor = slot.tail?.index(atOrAfter: progress.fromOffset) ?? 0
+                if progress.acknowledged == nil && slot.tail == nil { pair.resolved = true }
+                if !pair.resolved { unresolvedPairs += 1 }
+                pairByKey[PairKey(slot: index, stream: stream)] = pairs.count
+                pairs.append(pair)
+            }
+        }
+        producer.trackDeliveries(Array(repeating: PartitionDelivery(), count: slots.count))
+        try checkLastMessages(plan)
         if let pipe { startProducing(pipe) }
     }
 
@@ -169,10 +209,15 @@ final class KafkaSink: ReplaySink {
            streams[currentStream].source == record.source {
             return currentStream
         }
-        if let found = streams.firstIndex(where: { $0.stream == record.stream && $0.source == record.source }) { return found }
-        let hash = ProvenanceID.streamHash(logPath: logPath, source: record.source, stream: record.stream)
-        streams.append(StreamState(source: record.source, stream: record.stream, hash: hash))
-        labels.append("\(record.source)/\(record.stream)")
+        return streamIndex(source: record.source, stream: record.stream)
+    }
+
+    private func streamIndex(source: String, stream: String) -> Int {
+        if let found = streams.firstIndex(where: { $0.stream == stream && $0.source == source }) { return found }
+        let hash = ProvenanceID.streamHash(logPath: logPath, source: source, stream: stream)
+        streams.append(StreamState(source: source, stream: stream, hash: hash))
+        labels.append("\(source)/\(stream)")
+        streamKeys.append(StreamKey(source: source, stream: stream))
         return streams.count - 1
     }
 
@@ -192,23 +237,64 @@ final class KafkaSink: ReplaySink {
         return slot
     }
 
-    /// Resume: true when this message is already in Kafka (counted by the checkpoint, or found in the tail).
-    private func alreadyDelivered(_ index: Int, key: UnsafeRawBufferPointer?, value: UnsafeRawBufferPointer?, timestampMs: Int64) -> Bool {
-        guard slots[index].resuming else { return false }
-        var found = false
-        if slots[index].skipRemaining > 0 {
-            slots[index].skipRemaining -= 1
-            found = true
-        } else if let offset = slots[index].tail!.match(key: key, value: value, timestampMs: timestampMs) {
-            producer.noteAlreadyDelivered(tally: index, offset: offset)
-            found = true
-            if slots[index].tail!.isExhausted { slots[index].tail = nil }
+    /// The pair of `stream` in `slot`. A new one is written to the checkpoint before its first message is
+    /// produced: a rerun then knows where to look for it (nothing of it lies below its `fromOffset`).
+    /// Producing side (`key`: the stream's source and name, from the batch).
+    @inline(__always)
+    private func pair(slot: Int, stream: Int, key: @autoclosure () -> StreamKey) throws -> Int {
+        if stream < pairCache.count, pairCache[stream].slot == Int32(slot) { return Int(pairCache[stream].pair) }
+        while pairCache.count <= stream { pairCache.append((-1, -1)) }
+        let index: Int
+        if let known = pairByKey[PairKey(slot: slot, stream: stream)] {
+            index = known
         } else {
-            slots[index].tail = nil   // the first message not found: produce from here on
+            let key = key()
+            let progress = ReplayCheckpoint.StreamProgress(source: key.source, stream: key.stream, delivered: 0,
+                                                           acknowledged: nil, fromOffset: slots[slot].nextOffset, recheck: nil)
+            pairByKey[PairKey(slot: slot, stream: stream)] = pairs.count
+            pairs.append(Pair(slot: slot, progress: progress, resolved: true))
+            index = pairs.count - 1
+            try writeCheckpoint(complete: false)
         }
-        if !slots[index].resuming { resumingSlots -= 1 }
-        if found { skippedForResume += 1 }
-        return found
+        pairCache[stream] = (Int32(slot), Int32(index))
+        return index
+    }
+
+    /// Resume: true when this message of an unresolved pair is already in Kafka (up to the acknowledged point,
+    /// or found in the tail after the pair's position).
+    private func alreadyDelivered(_ index: Int, at point: ReplayCheckpoint.Point, key: UnsafeRawBufferPointer?,
+                                  value: UnsafeRawBufferPointer?, timestampMs: Int64) -> Bool {
+        let slot = pairs[index].slot
+        if let acknowledged = pairs[index].progress.acknowledged, point <= acknowledged {
+            if point == acknowledged { pairs[index].reachedAcknowledged = true }
+            // Acknowledged messages that may lie in the tail: found (and used up) first, so that a later
+            // byte-identical message of this stream is not taken for one of them.
+            if let recheck = pairs[index].progress.recheck, point >= recheck, slots[slot].tail != nil,
+               let found = slots[slot].tail!.match(from: pairs[index].cursor, key: key, value: value, timestampMs: timestampMs) {
+                pairs[index].cursor = found + 1
+            }
+            skippedForResume += 1
+            return true
+        }
+        if slots[slot].tail != nil,
+           let found = slots[slot].tail!.match(from: pairs[index].cursor, key: key, value: value, timestampMs: timestampMs) {
+            let offset = slots[slot].tail!.offsets[found]
+            pairs[index].cursor = found + 1
+            pairs[index].progress.delivered += 1
+            pairs[index].progress.acknowledged = point
+            pairs[index].progress.fromOffset = offset + 1
+            pairs[index].progress.recheck = nil
+            if offset > slots[slot].last?.offset ?? -1 {
+                slots[slot].last = .init(source: pairs[index].progress.source, stream: pairs[index].progress.stream, at: point, offset: offset)
+            }
+            skippedForResume += 1
+            return true
+        }
+        // The first message not in Kafka: this stream produces from here on.
+        pairs[index].resolved = true
+        pairs[index].progress.recheck = nil
+        unresolvedPairs -= 1
+        return false
     }
 
     func write(_ record: LogRecord) throws -> Int {
@@ -262,6 +348,7 @@ final class KafkaSink: ReplaySink {
         if let pipe {
             if batch.count >= KafkaSink.batchMessages || batch.bytes.count >= KafkaSink.batchBytes {
                 batch.labels = labels
+                batch.keys = streamKeys
                 do {
                     try pipe.send(batch)
                     batch = try pipe.takeFree()
@@ -274,6 +361,7 @@ final class KafkaSink: ReplaySink {
             // Paced: produce now (the pacer spaces the messages), stopping at the first failed delivery.
             if producer.failedCount > 0 { throw deliveryFailure() }
             batch.labels = labels
+            batch.keys = streamKeys
             defer { batch.removeAll() }
             try deliver(batch)
             if made > 0 { try checkpointIfDue() }
@@ -292,7 +380,11 @@ final class KafkaSink: ReplaySink {
                 let key = entry.keyLength < 0 ? nil
                     : UnsafeRawBufferPointer(rebasing: base[entry.keyStart..<(entry.keyStart + Int(entry.keyLength))])
                 let value = UnsafeRawBufferPointer(rebasing: base[entry.valueStart..<(entry.valueStart + entry.valueLength)])
-                if resumingSlots > 0 && alreadyDelivered(slot, key: key, value: value, timestampMs: entry.timestampMs) { continue }
+                let stream = Int(entry.stream)
+                let pair = try self.pair(slot: slot, stream: stream, key: batch.keys[stream])
+                let point = ReplayCheckpoint.Point(sequence: entry.sequence, trade: Int(entry.tradeIndex))
+                if unresolvedPairs > 0 && !pairs[pair].resolved
+                    && alreadyDelivered(pair, at: point, key: key, value: value, timestampMs: entry.timestampMs) { continue }
                 if paced { pacer.awaitTurn(receiveTimeNanos: entry.receiveTimeNanos) { producer.poll(timeoutMs: $0) } }
                 do {
                     if entry.headerIndex >= 0 || provenance {
@@ -304,6 +396,7 @@ final class KafkaSink: ReplaySink {
                 } catch let error as KafkaError {
                     throw ReplayError.failed("\(error) (log record \(batch.labels[Int(entry.stream)]) sequence \(entry.sequence))")
                 }
+                slots[slot].pending.append(pair: pair, at: point)
                 slots[slot].produced += 1
                 produced += 1
             }
@@ -333,29 +426,120 @@ final class KafkaSink: ReplaySink {
                              timestampMs: entry.timestampMs, headers: headers, opaque: slot + 1)
     }
 
-    /// Writes the checkpoint when the interval has passed (called per batch unpaced, per record paced).
+    /// Counts the delivery reports served so far (bounding the pending lists) and writes the checkpoint when
+    /// the interval has passed (called per batch unpaced, per record paced).
     private func checkpointIfDue() throws {
+        for index in slots.indices { drain(index) }
         let now = Pacer.monotonicNanos()
         if now - lastCheckpointNanos < checkpointIntervalNanos { return }
         lastCheckpointNanos = now
         try writeCheckpoint(complete: false)
     }
 
-    /// The checkpoint as the delivery reports served so far say: a prefix of each partition's messages.
+    /// Turns the producer's count of slot `index`'s delivery reports into pair progress: reports of one
+    /// partition arrive in produce order, so the first `n` pending messages are the acknowledged ones. Their
+    /// offsets are exact when they fill consecutive offsets (no other producer in between); otherwise each
+    /// pair touched remembers to recheck them from the batch's lowest possible offset.
+    private func drain(_ index: Int) {
+        let delivery = producer.delivery(tally: index)
+        let count = delivery.delivered - slots[index].drained
+        guard count > 0 else { return }
+        drainRound += 1
+        let first = slots[index].nextOffset
+        let exact = delivery.lastOffset - first == Int64(count - 1)
+        var lastPair = 0
+        var lastPoint = ReplayCheckpoint.Point(sequence: 0, trade: 0)
+        for position in 0..<count {
+            let (pair, point) = slots[index].pending.removeFirst()
+            pairs[pair].progress.delivered += 1
+            pairs[pair].progress.acknowledged = point
+            if exact {
+                pairs[pair].progress.recheck = nil
+                pairs[pair].progress.fromOffset = first + Int64(position) + 1
+            } else if pairs[pair].recheckRound != drainRound {
+                pairs[pair].recheckRound = drainRound
+                pairs[pair].progress.recheck = point
+                pairs[pair].progress.fromOffset = first
+            }
+            lastPair = pair
+            lastPoint = point
+        }
+        slots[index].drained = delivery.delivered
+        slots[index].lastDrainedOffset = delivery.lastOffset
+        slots[index].last = .init(source: pairs[lastPair].progress.source, stream: pairs[lastPair].progress.stream, at: lastPoint,
+                                  offset: delivery.lastOffset)
+    }
+
+    /// The checkpoint as the delivery reports served so far say. A resolved pair's unconfirmed messages lie at
+    /// its slot's `nextOffset` or later (or from its recheck batch on); an unresolved pair keeps what it had.
     private func writeCheckpoint(complete: Bool) throws {
+        for index in slots.indices { drain(index) }
+        var streamsBySlot: [[ReplayCheckpoint.StreamProgress]] = Array(repeating: [], count: slots.count)
+        for pair in pairs {
+            var progress = pair.progress
+            if complete {
+                progress.recheck = nil
+                progress.fromOffset = slots[pair.slot].nextOffset
+            } else if pair.resolved && progress.recheck == nil {
+                progress.fromOffset = slots[pair.slot].nextOffset
+            }
+            streamsBySlot[pair.slot].append(progress)
+        }
         for index in checkpoint.partitions.indices {
-            let delivery = producer.delivery(tally: index)
-            checkpoint.partitions[index].delivered = delivery.delivered
-            checkpoint.partitions[index].lastOffset = delivery.lastOffset
+            checkpoint.partitions[index].streams = streamsBySlot[index]
+            checkpoint.partitions[index].last = slots[index].last
         }
         checkpoint.complete = complete
         try store.write(checkpoint)
+    }
+
+    /// Before anything is produced: per partition, the message Kafka holds where this replay's last one was
+    /// acknowledged must be the one the log gives at that point (same key and value bytes, same timestamp
+    /// unless the broker stamped it). Otherwise the topic was re-created or the log re-captured since the
+    /// checkpoint, and its progress would skip messages that are not in Kafka.
+    private func checkLastMessages(_ plan: ResumePlanner.Plan) throws {
+        let path = store.path(for: checkpoint.identity)
+        for (index, entry) in plan.checkpoint.partitions.enumerated() {
+            guard let last = entry.last, let inKafka = plan.lastInKafka[index] else { continue }
+            let name = "\(last.source)/\(last.stream) sequence \(last.at.sequence)" + (last.at.trade > 0 ? " trade \(last.at.trade)" : "")
+            var selection = ReadSelection()
+            selection.sources = [last.source]
+            selection.streams = [last.stream]
+            selection.fromSequence = last.at.sequence
+            selection.untilSequence = last.at.sequence
+            selection.kinds = [.data]
+            let reader = try SegmentLogReader(directory: logPath, selection: selection, diagnostics: { _ in })
+            guard let record = try reader.next(), record.sequence == last.at.sequence else {
+                throw ReplayError.unusable("checkpoint \(path): the log no longer holds \(name), which this replay delivered to "
+                                           + "\(entry.target) at offset \(last.offset): was the log wiped or re-captured?")
+            }
+            var found: (key: [UInt8]?, value: [UInt8]?, timestampMs: Int64)?
+            if record.source.hasPrefix("kafka:") {
+                if last.at.trade == 0 {
+                    found = (record.kafka?.key, record.payload, record.kafka?.timestampMs ?? record.receiveTimeNanos / 1_000_000)
+                }
+            } else {
+                try encoder.encode(source: record.source, stream: record.stream, payload: record.payload,
+                                   receiveTimeNanos: record.receiveTimeNanos) { view in
+                    if view.tradeIndex == last.at.trade {
+                        found = (Array(view.key.utf8), Array(view.value), record.receiveTimeNanos / 1_000_000)
+                    }
+                }
+            }
+            let sameTime = inKafka.timestampType == .logAppendTime || found?.timestampMs == inKafka.timestampMs
+            guard let found, found.key == inKafka.key, found.value == inKafka.value, sameTime else {
+                throw ReplayError.unusable("checkpoint \(path): \(entry.target) offset \(last.offset) does not hold the message the log "
+                                           + "gives for \(name), which this replay delivered there: was the topic deleted and re-created, "
+                                           + "or the log re-captured at the same path? Move the checkpoint away to start afresh")
+            }
+        }
     }
 
     func finish() throws {
         if let pipe {
             if batch.count > 0 {
                 batch.labels = labels
+                batch.keys = streamKeys
                 do { try pipe.send(batch) } catch { _ = joinProducing(); throw error }
             }
             if let error = joinProducing() { throw error }
@@ -366,11 +550,14 @@ final class KafkaSink: ReplaySink {
             try writeCheckpoint(complete: false)
         }
         if producer.failedCount > 0 { throw deliveryFailure() }
-        try writeCheckpoint(complete: !Signals.shouldStop && resumingSlots == 0)
-        let unmet = slots.filter { $0.skipRemaining > 0 }.map(\.target.description)
-        if !unmet.isEmpty {
-            StandardError.note("warning: the checkpoint counts more messages for \(unmet.joined(separator: ", ")) than this "
-                               + "selection sends there: was the first run's selection different?")
+        try writeCheckpoint(complete: !Signals.shouldStop)
+        if !Signals.shouldStop {
+            let unmet = pairs.filter { $0.progress.acknowledged != nil && !$0.reachedAcknowledged && !$0.resolved }
+                .map { "\($0.progress.source)/\($0.progress.stream) in \(slots[$0.slot].target)" }
+            if !unmet.isEmpty {
+                StandardError.note("warning: the checkpoint counts messages this selection did not send for \(unmet.joined(separator: ", ")): "
+                                   + "was the first run's selection or log different?")
+            }
         }
         if !unknownSources.isEmpty {
             StandardError.note("warning: records of unknown sources not replayed: \(unknownSources.sorted().joined(separator: ", "))")
@@ -406,5 +593,36 @@ final class KafkaSink: ReplaySink {
             "per_partition": .object(partitions),
             "checkpoint": .string(store.path(for: checkpoint.identity)),
         ]
+    }
+}
+
+/// The messages produced to one partition and not yet counted from its delivery reports: their pair and
+/// point, in produce order. A queue over one array, compacted now and then (no allocation per message).
+struct PendingMessages {
+    private var pairs: [Int32] = []
+    private var points: [ReplayCheckpoint.Point] = []
+    private var head = 0
+
+    var count: Int { pairs.count - head }
+
+    @inline(__always)
+    mutating func append(pair: Int, at point: ReplayCheckpoint.Point) {
+        pairs.append(Int32(truncatingIfNeeded: pair))
+        points.append(point)
+    }
+
+    mutating func removeFirst() -> (pair: Int, point: ReplayCheckpoint.Point) {
+        let first = (Int(pairs[head]), points[head])
+        head += 1
+        if head == pairs.count {
+            pairs.removeAll(keepingCapacity: true)
+            points.removeAll(keepingCapacity: true)
+            head = 0
+        } else if head >= 4096 && head * 2 >= pairs.count {
+            pairs.removeFirst(head)
+            points.removeFirst(head)
+            head = 0
+        }
+        return first
     }
 }

@@ -197,6 +197,8 @@ struct ReplayCommand: ParsableCommand {
         }
         defer { withExtendedLifetime(embedded) {} }
 
+        var checkpointLock: CheckpointLock?
+        defer { withExtendedLifetime(checkpointLock) {} }
         var router = KafkaTargetRouter(topicOverride: topic, partitionCounts: [:], defaultPartitions: partitions)
         let sink: ReplaySink
         switch (to, dryRun) {
@@ -214,17 +216,26 @@ struct ReplayCommand: ParsableCommand {
             let schemaIds = try resolveSchemaIds(valueFormat, streams: selectedStreams)
             // Resume relies on each partition holding a gapless prefix of what was sent to it: a batch that
             // fails after retries must stop the producer rather than let later messages through.
+            try Self.refuseUnsafeDeliverySettings(kafkaConfig)
             var producerConfig = kafkaConfig
             producerConfig.setDefault("enable.gapless.guarantee", "true")
             let producer = try KafkaProducer(config: producerConfig)
             router.partitionCounts = try prepareTopics(producer, embedded: embedded, router: router, streams: selectedStreams)
             let targets = router.topics(for: selectedStreams)
+            // The cluster is part of the replay's identity; guessing it (say, from the bootstrap string) would
+            // make the same cluster another replay under another address, and resume nothing.
+            guard let clusterId = producer.clusterId() else {
+                throw ReplayError.unusable("Kafka at \(kafkaConfig["bootstrap.servers"] ?? "?") reports no cluster id, which names this "
+                                           + "replay's checkpoint; resume needs brokers that report one (Kafka 0.10.1 or later)")
+            }
             let identity = ReplayIdentity(
                 log: directory, sources: selection.sources?.sorted(), symbols: selection.streams?.sorted(),
                 sinceNanos: selection.fromTimeNanos, untilNanos: selection.untilTimeNanos, format: valueFormat.rawValue,
                 schemaIds: Dictionary(uniqueKeysWithValues: schemaIds.map { ($0.key.rawValue, $0.value) }), topic: topic,
-                clusterId: producer.clusterId() ?? "bootstrap:" + (kafkaConfig["bootstrap.servers"] ?? ""))
+                clusterId: clusterId)
             let store = CheckpointStore(directory: stateDir ?? CheckpointStore.defaultDirectory())
+            // Held until this process ends: a second run of the same replay stops here.
+            checkpointLock = try store.lock(identity)
             let plan = try ResumePlanner(store: store, identity: identity, consumerConfig: kafkaConfig)
                 .plan(targets: router.partitionCounts.filter { targets.contains($0.key) }, producer: producer)
             if plan.resumed {
@@ -263,6 +274,39 @@ struct ReplayCommand: ParsableCommand {
             try JSONReport.write(summary)
         } else if !quiet && to == .kafka {
             StandardError.note("done: \(records) records, \(messages) messages in \(String(format: "%.1f", seconds)) s")
+        }
+    }
+
+    /// Resume needs each partition to hold a gapless, in-order prefix of what was sent to it: the idempotent
+    /// producer with acks=all, the gapless guarantee, at most 5 requests in flight and FIFO queuing. `-X`
+    /// may not weaken them (refused rather than silently overridden, so the command line says what runs).
+    static func refuseUnsafeDeliverySettings(_ config: KafkaConfig) throws {
+        func refuse(_ key: String, _ value: String, _ why: String) -> ReplayError {
+            ReplayError.usage("-X \(key)=\(value) is refused with --to kafka: \(why), which resuming without duplicates "
+                              + "or losses relies on (docs/replay.md)")
+        }
+        for (key, value) in config.entries {
+            let lowered = value.lowercased()
+            switch key {
+            case "enable.idempotence":
+                if lowered != "true" { throw refuse(key, value, "the producer must be idempotent") }
+            case "acks", "request.required.acks":
+                if !["all", "-1"].contains(lowered) {
+                    throw refuse(key, value, "every message must be acknowledged by all in-sync replicas (acks=all)")
+                }
+            case "enable.gapless.guarantee":
+                if lowered != "true" { throw refuse(key, value, "a failed batch must stop the producer rather than leave a gap") }
+            case "max.in.flight", "max.in.flight.requests.per.connection":
+                if (Int(value) ?? Int.max) > 5 {
+                    throw refuse(key, value, "the idempotent producer keeps order with at most 5 requests in flight")
+                }
+            case "queuing.strategy":
+                if lowered != "fifo" { throw refuse(key, value, "messages must be sent in the order produced") }
+            case "transactional.id":
+                throw refuse(key, value, "k2-replay does not produce in transactions")
+            default:
+                continue
+            }
         }
     }
 

@@ -1,6 +1,7 @@
 import Bronze
 import Foundation
 import Kafka
+import SegmentLog
 import TestSupport
 import XCTest
 
@@ -59,10 +60,12 @@ final class ReplayFaultTests: XCTestCase {
         return state.appendingPathComponent(files[0]).path
     }
 
-    /// Per partition of the checkpoint: `delivered`.
+    /// Per partition of the checkpoint: the messages its streams count as delivered.
     private func checkpointDelivered(_ path: String) throws -> [Int] {
         let object = try JSONSerialization.jsonObject(with: try Data(contentsOf: URL(fileURLWithPath: path))) as! [String: Any]
-        return (object["partitions"] as! [[String: Any]]).map { $0["delivered"] as! Int }
+        return (object["partitions"] as! [[String: Any]]).map { partition in
+            (partition["streams"] as! [[String: Any]]).map { $0["delivered"] as! Int }.reduce(0, +)
+        }
     }
 
     /// Produces `count` messages of another producer into every Binance partition (keys like the replay's,
@@ -158,13 +161,15 @@ final class ReplayFaultTests: XCTestCase {
     func testSIGKILLAtRandomPointsThenRerunLeavesEachRecordOnce() throws {
         let directory = try TestEnvironment.temporaryDirectory("replay-kill")
         defer { try? FileManager.default.removeItem(at: directory) }
-        let fixture = try ReplayFixture.write(to: directory.path, binanceTrades: 400, krakenFrames: 100)
+        // About 3,300 messages at 1,000/s: the five kills below take at most 5 × 0.4 s of it, so each one lands
+        // on a replay that is still producing (asserted), not on a finished process.
+        let fixture = try ReplayFixture.write(to: directory.path, binanceTrades: 1500, krakenFrames: 100)
         let cluster = try makeCluster()
         var generator = SystemRandomNumberGenerator()
         var delays: [UInt32] = []
         for attempt in 0..<5 {
             let before = try waitForBinanceMessages(cluster, atLeast: 0)
-            let process = try ReplayProcess.start(replayArguments(directory, cluster, ["--rate", "1500", "--checkpoint-interval", "0.1"]),
+            let process = try ReplayProcess.start(replayArguments(directory, cluster, ["--rate", "1000", "--checkpoint-interval", "0.1"]),
                                                   logIn: directory, name: "kill\(attempt)")
             // Kill at a random point after this run has delivered something, so a loaded machine (slow
             // start-up) cannot turn every kill into a kill before the first message.
@@ -172,8 +177,11 @@ final class ReplayFaultTests: XCTestCase {
             let delay = UInt32.random(in: 0...400_000, using: &generator)
             delays.append(delay)
             usleep(delay)
+            let stderr = (try? String(contentsOf: directory.appendingPathComponent("kill\(attempt).err"), encoding: .utf8)) ?? ""
+            XCTAssertTrue(process.isRunning, "kill \(attempt) (after \(delays) µs) must hit a running replay: \(stderr)")
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
+            XCTAssertEqual(process.terminationReason, .uncaughtSignal, "killed, not finished")
         }
         let final = try ReplayProcess.run(replayArguments(directory, cluster, ["--json", "--quiet"]))
         XCTAssertEqual(final.status, 0, "kill delays \(delays) µs: \(final.stderrText)")
@@ -225,7 +233,8 @@ final class ReplayFaultTests: XCTestCase {
         process.waitUntilExit()
         XCTAssertGreaterThanOrEqual(seen, 200)
         let path = try checkpointPath(directory)
-        XCTAssertEqual(Set(try checkpointDelivered(path)), [0], "killed before any checkpoint after deliveries")
+        // Written before the first produce and when each (partition, stream) got its first message, not since.
+        XCTAssertLessThan(try checkpointDelivered(path).reduce(0, +), Int(seen) / 2, "killed long after the last checkpoint write")
 
         let rerun = try ReplayProcess.run(replayArguments(directory, cluster, ["--json", "--quiet"]))
         XCTAssertEqual(rerun.status, 0, rerun.stderrText)
@@ -297,6 +306,147 @@ final class ReplayFaultTests: XCTestCase {
         let rerun = try ReplayProcess.run(replayArguments(directory, cluster, ["--quiet"]))
         XCTAssertEqual(rerun.status, 0, rerun.stderrText)
         try assertExactlyOnce(cluster, fixture)
+    }
+
+    /// Binance trade frames for `symbol`, trade ids from `firstId`, at the given receive times (one record each).
+    private func appendTrades(_ writer: SegmentLogWriter, symbol: String, firstId: Int64, times: [Int64]) throws {
+        for (index, time) in times.enumerated() {
+            let id = firstId + Int64(index)
+            let frame = #"{"stream":"\#(symbol.lowercased())@trade","data":{"e":"trade","E":\#(time / 1_000_000),"s":"\#(symbol)","t":\#(id),"p":"\#(100 + index).5","q":"0.\#(index + 1)","T":\#(time / 1_000_000 - 3),"m":true,"M":true}}"#
+            try writer.append(LogRecord(receiveTimeNanos: time, source: "binance", stream: symbol.lowercased() + "@trade",
+                                        payload: Array(frame.utf8)))
+        }
+    }
+
+    /// A log still being written (k2-capture, no --until): between two runs, a stream's block with records
+    /// older than another stream's last replayed ones is flushed. The rerun's time-merge then places them
+    /// before messages already sent, in the same partition; progress per (partition, stream) still skips
+    /// exactly what was delivered and produces exactly the rest, each stream in order.
+    func testGrowingLogRecordsMergedBeforeSentOnesAreEachReplayedOnce() throws {
+        let directory = try TestEnvironment.temporaryDirectory("replay-growing")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let cluster = try makeCluster()
+        try cluster.createTopic("replay.growing", partitions: 1)   // both streams in one partition
+        let base = ReplayFixture.baseNanos
+        let ms: Int64 = 1_000_000
+        // First capture flush: BTCUSDT up to 120 ms, ETHUSDT up to 240 ms.
+        var writer = try SegmentLogWriter(directory: directory.path, diagnostics: { _ in })
+        try appendTrades(writer, symbol: "BTCUSDT", firstId: 1, times: (0..<60).map { base + Int64($0) * 2 * ms })
+        try appendTrades(writer, symbol: "ETHUSDT", firstId: 1, times: (0..<120).map { base + Int64($0) * 2 * ms + ms })
+        try writer.close()
+        let arguments = ["--from", directory.path, "--bootstrap", cluster.bootstrap, "--schema-id", "1", "--topic", "replay.growing",
+                         "--state-dir", directory.appendingPathComponent("state").path, "--json", "--quiet"]
+        let first = try ReplayProcess.run(arguments + ["--max"])
+        XCTAssertEqual(first.status, 0, first.stderrText)
+        XCTAssertEqual((try JSONSerialization.jsonObject(with: first.stdout) as! [String: Any])["produced"] as? Int, 180)
+
+        // Second flush (a later writer session): BTCUSDT 120...298 ms, interleaved with ETHUSDT's replayed
+        // 121...239 ms, and ETHUSDT 241...299 ms.
+        writer = try SegmentLogWriter(directory: directory.path, diagnostics: { _ in })
+        try appendTrades(writer, symbol: "BTCUSDT", firstId: 61, times: (60..<150).map { base + Int64($0) * 2 * ms })
+        try appendTrades(writer, symbol: "ETHUSDT", firstId: 121, times: (120..<150).map { base + Int64($0) * 2 * ms + ms })
+        try writer.close()
+        let second = try ReplayProcess.run(arguments)
+        XCTAssertEqual(second.status, 0, second.stderrText)
+        let summary = try JSONSerialization.jsonObject(with: second.stdout) as! [String: Any]
+        XCTAssertEqual(summary["skipped_already_in_kafka"] as? Int, 180, second.stderrText)
+        XCTAssertEqual(summary["produced"] as? Int, 120, second.stderrText)
+
+        let consumed = try KafkaReadBack.kafkaPython(bootstrap: cluster.bootstrap, topics: ["replay.growing"])
+        XCTAssertEqual(consumed.count, 300)
+        XCTAssertEqual(Set(consumed.map(\.content)).count, 300, "each record once (by key and value bytes)")
+        for (symbol, offset) in [("BTCUSDT", Int64(0)), ("ETHUSDT", ms)] {
+            let times = consumed.filter { $0.key == Array(symbol.utf8) }.map(\.timestampMs)
+            XCTAssertEqual(times, (0..<150).map { (base + Int64($0) * 2 * ms + offset) / ms }, "\(symbol): every trade, in order")
+        }
+    }
+
+    /// A log wiped and captured again at the same path, or a partition that no longer holds this replay's
+    /// last message where the checkpoint says: the rerun stops before producing (exit 2), naming the
+    /// checkpoint and the partition, instead of skipping by progress that no longer applies.
+    func testLogOrTopicNotTheCheckpointsOnesIsRefused() throws {
+        let directory = try TestEnvironment.temporaryDirectory("replay-changed")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let logDirectory = directory.appendingPathComponent("log")
+        let fixture = try ReplayFixture.write(to: logDirectory.path, binanceTrades: 300, krakenFrames: 60)
+        let cluster = try makeCluster()
+        let arguments = ["--from", logDirectory.path, "--bootstrap", cluster.bootstrap, "--schema-id", "binance=11,kraken=12",
+                         "--state-dir", directory.appendingPathComponent("state").path, "--quiet"]
+        let first = try ReplayProcess.run(arguments)
+        XCTAssertEqual(first.status, 0, first.stderrText)
+        let path = try checkpointPath(directory)
+        let good = try Data(contentsOf: URL(fileURLWithPath: path))
+        let before = try waitForBinanceMessages(cluster, atLeast: 0)
+
+        // Re-captured: a shorter log at the same path.
+        try FileManager.default.removeItem(at: logDirectory)
+        _ = try ReplayFixture.write(to: logDirectory.path, binanceTrades: 100, krakenFrames: 20)
+        let recaptured = try ReplayProcess.run(arguments)
+        XCTAssertEqual(recaptured.status, 2, recaptured.stderrText)
+        XCTAssertTrue(recaptured.stderrText.contains("checkpoint \(path): the log no longer holds"), recaptured.stderrText)
+        XCTAssertTrue(recaptured.stderrText.contains("market.crypto.trades."), recaptured.stderrText)
+        XCTAssertEqual(try waitForBinanceMessages(cluster, atLeast: 0), before, "nothing produced")
+
+        // The original log back; the checkpoint's last message of a partition moved to an offset holding
+        // another message (what a re-created and refilled topic shows).
+        try FileManager.default.removeItem(at: logDirectory)
+        _ = try ReplayFixture.write(to: logDirectory.path, binanceTrades: 300, krakenFrames: 60)
+        var object = try JSONSerialization.jsonObject(with: good) as! [String: Any]
+        var partitions = object["partitions"] as! [[String: Any]]
+        let moved = partitions.firstIndex { ($0["last"] as? [String: Any]).map { ($0["offset"] as! Int) > 0 } ?? false }!
+        var last = partitions[moved]["last"] as! [String: Any]
+        last["offset"] = (last["offset"] as! Int) - 1
+        partitions[moved]["last"] = last
+        object["partitions"] = partitions
+        try JSONSerialization.data(withJSONObject: object).write(to: URL(fileURLWithPath: path))
+        let refilled = try ReplayProcess.run(arguments)
+        XCTAssertEqual(refilled.status, 2, refilled.stderrText)
+        let target = "\(partitions[moved]["topic"] as! String) [\(partitions[moved]["partition"] as! Int)] offset \(last["offset"] as! Int)"
+        XCTAssertTrue(refilled.stderrText.contains("checkpoint \(path): \(target) does not hold the message"), refilled.stderrText)
+        XCTAssertEqual(try waitForBinanceMessages(cluster, atLeast: 0), before, "nothing produced")
+
+        try good.write(to: URL(fileURLWithPath: path))
+        let rerun = try ReplayProcess.run(arguments)
+        XCTAssertEqual(rerun.status, 0, rerun.stderrText)
+        try assertExactlyOnce(cluster, fixture)
+    }
+
+    /// Two runs of one replay at once would both resume from the same point: the second stops (exit 2) on
+    /// the replay's lock; the lock dies with the process holding it.
+    func testSecondRunOfTheSameReplayIsRefusedWhileTheFirstRuns() throws {
+        let directory = try TestEnvironment.temporaryDirectory("replay-lock")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let fixture = try ReplayFixture.write(to: directory.path, binanceTrades: 300, krakenFrames: 60)
+        let cluster = try makeCluster()
+        let process = try ReplayProcess.start(replayArguments(directory, cluster, ["--rate", "200"]), logIn: directory, name: "run")
+        try waitUntilProducing(cluster)
+        let second = try ReplayProcess.run(replayArguments(directory, cluster, ["--quiet"]))
+        XCTAssertTrue(process.isRunning)
+        XCTAssertEqual(second.status, 2, second.stderrText)
+        XCTAssertTrue(second.stderrText.contains("another k2-replay is running this replay"), second.stderrText)
+        XCTAssertTrue(second.stderrText.contains("checkpoint \(try checkpointPath(directory))"), second.stderrText)
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        let rerun = try ReplayProcess.run(replayArguments(directory, cluster, ["--quiet"]))
+        XCTAssertEqual(rerun.status, 0, rerun.stderrText)
+        try assertExactlyOnce(cluster, fixture)
+    }
+
+    /// `-X` may not weaken what resume relies on: refused (exit 2) before anything is produced.
+    func testDeliverySettingsResumeReliesOnCannotBeOverridden() throws {
+        let directory = try TestEnvironment.temporaryDirectory("replay-unsafe")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        _ = try ReplayFixture.write(to: directory.path, binanceTrades: 20, krakenFrames: 4)
+        let cluster = try makeCluster()
+        for setting in ["enable.idempotence=false", "acks=1", "request.required.acks=0", "enable.gapless.guarantee=false",
+                        "max.in.flight=20", "queuing.strategy=lifo"] {
+            let result = try ReplayProcess.run(replayArguments(directory, cluster, ["--quiet", "-X", setting]))
+            XCTAssertEqual(result.status, 2, "\(setting): \(result.stderrText)")
+            XCTAssertTrue(result.stderrText.contains("-X \(setting) is refused with --to kafka"), result.stderrText)
+        }
+        XCTAssertEqual(try waitForBinanceMessages(cluster, atLeast: 0), 0, "nothing produced")
+        let allowed = try ReplayProcess.run(replayArguments(directory, cluster, ["--quiet", "-X", "acks=all", "-X", "max.in.flight=5"]))
+        XCTAssertEqual(allowed.status, 0, allowed.stderrText)
     }
 
     func testEmbeddedKafkaSubcommandServesUntilSIGTERM() throws {
