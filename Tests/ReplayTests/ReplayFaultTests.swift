@@ -361,6 +361,108 @@ final class ReplayFaultTests: XCTestCase {
         }
     }
 
+    /// The same with a kill: the killed run's messages after its checkpoint are in the partition's tail in
+    /// its interleaving (BTCUSDT's first records, then ETHUSDT's), the rerun's merge puts BTCUSDT's newly
+    /// flushed records between ETHUSDT's. Each stream finds its own messages in the tail, in order.
+    func testGrowingLogAfterAKillIsMatchedPerStream() throws {
+        let directory = try TestEnvironment.temporaryDirectory("replay-growing-kill")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let cluster = try makeCluster()
+        try cluster.createTopic("replay.growing", partitions: 1)
+        let base = ReplayFixture.baseNanos
+        let ms: Int64 = 1_000_000
+        var writer = try SegmentLogWriter(directory: directory.path, diagnostics: { _ in })
+        try appendTrades(writer, symbol: "BTCUSDT", firstId: 1, times: (0..<60).map { base + Int64($0) * 2 * ms })
+        try appendTrades(writer, symbol: "ETHUSDT", firstId: 1, times: (0..<600).map { base + Int64($0) * 2 * ms + ms })
+        try writer.close()
+        let arguments = ["--from", directory.path, "--bootstrap", cluster.bootstrap, "--schema-id", "1", "--topic", "replay.growing",
+                         "--state-dir", directory.appendingPathComponent("state").path]
+        let process = try ReplayProcess.start(arguments + ["--rate", "500", "--checkpoint-interval", "3600"], logIn: directory, name: "run")
+        var config = KafkaConfig()
+        config.set("bootstrap.servers", cluster.bootstrap)
+        let consumer = try KafkaConsumer(config: config)
+        for _ in 0..<600 {
+            if try consumer.watermarks(topic: "replay.growing", partition: 0).high >= 250 { break }
+            usleep(20_000)
+        }
+        XCTAssertTrue(process.isRunning, "killed mid-replay")
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        let killedAt = try consumer.watermarks(topic: "replay.growing", partition: 0).high
+        XCTAssertGreaterThanOrEqual(killedAt, 250)
+        XCTAssertLessThan(killedAt, 660)
+
+        writer = try SegmentLogWriter(directory: directory.path, diagnostics: { _ in })
+        try appendTrades(writer, symbol: "BTCUSDT", firstId: 61, times: (60..<600).map { base + Int64($0) * 2 * ms })
+        try writer.close()
+        let rerun = try ReplayProcess.run(arguments + ["--json", "--quiet"])
+        XCTAssertEqual(rerun.status, 0, rerun.stderrText)
+        let summary = try JSONSerialization.jsonObject(with: rerun.stdout) as! [String: Any]
+        XCTAssertEqual(summary["skipped_already_in_kafka"] as? Int, Int(killedAt), rerun.stderrText)
+        let consumed = try KafkaReadBack.kafkaPython(bootstrap: cluster.bootstrap, topics: ["replay.growing"])
+        XCTAssertEqual(consumed.count, 1200)
+        XCTAssertEqual(Set(consumed.map(\.content)).count, 1200, "each record once (by key and value bytes)")
+        for (symbol, offset) in [("BTCUSDT", Int64(0)), ("ETHUSDT", ms)] {
+            let times = consumed.filter { $0.key == Array(symbol.utf8) }.map(\.timestampMs)
+            XCTAssertEqual(times, (0..<600).map { (base + Int64($0) * 2 * ms + offset) / ms }, "\(symbol): every trade, in order")
+        }
+    }
+
+    /// A growing log that gains a stream of another exchange: the resumed run targets partitions the
+    /// checkpoint did not have. They (and each new stream's place in them) are written to the checkpoint
+    /// before the first message goes there, so a run killed before any periodic checkpoint write leaves
+    /// nothing the next run cannot find.
+    func testPartitionsAddedOnResumeAreCheckpointedBeforeProducing() throws {
+        let directory = try TestEnvironment.temporaryDirectory("replay-added")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let cluster = try makeCluster()
+        let base = ReplayFixture.baseNanos
+        let ms: Int64 = 1_000_000
+        var writer = try SegmentLogWriter(directory: directory.path, diagnostics: { _ in })
+        try appendTrades(writer, symbol: "BTCUSDT", firstId: 1, times: (0..<50).map { base + Int64($0) * ms })
+        try writer.close()
+        let first = try ReplayProcess.run(replayArguments(directory, cluster, ["--quiet"]))
+        XCTAssertEqual(first.status, 0, first.stderrText)
+
+        // Later: Kraken too.
+        writer = try SegmentLogWriter(directory: directory.path, diagnostics: { _ in })
+        try appendTrades(writer, symbol: "BTCUSDT", firstId: 51, times: (50..<1000).map { base + Int64($0) * ms })
+        for index in 0..<1000 {
+            let frame = #"[336,[["\#(5000 + index).10000","0.\#(String(format: "%08d", index + 1))","\#(1_707_472_800 + index).000007","b","l",""]],"trade","XBT/USD"]"#
+            try writer.append(LogRecord(receiveTimeNanos: base + Int64(50 + index) * ms + 500_000, source: "kraken", stream: "XBT/USD",
+                                        payload: Array(frame.utf8)))
+        }
+        try writer.close()
+        let process = try ReplayProcess.start(replayArguments(directory, cluster, ["--rate", "400", "--checkpoint-interval", "3600"]),
+                                              logIn: directory, name: "run")
+        var config = KafkaConfig()
+        config.set("bootstrap.servers", cluster.bootstrap)
+        let consumer = try KafkaConsumer(config: config)
+        let krakenPartition = K2Partitioner.partition(key: "XBT/USD", partitionCount: 6)!
+        for _ in 0..<600 {
+            if try consumer.watermarks(topic: "market.crypto.trades.kraken.raw", partition: krakenPartition).high >= 100 { break }
+            usleep(50_000)
+        }
+        XCTAssertTrue(process.isRunning, "killed mid-replay")
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        let killedAt = try consumer.watermarks(topic: "market.crypto.trades.kraken.raw", partition: krakenPartition).high
+        XCTAssertGreaterThanOrEqual(killedAt, 100)
+        XCTAssertLessThan(killedAt, 1000)
+
+        let rerun = try ReplayProcess.run(replayArguments(directory, cluster, ["--json", "--quiet"]))
+        XCTAssertEqual(rerun.status, 0, rerun.stderrText)
+        let summary = try JSONSerialization.jsonObject(with: rerun.stdout) as! [String: Any]
+        XCTAssertGreaterThanOrEqual(summary["skipped_already_in_kafka"] as? Int ?? 0, 50 + Int(killedAt))
+        let consumed = try KafkaReadBack.kafkaPython(bootstrap: cluster.bootstrap, topics: topics)
+        let binance = consumed.filter { $0.topic == "market.crypto.trades.binance.raw" }
+        let kraken = consumed.filter { $0.topic == "market.crypto.trades.kraken.raw" }
+        XCTAssertEqual(binance.count, 1000)
+        XCTAssertEqual(kraken.count, 1000)
+        XCTAssertEqual(Set(consumed.map(\.content)).count, 2000, "each record once")
+        XCTAssertEqual(kraken.map(\.timestampMs), (0..<1000).map { (base + Int64(50 + $0) * ms + 500_000) / ms }, "in log order")
+    }
+
     /// A log wiped and captured again at the same path, or a partition that no longer holds this replay's
     /// last message where the checkpoint says: the rerun stops before producing (exit 2), naming the
     /// checkpoint and the partition, instead of skipping by progress that no longer applies.
