@@ -27,14 +27,22 @@ public struct CheckReport: Codable, Sendable {
 
 public enum SegmentLogChecker {
     public static func check(directory: String, diagnostics: @escaping (String) -> Void) throws -> CheckReport {
-        var report = CheckReport(directory: directory)
         guard FileManager.default.fileExists(atPath: directory) else {
             throw SegmentLogError(.io, file: directory, "no such log directory")
         }
+        // Listed again when a compaction finishing meanwhile deleted a listed segment.
+        return try SegmentDirectory.withStableSegments(directory) { entries in
+            try check(directory: directory, entries: entries, diagnostics: diagnostics)
+        }
+    }
+
+    private static func check(directory: String, entries: [SegmentDirectory.Entry],
+                              diagnostics: @escaping (String) -> Void) throws -> CheckReport {
+        var report = CheckReport(directory: directory)
         var counts: [StreamKey: CheckReport.StreamCount] = [:]
-        for entry in try SegmentDirectory.segments(directory) {
+        for entry in entries {
             report.segments += 1
-            let file = try SegmentFile.openRead(entry.path)
+            let file = try SegmentDirectory.openListed(entry)
             report.bytes += try file.size()
             do {
                 let info = try SegmentScanner.scan(file: file, id: entry.id, verifyPayloads: true, lenient: false, diagnostics: diagnostics)
@@ -47,8 +55,9 @@ public enum SegmentLogChecker {
                 report.unsealedSegments += 1
             }
             var messages: [String] = []
-            let reader = try SegmentLogReader(segments: [entry], selection: .all, skipCorrupt: true,
-                                              diagnostics: { messages.append($0); diagnostics($0) })
+            let plan = try ReadPlan.make(segments: [entry], selection: .all, skipCorrupt: true)
+            let reader = SegmentLogReader(plan: plan, selection: .all, skipCorrupt: true,
+                                          diagnostics: { messages.append($0); diagnostics($0) })
             while let record = try reader.next() {
                 let key = record.streamKey
                 var c = counts[key] ?? .init(source: key.source, stream: key.stream, records: 0, firstSequence: record.sequence, lastSequence: record.sequence)
