@@ -28,7 +28,7 @@ struct ReadPlan {
             scanned.append((entry, info))
             if let writer = info.header?.writerId { latestByWriter[writer] = max(latestByWriter[writer] ?? 0, entry.id) }
         }
-        var ranges: [StreamKey: [(first: UInt64, last: UInt64, segment: Int, offset: Int64)]] = [:]
+        var ranges = SequenceRanges()
         for (index, (entry, info)) in scanned.enumerated() {
             // A writer seals a segment before it creates its next one: an unsealed segment whose writer went on
             // to a later segment was sealed once and has been cut short since. Its torn tail is lost data.
@@ -54,24 +54,16 @@ struct ReadPlan {
             for (i, block) in info.blocks.enumerated() where selection.includes(block.key) {
                 // Every block of a selected stream, pruned or not, takes part in the overlap check: a stale mixture
                 // shows there even when the selected range happens to avoid it.
-                ranges[block.key, default: []].append((block.firstSequence, block.lastSequence, index, block.offset))
+                ranges.add(block, path: entry.path)
                 guard selection.mayInclude(block, minimumSequence: selection.minimumSequence(block.key)) else { continue }
                 let last = !info.sealed && !superseded && info.tornTailOffset == nil && i == info.blocks.count - 1
                 plan.perStream[block.key, default: []].append(
                     PlannedBlock(segment: index, info: block, sealed: info.sealed, endsUnsealedSegment: last))
             }
         }
-        for (key, blocks) in ranges {
-            let sorted = blocks.sorted { ($0.first, $0.segment, $0.offset) < ($1.first, $1.segment, $1.offset) }
-            var highest = sorted[0]
-            for block in sorted.dropFirst() {
-                if block.first <= highest.last {
-                    let path = plan.files[block.segment].path, earlier = plan.files[highest.segment].path
-                    throw SegmentDirectory.ListingChanged(error: SegmentLogError.corrupt(path, block.offset,
-                        "stream \(key): block of sequences \(block.first)...\(block.last) overlaps sequences \(highest.first)...\(highest.last) of \(earlier) at byte offset \(highest.offset); two segments hold the same sequence numbers (a compaction's old and new segments seen together, or segments of another log copied in), so nothing was read rather than records twice"))
-                }
-                if block.last > highest.last { highest = block }
-            }
+        if let overlap = ranges.overlaps().first {
+            throw SegmentDirectory.ListingChanged(error: SegmentLogError(.corrupt, file: overlap.file, offset: overlap.offset,
+                                                                         overlap.message + "; nothing was read rather than records twice"))
         }
         for key in plan.perStream.keys {
             plan.perStream[key]!.sort {

@@ -40,6 +40,7 @@ public enum SegmentLogChecker {
                               diagnostics: @escaping (String) -> Void) throws -> CheckReport {
         var report = CheckReport(directory: directory)
         var counts: [StreamKey: CheckReport.StreamCount] = [:]
+        var ranges = SequenceRanges()
         for entry in entries {
             report.segments += 1
             let file = try SegmentDirectory.openListed(entry)
@@ -47,6 +48,7 @@ public enum SegmentLogChecker {
             do {
                 let info = try SegmentScanner.scan(file: file, id: entry.id, verifyPayloads: true, lenient: false, diagnostics: diagnostics)
                 if info.sealed { report.sealedSegments += 1 } else { report.unsealedSegments += 1 }
+                for block in info.blocks { ranges.add(block, path: entry.path) }
                 if let header = info.header, header.segmentId != entry.id {
                     report.problems.append("\(entry.path) at byte offset 8: header says segment \(header.segmentId), file name says \(entry.id)")
                 }
@@ -73,6 +75,8 @@ public enum SegmentLogChecker {
             report.tornTails += stats.tornTails
             for message in messages where message.contains("skipped") { report.problems.append(message) }
         }
+        // Each segment is read alone above; across segments a stream's sequences must not repeat.
+        for overlap in ranges.overlaps() { report.problems.append(overlap.description) }
         report.streams = counts.keys.sorted().map { counts[$0]! }
         return report
     }

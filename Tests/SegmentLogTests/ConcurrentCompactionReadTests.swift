@@ -87,6 +87,11 @@ final class ConcurrentCompactionReadTests: XCTestCase {
         one.streams = [LogFixtures.streams[0].stream]
         one.fromSequence = 100_000
         XCTAssertThrowsError(try LogFixtures.readAll(dir, selection: one))
+        // `k2-compact --check` reads each segment alone; it reports the overlap across them as a problem.
+        let check = try SegmentLogChecker.check(directory: dir, diagnostics: { _ in })
+        XCTAssertFalse(check.ok)
+        XCTAssertEqual(check.problems.filter { $0.contains("overlaps sequences") }.count, LogFixtures.streams.count, "\(check.problems)")
+        XCTAssertTrue(check.problems.allSatisfy { $0.contains(intent.new[0]) }, "\(check.problems)")
     }
 
     /// The cursor itself never returns a sequence twice, whatever its blocks: handed an old and a new segment's
