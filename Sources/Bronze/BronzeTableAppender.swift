@@ -5,8 +5,9 @@ import Iceberg
 ///
 /// Rows are staged per ingestion date in small column batches and handed to the Iceberg module's
 /// `DataFileWriter`, which rolls a data file per partition at the table's target file size. `commit()`
-/// appends every file written since the last commit as one snapshot whose summary records the progress
-/// (`BronzeReplayProgress`), so the table holds a row exactly when the progress says so.
+/// appends every file written since the last commit as one snapshot whose summary, and the table properties
+/// of the run, record the progress (`BronzeReplayProgress`), so the table holds a row exactly when the
+/// progress says so.
 ///
 /// Callers add the rows of a source record, then `markDone` its position, and commit only between records.
 /// One thread appends (`writeStaged` hands rows to a task that touches none of the appender's state): the
@@ -187,15 +188,20 @@ public final class BronzeTableAppender {
         next.commits += 1
         var summary = extraSummary
         for (key, value) in next.summary() { summary[key] = value }
+        // The same figures as table properties of this run, set by the same commit: they survive the
+        // expiry of this run's snapshots (see BronzeReplayProgress).
+        let properties = next.properties()
         let runId = progress.runId
-        let basedOn = progress.snapshotId
+        let basedOn = progress.commits
         let validate: @Sendable (Table) throws -> Void = { reloaded in
             // Another process committed for this very run since we read the progress: our rows may
-            // overlap its rows. Stop rather than write them twice.
+            // overlap its rows. Stop rather than write them twice. (The run's commit number identifies a
+            // recorded progress wherever it was read from.)
             let latest = try BronzeReplayProgress.latest(in: reloaded, runId: runId)
-            if latest?.snapshotId != basedOn {
-                throw BronzeTableError.unsupported("table \(reloaded.identifier): another replay with the same arguments committed "
-                    + "(snapshot \(latest?.snapshotId.map(String.init) ?? "?")) while this one ran; stop one of them and rerun")
+            if (latest?.commits ?? 0) != basedOn {
+                throw BronzeTableError.unsupported("table \(reloaded.identifier): the progress of this replay (run \(runId)) is at "
+                    + "commit \(latest.map { String($0.commits) } ?? "none"), not \(basedOn) as when this process read it: another "
+                    + "replay with the same arguments committed while this one ran; stop one of them and rerun")
             }
         }
         // Writers of other shares commit to the same table all the time; FastAppend retries a conflict a
@@ -205,7 +211,8 @@ public final class BronzeTableAppender {
         var rounds = 0
         while updated == nil {
             do {
-                updated = try await FastAppend(catalog: catalog).commit(table: table, files: files, summary: summary, validate: validate)
+                updated = try await FastAppend(catalog: catalog).commit(table: table, files: files, summary: summary,
+                                                                      properties: properties, validate: validate)
             } catch IcebergError.commitConflict(let name, let message) {
                 rounds += 1
                 guard rounds < maxCommitRounds else {

@@ -20,9 +20,12 @@ public struct FastAppend: Sendable {
     ///
     /// - Parameter summary: extra snapshot-summary keys (engine markers, `k2.replay.*` progress); they
     ///   do not override the computed counts or `operation`.
+    /// - Parameter properties: table properties set in the same commit as the snapshot (a `set-properties`
+    ///   update), so they change exactly when the files land. Only these keys are written: on a retry the
+    ///   catalog applies them to the freshly loaded metadata, keeping every other property as it is.
     /// - Parameter validate: called with each reloaded table before retrying; throw to abort the append
     ///   (for example when a replay finds its progress keys already committed by another process).
-    public func commit(table: Table, files: [DataFile], summary: [String: String] = [:],
+    public func commit(table: Table, files: [DataFile], summary: [String: String] = [:], properties: [String: String] = [:],
                        validate: (@Sendable (Table) throws -> Void)? = nil) async throws -> Table {
         guard !files.isEmpty else { throw IcebergError.invalidArgument("append to \(table.identifier) with no data files") }
         guard table.metadata.formatVersion == 2 else {
@@ -76,14 +79,13 @@ public struct FastAppend: Sendable {
                 snapshotId: snapshotId, parentSnapshotId: parent?.snapshotId, sequenceNumber: sequenceNumber, timestampMs: now,
                 manifestList: listLocation, summary: Self.summary(files: files, parent: parent, extra: summary),
                 schemaId: schema.schemaId)
+            var updates: [TableUpdate] = [.addSnapshot(snapshot), .setSnapshotRef(name: "main", snapshotId: snapshotId, type: "branch")]
+            if !properties.isEmpty { updates.append(.setProperties(properties)) }
             do {
                 return try await catalog.commitTable(base, requirements: [
                     .assertTableUUID(base.metadata.tableUUID),
                     .assertRefSnapshotId(ref: "main", snapshotId: parent?.snapshotId),
-                ], updates: [
-                    .addSnapshot(snapshot),
-                    .setSnapshotRef(name: "main", snapshotId: snapshotId, type: "branch"),
-                ])
+                ], updates: updates)
             } catch IcebergError.commitStateUnknown(let name, let message) {
                 // The catalog may have applied it: look. Our snapshot in the table means it did; its absence
                 // proves nothing (the request may still be in flight), so the files stay either way.

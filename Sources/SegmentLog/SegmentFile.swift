@@ -22,6 +22,14 @@ final class SegmentFile {
         return SegmentFile(path: path, fd: fd)
     }
 
+    /// `openRead`, but nil when the file does not exist (deleted since it was listed).
+    static func openReadIfPresent(_ path: String) throws -> SegmentFile? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        if fd < 0 && errno == ENOENT { return nil }
+        guard fd >= 0 else { throw SegmentLogError(.io, file: path, "cannot open: \(errnoText())") }
+        return SegmentFile(path: path, fd: fd)
+    }
+
     static func openReadWrite(_ path: String) throws -> SegmentFile {
         let fd = open(path, O_RDWR | O_CLOEXEC)
         guard fd >= 0 else { throw SegmentLogError(.io, file: path, "cannot open for writing: \(errnoText())") }

@@ -27,18 +27,28 @@ public struct CheckReport: Codable, Sendable {
 
 public enum SegmentLogChecker {
     public static func check(directory: String, diagnostics: @escaping (String) -> Void) throws -> CheckReport {
-        var report = CheckReport(directory: directory)
         guard FileManager.default.fileExists(atPath: directory) else {
             throw SegmentLogError(.io, file: directory, "no such log directory")
         }
+        // Listed again when a compaction finishing meanwhile deleted a listed segment.
+        return try SegmentDirectory.withStableSegments(directory) { entries in
+            try check(directory: directory, entries: entries, diagnostics: diagnostics)
+        }
+    }
+
+    private static func check(directory: String, entries: [SegmentDirectory.Entry],
+                              diagnostics: @escaping (String) -> Void) throws -> CheckReport {
+        var report = CheckReport(directory: directory)
         var counts: [StreamKey: CheckReport.StreamCount] = [:]
-        for entry in try SegmentDirectory.segments(directory) {
+        var ranges = SequenceRanges()
+        for entry in entries {
             report.segments += 1
-            let file = try SegmentFile.openRead(entry.path)
+            let file = try SegmentDirectory.openListed(entry)
             report.bytes += try file.size()
             do {
                 let info = try SegmentScanner.scan(file: file, id: entry.id, verifyPayloads: true, lenient: false, diagnostics: diagnostics)
                 if info.sealed { report.sealedSegments += 1 } else { report.unsealedSegments += 1 }
+                for block in info.blocks { ranges.add(block, path: entry.path) }
                 if let header = info.header, header.segmentId != entry.id {
                     report.problems.append("\(entry.path) at byte offset 8: header says segment \(header.segmentId), file name says \(entry.id)")
                 }
@@ -47,8 +57,9 @@ public enum SegmentLogChecker {
                 report.unsealedSegments += 1
             }
             var messages: [String] = []
-            let reader = try SegmentLogReader(segments: [entry], selection: .all, skipCorrupt: true,
-                                              diagnostics: { messages.append($0); diagnostics($0) })
+            let plan = try ReadPlan.make(segments: [entry], selection: .all, skipCorrupt: true)
+            let reader = SegmentLogReader(plan: plan, selection: .all, skipCorrupt: true,
+                                          diagnostics: { messages.append($0); diagnostics($0) })
             while let record = try reader.next() {
                 let key = record.streamKey
                 var c = counts[key] ?? .init(source: key.source, stream: key.stream, records: 0, firstSequence: record.sequence, lastSequence: record.sequence)
@@ -64,6 +75,8 @@ public enum SegmentLogChecker {
             report.tornTails += stats.tornTails
             for message in messages where message.contains("skipped") { report.problems.append(message) }
         }
+        // Each segment is read alone above; across segments a stream's sequences must not repeat.
+        for overlap in ranges.overlaps() { report.problems.append(overlap.description) }
         report.streams = counts.keys.sorted().map { counts[$0]! }
         return report
     }

@@ -42,6 +42,12 @@ public enum SegmentLogCompactor {
     /// Runs one compaction (after finishing or rolling back an interrupted one). Holds the log's lock throughout.
     public static func compact(directory: String, options: CompactionOptions,
                                diagnostics: @escaping (String) -> Void) throws -> CompactionReport {
+        try compact(directory: directory, options: options, diagnostics: diagnostics, step: { _ in })
+    }
+
+    /// `step` is called at each point of the protocol (tests stop there, as a kill -9 would).
+    static func compact(directory: String, options: CompactionOptions, diagnostics: @escaping (String) -> Void,
+                        step: @escaping SegmentDirectory.StepHook) throws -> CompactionReport {
         var report = CompactionReport(directory: directory, dryRun: options.dryRun)
         guard FileManager.default.fileExists(atPath: directory) else {
             throw SegmentLogError(.io, file: directory, "no such log directory")
@@ -49,7 +55,7 @@ public enum SegmentLogCompactor {
         let lock = try DirectoryLock(directory: directory, holder: "k2-compact")
         defer { lock.release() }
         let note: (String) -> Void = { report.notes.append($0); diagnostics($0) }
-        if !options.dryRun { try SegmentDirectory.recover(directory, diagnostics: note) }
+        if !options.dryRun { try SegmentDirectory.recover(directory, diagnostics: note, step: step) }
 
         // Plan.
         let codec = try options.codec.map { try SegmentFormat.codecByte($0) }
@@ -57,10 +63,15 @@ public enum SegmentLogCompactor {
         var expired: [SegmentDirectory.Entry] = []
         var maxId: UInt64 = 0
         var small: [(SegmentDirectory.Entry, needsRewrite: Bool)] = []
+        // Each stream's highest sequence ever: the marks already kept, raised by every segment present (the ones
+        // this run deletes or rewrites included), so that removing a stream's newest records never lowers where
+        // its writer continues.
+        var highWater = try SequenceHighWater.read(directory)
         for entry in try SegmentDirectory.segments(directory) {
             maxId = max(maxId, entry.id)
             let file = try SegmentFile.openRead(entry.path)
             let info = try SegmentScanner.scan(file: file, id: entry.id, verifyPayloads: false, lenient: false, diagnostics: diagnostics)
+            for block in info.blocks { highWater.raise(block.key, to: block.lastSequence) }
             let name = (entry.path as NSString).lastPathComponent
             report.bytesBefore += info.fileSize
             guard info.sealed else {
@@ -132,6 +143,9 @@ public enum SegmentLogCompactor {
         }
         if options.dryRun { return report }
         try writer.seal()
+        try step(.outputsSealed)
+        try highWater.prepare(directory: directory)
+        try step(.highWaterPrepared)
         try syncDirectory(directory)
         report.outputSegments = writer.createdNames
         for name in writer.createdNames {
@@ -140,8 +154,9 @@ public enum SegmentLogCompactor {
 
         // Commit, then finish (the same code a restarted writer or k2-compact runs).
         let old = (expired + inputs).map { ($0.path as NSString).lastPathComponent }
-        try SegmentDirectory.commit(.init(old: old, new: writer.createdNames), directory: directory)
-        try SegmentDirectory.recover(directory, diagnostics: { _ in })
+        try SegmentDirectory.commit(.init(old: old, new: writer.createdNames, highWater: SequenceHighWater.fileName),
+                                    directory: directory, step: step)
+        try SegmentDirectory.recover(directory, diagnostics: { _ in }, step: step)
         return report
     }
 }

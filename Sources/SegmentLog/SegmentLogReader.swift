@@ -10,67 +10,44 @@ public final class SegmentLogReader {
     /// Seeks with the segment indexes (time, sequence) instead of scanning; an unsealed segment's torn tail is
     /// its end (reported through diagnostics, not an error). With skipCorrupt=false a bad block throws an error
     /// naming the segment file and byte offset; with true it is skipped and counted.
+    ///
+    /// Safe beside a compaction finishing: the listing is retried while the directory changes under it, and a
+    /// stream whose blocks overlap in sequence (old and new segments seen together) is never read twice: the
+    /// reader lists again, and refuses with an error naming the files if the overlap stays.
     public convenience init(directory: String, selection: ReadSelection = .all, skipCorrupt: Bool = false,
                             diagnostics: @escaping (String) -> Void) throws {
-        let segments = try SegmentDirectory.segments(directory)
-        try self.init(segments: segments, selection: selection, skipCorrupt: skipCorrupt, diagnostics: diagnostics)
+        try self.init(directory: directory, selection: selection, skipCorrupt: skipCorrupt, diagnostics: diagnostics,
+                      listingHook: nil)
+    }
+
+    /// `listingHook`: for tests that change the directory while it is listed.
+    convenience init(directory: String, selection: ReadSelection, skipCorrupt: Bool, diagnostics: @escaping (String) -> Void,
+                     listingHook: SegmentDirectory.ListingHook?) throws {
+        let plan = try SegmentDirectory.withStableSegments(directory, hook: listingHook) {
+            try ReadPlan.make(segments: $0, selection: selection, skipCorrupt: skipCorrupt)
+        }
+        self.init(plan: plan, selection: selection, skipCorrupt: skipCorrupt, diagnostics: diagnostics)
     }
 
     /// Reads exactly these segment files (the compactor's inputs).
-    init(segments: [SegmentDirectory.Entry], selection: ReadSelection, skipCorrupt: Bool,
-         diagnostics: @escaping (String) -> Void) throws {
-        var files: [SegmentFile] = []
-        var perStream: [StreamKey: [PlannedBlock]] = [:]
-        var tornTails = 0
-        var corruptRegions = 0
-        var scanned: [(entry: SegmentDirectory.Entry, file: SegmentFile, info: SegmentInfo)] = []
-        var latestByWriter: [UInt64: UInt64] = [:]
-        for entry in segments {
-            let file = try SegmentFile.openRead(entry.path)
-            let info = try SegmentScanner.scan(file: file, id: entry.id, verifyPayloads: false, lenient: skipCorrupt,
-                                               diagnostics: diagnostics)
-            scanned.append((entry, file, info))
-            if let writer = info.header?.writerId { latestByWriter[writer] = max(latestByWriter[writer] ?? 0, entry.id) }
+    convenience init(segments: [SegmentDirectory.Entry], selection: ReadSelection, skipCorrupt: Bool,
+                     diagnostics: @escaping (String) -> Void) throws {
+        let plan: ReadPlan
+        do {
+            plan = try ReadPlan.make(segments: segments, selection: selection, skipCorrupt: skipCorrupt)
+        } catch let changed as SegmentDirectory.ListingChanged {
+            throw changed.error
         }
-        for (entry, file, info) in scanned {
-            // A writer seals a segment before it creates its next one: an unsealed segment whose writer went on
-            // to a later segment was sealed once and has been cut short since. Its torn tail is lost data.
-            let superseded = !info.sealed && info.header.map { latestByWriter[$0.writerId]! > entry.id } ?? false
-            let index = files.count
-            files.append(file)
-            if let region = info.corruptRegions.first {
-                if !skipCorrupt {
-                    throw SegmentLogError.corrupt(entry.path, region.offset, "\(region.reason) (use --skip-corrupt to skip it)")
-                }
-                for region in info.corruptRegions {
-                    corruptRegions += 1
-                    diagnostics("\(entry.path) at byte offset \(region.offset): skipped \(region.reason)")
-                }
-            }
-            if let torn = info.tornTailOffset, superseded {
-                let problem = "segment cut short: \(info.fileSize - torn) bytes of a partial block and no index, yet its writer went on to a later segment, so it had been sealed"
-                if !skipCorrupt { throw SegmentLogError.corrupt(entry.path, torn, "\(problem) (use --skip-corrupt to read up to it)") }
-                corruptRegions += 1
-                diagnostics("\(entry.path) at byte offset \(torn): \(problem); read up to it")
-            } else if let torn = info.tornTailOffset {
-                tornTails += 1
-                diagnostics("\(entry.path) at byte offset \(torn): torn tail of an unsealed segment (\(info.fileSize - torn) bytes); reading ends there")
-            }
-            for (i, block) in info.blocks.enumerated() where selection.includes(block.key) {
-                guard selection.mayInclude(block, minimumSequence: selection.minimumSequence(block.key)) else { continue }
-                let last = !info.sealed && !superseded && info.tornTailOffset == nil && i == info.blocks.count - 1
-                perStream[block.key, default: []].append(
-                    PlannedBlock(segment: index, info: block, sealed: info.sealed, endsUnsealedSegment: last))
-            }
-        }
-        loader = BlockLoader(files: files, skipCorrupt: skipCorrupt, diagnostics: diagnostics)
-        loader.statistics.tornTails = tornTails
-        loader.statistics.corruptBlocksSkipped = corruptRegions
-        for key in perStream.keys.sorted() {
-            let blocks = perStream[key]!.sorted {
-                ($0.info.firstSequence, $0.segment, $0.info.offset) < ($1.info.firstSequence, $1.segment, $1.info.offset)
-            }
-            cursors.append(StreamCursor(key: key, blocks: blocks, selection: selection))
+        self.init(plan: plan, selection: selection, skipCorrupt: skipCorrupt, diagnostics: diagnostics)
+    }
+
+    init(plan: ReadPlan, selection: ReadSelection, skipCorrupt: Bool, diagnostics: @escaping (String) -> Void) {
+        for message in plan.messages { diagnostics(message) }
+        loader = BlockLoader(files: plan.files, skipCorrupt: skipCorrupt, diagnostics: diagnostics)
+        loader.statistics.tornTails = plan.tornTails
+        loader.statistics.corruptBlocksSkipped = plan.corruptRegions
+        for key in plan.perStream.keys.sorted() {
+            cursors.append(StreamCursor(key: key, blocks: plan.perStream[key]!, selection: selection))
         }
     }
 
@@ -162,12 +139,15 @@ public final class SegmentLogReader {
 
     /// The streams present in the log (from indexes/headers), for planning and sharding.
     public static func streams(in directory: String) throws -> [StreamKey] {
-        var keys = Set<StreamKey>()
-        for entry in try SegmentDirectory.segments(directory) {
-            let info = try SegmentScanner.scan(path: entry.path, id: entry.id, verifyPayloads: false, lenient: true, diagnostics: { _ in })
-            for block in info.blocks { keys.insert(block.key) }
+        try SegmentDirectory.withStableSegments(directory) { entries in
+            var keys = Set<StreamKey>()
+            for entry in entries {
+                let file = try SegmentDirectory.openListed(entry)
+                let info = try SegmentScanner.scan(file: file, id: entry.id, verifyPayloads: false, lenient: true, diagnostics: { _ in })
+                for block in info.blocks { keys.insert(block.key) }
+            }
+            return keys.sorted()
         }
-        return keys.sorted()
     }
 
     // MARK: heap

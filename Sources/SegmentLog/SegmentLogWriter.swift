@@ -11,7 +11,9 @@ public final class SegmentLogWriter {
     private var closed = false
 
     /// Opens (creating) the directory; recovers an unsealed segment left by a crashed writer (torn tail truncated,
-    /// reported through `diagnostics`), and continues each stream's sequence numbers after the last record kept.
+    /// reported through `diagnostics`), and continues each stream's sequence numbers above every sequence the
+    /// stream ever had: after the last record kept, or after its high-water mark when compaction removed its newest
+    /// records (`sequences.high-water`), so a replay checkpoint "done up to N" never covers a new record.
     public init(directory: String, options: SegmentLogWriterOptions = .init(), diagnostics: @escaping (String) -> Void) throws {
         self.directory = directory
         self.diagnostics = diagnostics
@@ -25,6 +27,7 @@ public final class SegmentLogWriter {
             let info = try SegmentLogWriter.recoverSegment(entry, diagnostics: diagnostics)
             for block in info?.blocks ?? [] { last[block.key] = max(last[block.key] ?? 0, block.lastSequence) }
         }
+        for (key, highest) in try SequenceHighWater.read(directory).sequences { last[key] = max(last[key] ?? 0, highest) }
         core = try SegmentSetWriter(directory: directory, options: options, nameSuffix: "", firstSegmentId: maxId + 1,
                                     lastSequences: last)
         let dir = directory

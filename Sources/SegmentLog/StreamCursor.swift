@@ -30,6 +30,8 @@ final class StreamCursor {
     @exclusivity(unchecked) var previousTime: Int64 = 0
     @exclusivity(unchecked) var previousSequence: UInt64 = 0
     @exclusivity(unchecked) var current: PlannedBlock?
+    /// The last sequence of the blocks visited so far: the next block must start above it.
+    @exclusivity(unchecked) var passedSequence: UInt64 = 0
 
     // The head record (valid when hasHead).
     @exclusivity(unchecked) var hasHead = false
@@ -153,6 +155,12 @@ final class BlockLoader {
                 }
                 guard cursor.blockIndex < cursor.blocks.count else { cursor.finished = true; return }
                 let planned = cursor.blocks[cursor.blockIndex]
+                // The plan already refused overlapping blocks; this keeps "never a sequence twice" a property of
+                // the cursor itself, whatever built its blocks.
+                if cursor.blockIndex > 0 && planned.info.firstSequence <= cursor.passedSequence {
+                    throw SegmentLogError.corrupt(files[planned.segment].path, planned.info.offset, "stream \(cursor.key): block starts at sequence \(planned.info.firstSequence), not above sequence \(cursor.passedSequence) already passed; refusing to return records twice")
+                }
+                cursor.passedSequence = planned.info.lastSequence
                 cursor.blockIndex += 1
                 switch try load(planned, into: cursor) {
                 case .loaded: break

@@ -21,7 +21,9 @@ struct Compact: ParsableCommand {
         of a compaction intent; killed at any point, the log holds the old segments or the new ones, never
         both and never neither, and a rerun finishes the job. It needs the log to itself: it refuses to run
         while a capture is writing the same directory. Unsealed segments (a live or crashed writer's) are left
-        alone. See docs/segment-format.md.
+        alone. Sequence numbers are kept, and each stream's highest sequence is recorded in
+        sequences.high-water, so a capture reopening the log never reuses the numbers of records removed here
+        (replay checkpoints stay valid). See docs/segment-format.md.
 
         Examples:
           k2-compact var/capture --check                       verify every CRC and index, count records

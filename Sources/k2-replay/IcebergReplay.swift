@@ -9,8 +9,9 @@ import SegmentLog
 ///
 /// Exactly once: every commit carries `k2.replay.*` progress keys (`BronzeReplayProgress`) under a run id
 /// derived from the arguments that pick the rows (source, selection, table, style, shard, value format).
-/// A rerun with the same arguments reads the latest of them from the table's history and resumes after
-/// it; replays with other arguments (other sources, other shards) have other run ids and commit
+/// The same commit sets them as the run's table properties (`k2.replay.<run-id>.*`), which survive the
+/// expiry of the run's snapshots; a rerun with the same arguments reads them (or, for runs recorded before
+/// them, the table's history) and resumes after them; replays with other arguments (other sources, other shards) have other run ids and commit
 /// independently (FastAppend retries on conflicts).
 struct IcebergReplay {
     let command: ReplayCommand

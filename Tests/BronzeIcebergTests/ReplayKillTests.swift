@@ -136,5 +136,9 @@ final class ReplayKillTests: BronzeTableTestCase {
         XCTAssertEqual(keys.count, 1200)
         XCTAssertEqual(Set(keys), Set(fixture.kafkaRecords.keys))
         XCTAssertEqual(Set(back.snapshotSummaries.compactMap { $0["k2.replay.run-id"] }).count, 2, "one run id per shard")
+        // Each shard's progress property survived the other's commits (conflict retries keep other keys).
+        let shardRows = back.properties.filter { $0.key.hasPrefix("k2.replay.") && $0.key.hasSuffix(".rows") }
+        XCTAssertEqual(shardRows.count, 2, "\(back.properties.keys.sorted())")
+        XCTAssertEqual(shardRows.values.compactMap { Int($0) }.sorted(), rowsPerShard.sorted())
     }
 }

@@ -107,6 +107,40 @@ final class CommitAndErrorTests: XCTestCase {
         XCTAssertEqual(json["loc"], .string(final.metadataLocation))
     }
 
+    /// Properties given to an append land with its snapshot, are applied to the metadata current when the
+    /// commit finally succeeds (a retry keeps what other writers set in between), and stay unset when the
+    /// append is abandoned.
+    func testAppendPropertiesLandWithTheSnapshotAndKeepOtherWritersProperties() async throws {
+        let catalog = try await openCatalog()
+        let base = try await createFlinkTable(catalog)
+        let append = FastAppend(catalog: catalog)
+        let a = try await append.commit(table: base, files: [dataFile(1)], properties: ["k2.replay.aaaa.commit": "1"])
+        XCTAssertEqual(a.metadata.properties["k2.replay.aaaa.commit"], "1")
+        // Another writer changes properties only; then B, still holding the base table, conflicts and retries.
+        _ = try await catalog.commitTable(a, requirements: [], updates: [.setProperties(["owner": "flink", "k2.replay.aaaa.commit": "2"])])
+        let b = try await append.commit(table: base, files: [dataFile(2)], properties: ["k2.replay.bbbb.commit": "1"])
+        XCTAssertEqual(b.metadata.snapshots.count, 2)
+        // An abandoned append (its validation refuses the reloaded table) sets nothing.
+        do {
+            _ = try await append.commit(table: a, files: [dataFile(3)], properties: ["k2.replay.cccc.commit": "1"],
+                                        validate: { _ in throw IcebergError.invalidArgument("stop") })
+            XCTFail("the stale append must reach validation and stop")
+        } catch IcebergError.invalidArgument(let message) {
+            XCTAssertEqual(message, "stop")
+        }
+
+        let out = try BronzeFixtures.pyiceberg("""
+            t = cat.load_table("market_data.bronze_binance_trades_flink")
+            print(json.dumps({"properties": dict(t.properties), "snapshots": len(t.snapshots())}))
+            """, database: database, warehouse: warehouse)
+        let json = try JSONValue.parse(out)
+        XCTAssertEqual(json["snapshots"], .int(2))
+        let properties = json["properties"]?.objectValue.map { Dictionary(uniqueKeysWithValues: $0.map { ($0.0, $0.1.stringValue ?? "") }) }
+        XCTAssertEqual(properties, ["write.parquet.compression-codec": "snappy", "write.metadata.compression-codec": "gzip",
+                                    "write.metadata.previous-versions-max": "5", "owner": "flink",
+                                    "k2.replay.aaaa.commit": "2", "k2.replay.bbbb.commit": "1"])
+    }
+
     func testGivingUpLeavesNothingBehind() async throws {
         let catalog = try await openCatalog()
         let base = try await createFlinkTable(catalog)

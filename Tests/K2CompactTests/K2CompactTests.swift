@@ -117,11 +117,32 @@ final class K2CompactTests: XCTestCase {
             let header = try XCTUnwrap(SegmentScanner.validBlock(file: file, at: block.offset, end: info.fileSize, verifyPayload: true, buffer: &scratch))
             XCTAssertEqual(header.codec, .zstd(level: 9))
         }
-        // A writer reopening the compacted log continues each stream's sequences.
-        let writer = try SegmentLogWriter(directory: dir, diagnostics: { _ in })
-        XCTAssertEqual(try writer.append(LogRecord(receiveTimeNanos: 1, source: "binance", stream: "btcusdt@trade", payload: [1])),
-                       all.filter { $0.stream == "btcusdt@trade" }.map(\.sequence).max()! + 1)
+        // A writer reopening the compacted log continues each stream above every sequence it ever had — also
+        // Kraken's, whose newest record was a duplicate that the compaction removed.
+        let kraken = StreamKey(source: "kraken", stream: "XBT/USD")
+        XCTAssertLessThan(highest(kept)[kraken]!, highest(all)[kraken]!, "the fixture's newest Kraken record is a duplicate")
+        XCTAssertEqual(try nextSequences(dir, copy: try newDir("compact-writer")), highest(all).mapValues { $0 + 1 })
+    }
+
+    private func highest(_ records: [LogRecord]) -> [StreamKey: UInt64] {
+        var result: [StreamKey: UInt64] = [:]
+        for r in records { result[r.streamKey] = max(result[r.streamKey] ?? 0, r.sequence) }
+        return result
+    }
+
+    /// Opens a writer on a copy of `dir` (so it recovers the copy) and appends one record to each of the capture's
+    /// streams; returns the sequences it assigned.
+    private func nextSequences(_ dir: String, copy: String) throws -> [StreamKey: UInt64] {
+        try FileManager.default.removeItem(atPath: copy)
+        try FileManager.default.copyItem(atPath: dir, toPath: copy)
+        let writer = try SegmentLogWriter(directory: copy, diagnostics: { _ in })
+        var result: [StreamKey: UInt64] = [:]
+        for key in [StreamKey(source: "binance", stream: "btcusdt@trade"), StreamKey(source: "binance", stream: "ethusdt@trade"),
+                    StreamKey(source: "kafka:market.crypto.trades.binance.raw", stream: "0"), StreamKey(source: "kraken", stream: "XBT/USD")] {
+            result[key] = try writer.append(LogRecord(receiveTimeNanos: 1, source: key.source, stream: key.stream, payload: [1]))
+        }
         try writer.close()
+        return result
     }
 
     func testCheckCountsAndLocatesAFlippedByte() throws {
@@ -204,6 +225,9 @@ final class K2CompactTests: XCTestCase {
             let now = multiset(try readLog(dir))
             XCTAssertTrue(now == original || now == compacted, "iteration \(iteration): the log is neither the old nor the new records")
             outcomes.insert(now == original ? "old" : "new")
+            // Killed at any point, a capture reopening the log never reuses a sequence (Kraken's newest is a duplicate).
+            XCTAssertEqual(try nextSequences(dir, copy: try newDir("kill-writer-\(iteration)")), highest(all).mapValues { $0 + 1 },
+                           "iteration \(iteration)")
             let rerun = try ProcessRunner.run(tool, [dir, "--codec", "zstd-9", "--target-bytes", "64KB"])
             XCTAssertEqual(rerun.status, 0, rerun.stderrText)
             XCTAssertEqual(multiset(try readLog(dir)), compacted, "iteration \(iteration)")
