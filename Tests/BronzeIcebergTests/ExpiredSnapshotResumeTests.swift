@@ -1,4 +1,5 @@
 import Foundation
+import Kafka
 import TestSupport
 import XCTest
 
@@ -17,17 +18,18 @@ final class ExpiredSnapshotResumeTests: BronzeTableTestCase {
          "--commit-rows", "30", "--rate", "600", "--json"]
     }
 
-    private var metadataDirectory: String {
-        directory.appendingPathComponent("warehouse/market_data/bronze_binance_trades_flink/metadata").path
+    private func metadataDirectory(_ table: String) -> String {
+        directory.appendingPathComponent("warehouse/" + table.replacingOccurrences(of: ".", with: "/") + "/metadata").path
     }
 
     /// Starts k2-replay and kills it with SIGKILL once it has written `commits` commits' metadata files (one
     /// file from the creation, one per commit, written before the catalog swap: so at least `commits - 1`
     /// commits have landed); true when it was still running then.
-    private func killAfterCommits(_ commits: Int) throws -> Bool {
+    private func killAfterCommits(_ commits: Int, arguments: [String]? = nil, table: String = ExpiredSnapshotResumeTests.table) throws -> Bool {
+        let metadataDirectory = metadataDirectory(table)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: TestEnvironment.productPath("k2-replay"))
-        process.arguments = arguments
+        process.arguments = arguments ?? self.arguments
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
@@ -45,11 +47,12 @@ final class ExpiredSnapshotResumeTests: BronzeTableTestCase {
     /// pyiceberg: the replay properties and Kafka rows before maintenance, then (when `expire`) an unrelated
     /// append and the expiry of every snapshot but the current one, and (when `dropProperties`) the removal
     /// of the run's properties, as in a table written before they existed.
-    private func maintain(expire: Bool, dropProperties: Bool) throws -> [String: Any] {
+    private func maintain(expire: Bool, dropProperties: Bool, table: String = ExpiredSnapshotResumeTests.table) throws -> [String: Any] {
         let script = #"""
             import sys, json, datetime
             import pyarrow as pa
             from pyiceberg.catalog.sql import SqlCatalog
+            from pyiceberg.types import TimestamptzType
             db, wh, name, expire, drop = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4] == "1", sys.argv[5] == "1"
             cat = SqlCatalog("k2", uri="sqlite:///" + db, warehouse=wh)
             t = cat.load_table(name)
@@ -63,6 +66,7 @@ final class ExpiredSnapshotResumeTests: BronzeTableTestCase {
             if expire:
                 # Another writer (Spark, Flink) commits on top: the replay's snapshot is no longer current.
                 now = datetime.datetime(2024, 2, 10, 12, 0, 0)
+                if t.schema().find_field("kafka_timestamp").field_type == TimestamptzType(): now = now.replace(tzinfo=datetime.timezone.utc)
                 row = pa.Table.from_pylist([{"raw_bytes": b"unrelated", "topic": "other.topic", "partition": 9, "offset": 77,
                                              "kafka_timestamp": now, "ingestion_timestamp": now, "ingestion_date": now.date()}],
                                            schema=t.schema().as_arrow())
@@ -76,7 +80,7 @@ final class ExpiredSnapshotResumeTests: BronzeTableTestCase {
             out["properties_after"] = {k: v for k, v in t.properties.items() if k.startswith("k2.replay.")}
             print(json.dumps(out))
             """#
-        let result = try ProcessRunner.python(script, [database, warehouse, Self.table, expire ? "1" : "0", dropProperties ? "1" : "0"])
+        let result = try ProcessRunner.python(script, [database, warehouse, table, expire ? "1" : "0", dropProperties ? "1" : "0"])
         guard result.status == 0 else { throw CheckerError(message: "pyiceberg maintenance failed: \(result.stderrText)") }
         return try XCTUnwrap(JSONSerialization.jsonObject(with: result.stdout) as? [String: Any], result.stdoutText)
     }
@@ -187,5 +191,56 @@ final class ExpiredSnapshotResumeTests: BronzeTableTestCase {
         let back = try assertEachRecordOnce(fixture, unrelated: false)
         let (_, finalRun) = runProperties(back.properties.filter { $0.key.hasPrefix("k2.replay.") })
         XCTAssertEqual(finalRun["rows"], "1200")
+    }
+
+    /// A Kafka topic backfill (`--until-end`) killed, then the topic grows, another writer appends and the
+    /// snapshots expire: the rerun still stops at the end offsets fixed at the first start (recorded in the
+    /// `k2.replay.<run-id>.end` property) and writes each of the original records once, none of the new ones.
+    func testKafkaBackfillRerunAfterExpiryKeepsTheRecordedEnd() throws {
+        let cluster = try EmbeddedKafkaCluster(brokers: 1)
+        let topic = BronzeLogFixture.kafkaTopic
+        try cluster.createTopic(topic, partitions: 3, replicationFactor: 1)
+        var config = KafkaConfig()
+        config.set("bootstrap.servers", cluster.bootstrap)
+        let producer = try KafkaProducer(config: config)
+        func produce(_ label: String, perPartition: Int) throws {
+            for partition in Int32(0)..<3 {
+                for index in 0..<perPartition {
+                    try producer.produce(topic: topic, partition: partition, key: Array("BTCUSDT".utf8),
+                                         value: [0, 0, 0, 0, 7] + Array("\(label) p\(partition) #\(index)".utf8),
+                                         timestampMs: 1_707_472_800_000 + Int64(index))
+                }
+            }
+            XCTAssertTrue(producer.flush(timeoutMs: 30_000))
+            XCTAssertEqual(producer.failedCount, 0)
+        }
+        try produce("first", perPartition: 300)
+        let table = "market_data.bronze_binance_trades"
+        let arguments = ["--from", "kafka://\(cluster.bootstrap)/\(topic)", "--to", "iceberg", "--catalog", "sqlite:" + database,
+                         "--warehouse", warehouse, "--table", table, "--style", "spark", "--create", "--until-end",
+                         "--commit-rows", "30", "--rate", "600", "--json"]
+        XCTAssertTrue(try killAfterCommits(2, arguments: arguments, table: table), "the backfill finished before it was killed")
+        try produce("late", perPartition: 20)
+        let maintained = try maintain(expire: true, dropProperties: false, table: table)
+        let rowsBefore = try XCTUnwrap(maintained["rows_before"] as? Int)
+        XCTAssertGreaterThanOrEqual(rowsBefore, 30)
+        XCTAssertEqual(maintained["replay_snapshots_after"] as? Int, 0)
+        let (_, killedRun) = runProperties(maintained["replay_properties"] as? [String: String] ?? [:])
+        XCTAssertEqual(json(killedRun["end"]), ["kafka:\(topic)/0": 300, "kafka:\(topic)/1": 300, "kafka:\(topic)/2": 300])
+
+        let rerun = try ReplayRunner.run(arguments)
+        XCTAssertEqual(rerun.status, 0, rerun.stderrText)
+        let summary = try XCTUnwrap(JSONSerialization.jsonObject(with: rerun.stdout) as? [String: Any])
+        XCTAssertEqual(summary["rows_committed"] as? Int, 900 - rowsBefore)
+
+        let back = try TableReadBack.read(database: database, warehouse: warehouse, table: table)
+        let replayed = back.rows.filter { $0.topic == topic }
+        let keys = replayed.map { [$0.partition, $0.offset ?? -1] }
+        XCTAssertEqual(keys.count, 900)
+        XCTAssertEqual(Set(keys), Set((0..<3).flatMap { p in (0..<300).map { [Int64(p), Int64($0)] } }))
+        for row in replayed {
+            XCTAssertEqual(row.rawHex, ReplayToIcebergTests.hex([0, 0, 0, 0, 7] + Array("first p\(row.partition) #\(row.offset ?? -1)".utf8)))
+        }
+        XCTAssertEqual(back.rows.filter { $0.topic != topic }.map(\.topic), ["other.topic"])
     }
 }
