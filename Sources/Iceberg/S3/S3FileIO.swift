@@ -129,10 +129,15 @@ public struct S3FileIO: FileIO {
         do {
             let etags = try await uploadParts(object, location: location, uploadId: uploadId, contents: contents)
             let document = S3XML.completeMultipartUpload(etags: etags)
-            let completed = try await send(
-                "POST", object, location: location, query: [("uploadId", uploadId)],
-                headers: [("content-type", "application/xml")], body: Array(document.utf8)[...],
-                errorDocumentMeansFailure: true)
+            // From here the object may become visible: the completion runs to its end even if this task is
+            // cancelled meanwhile, so what we report is what the store did (published whole, or not at all),
+            // not a cancellation that left the object behind.
+            let completed = try await Task.detached { [self] in
+                try await self.send(
+                    "POST", object, location: location, query: [("uploadId", uploadId)],
+                    headers: [("content-type", "application/xml")], body: Array(document.utf8)[...],
+                    errorDocumentMeansFailure: true)
+            }.value
             try check(completed, location: location)
         } catch {
             // Abort even when this task was cancelled (a cancelled task's requests fail at once), so the
