@@ -52,6 +52,7 @@ stage_kafka() {
 stage_replay_to_kafka() {
     echo "== stage 3: k2-replay --from $RUN/log --to kafka --bootstrap $BOOTSTRAP"
     "$BIN/k2-replay" --from "$RUN/log" --to kafka --bootstrap "$BOOTSTRAP" --schema-id binance=1,kraken=2 --quiet --json \
+        --state-dir "$RUN/state" \
         | tee "$RUN/replay-kafka.json"
     echo
 }

@@ -19,8 +19,19 @@ public enum TestEnvironment {
         FileManager.default.isExecutableFile(atPath: python)
     }
 
+    /// Programs started by the tests keep their state (k2-replay's resume checkpoints) in one temporary
+    /// directory per test process, through K2_STATE_DIR, which children inherit: never in the user's
+    /// ~/.local/state. A test that wants its own passes --state-dir.
+    private static let isolatedStateDirectory: Void = {
+        guard ProcessInfo.processInfo.environment["K2_STATE_DIR"] == nil else { return }
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("k2test-state-\(ProcessInfo.processInfo.processIdentifier)")
+        try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        setenv("K2_STATE_DIR", directory.path, 1)
+    }()
+
     /// A built executable of this package (`k2-replay`, ...), next to the running test bundle.
     public static func productPath(_ name: String) -> String {
+        _ = isolatedStateDirectory
         let bundle = Bundle.main.bundleURL
         let candidates = [bundle.appendingPathComponent(name), bundle.deletingLastPathComponent().appendingPathComponent(name)]
         for candidate in candidates where FileManager.default.isExecutableFile(atPath: candidate.path) {
