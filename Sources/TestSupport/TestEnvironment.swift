@@ -60,6 +60,18 @@ public struct ProcessResult: Sendable {
 }
 
 public enum ProcessRunner {
+    /// Starts `executable` with its output discarded and returns at once: for tests that kill the child
+    /// (SIGKILL at some point of its work) rather than wait for what it prints.
+    public static func launchSilently(_ executable: String, _ arguments: [String]) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
     /// Runs `executable` with `arguments` to completion, feeding `stdin` if given.
     /// Output is drained concurrently so a chatty child cannot block on a full pipe.
     @discardableResult

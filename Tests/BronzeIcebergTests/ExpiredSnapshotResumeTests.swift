@@ -27,12 +27,7 @@ final class ExpiredSnapshotResumeTests: BronzeTableTestCase {
     /// commits have landed); true when it was still running then.
     private func killAfterCommits(_ commits: Int, arguments: [String]? = nil, table: String = ExpiredSnapshotResumeTests.table) throws -> Bool {
         let metadataDirectory = metadataDirectory(table)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: TestEnvironment.productPath("k2-replay"))
-        process.arguments = arguments ?? self.arguments
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let process = try ProcessRunner.launchSilently(TestEnvironment.productPath("k2-replay"), arguments ?? self.arguments)
         while process.isRunning {
             let files = (try? FileManager.default.contentsOfDirectory(atPath: metadataDirectory)) ?? []
             if files.filter({ $0.hasSuffix(".metadata.json") }).count >= commits + 1 { break }

@@ -11,12 +11,7 @@ final class ReplayKillTests: BronzeTableTestCase {
 
     /// Starts k2-replay, kills it with SIGKILL after `delay` seconds; true when it was still running.
     private func killAfter(_ arguments: [String], delay: Double) throws -> Bool {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: TestEnvironment.productPath("k2-replay"))
-        process.arguments = arguments
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let process = try ProcessRunner.launchSilently(TestEnvironment.productPath("k2-replay"), arguments)
         Thread.sleep(forTimeInterval: delay)
         let running = process.isRunning
         if running { kill(process.processIdentifier, SIGKILL) }

@@ -7,21 +7,18 @@ final class BinanceTradeScanTests: XCTestCase {
     private let body = #""e":"trade","E":1700000000001,"s":"BTCUSDT","t":42,"p":"42000.10","q":"0.5","T":1700000000000,"m":true,"M":true"#
 
     private func error(_ frame: String) -> ExchangeFrameError? {
-        do {
-            _ = try BinanceTradeEvent.parse(Array(frame.utf8))
-            return nil
-        } catch let error as ExchangeFrameError {
-            return error
-        } catch {
-            XCTFail("unexpected \(error)")
-            return nil
-        }
+        frameError { _ = try BinanceTradeEvent.parse(Array(frame.utf8)) }
     }
 
     private func scanError(_ frame: String) -> ExchangeFrameError? {
         var spans = BinanceTradeSpans()
+        return frameError { _ = try Array(frame.utf8).withUnsafeBufferPointer { try BinanceTradeEvent.scanTrade($0, into: &spans) } }
+    }
+
+    /// The ExchangeFrameError `body` throws, nil when it throws none; any other error fails the test.
+    private func frameError(_ body: () throws -> Void) -> ExchangeFrameError? {
         do {
-            _ = try Array(frame.utf8).withUnsafeBufferPointer { try BinanceTradeEvent.scanTrade($0, into: &spans) }
+            try body()
             return nil
         } catch let error as ExchangeFrameError {
             return error

@@ -38,12 +38,7 @@ final class ExpiredSnapshotResumeThroughRESTTests: XCTestCase {
                          "--create", "--commit-rows", "25", "--rate", "500", "--json"]
 
         // The first run is killed once its third commit's metadata file exists (two commits have landed).
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: TestEnvironment.productPath("k2-replay"))
-        process.arguments = arguments
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let process = try ProcessRunner.launchSilently(TestEnvironment.productPath("k2-replay"), arguments)
         while process.isRunning && metadataFiles(server) < 4 { Thread.sleep(forTimeInterval: 0.02) }
         let running = process.isRunning
         if running { kill(process.processIdentifier, SIGKILL) }
