@@ -259,11 +259,17 @@ struct ReplayCommand: ParsableCommand {
         var records = 0, messages = 0
         // One record value reused for the whole read: its payload storage is refilled, not reallocated.
         var record = LogRecord(receiveTimeNanos: 0, source: "", stream: "", payload: [])
-        while !Signals.shouldStop, try reader.next(into: &record) {
+        // Into Kafka (data records only) the log is read and decompressed on a thread of its own, a few thousand
+        // records ahead: scanning and encoding the frames fill this thread, which bounds an unpaced run.
+        // `--to jsonl` reads in line, control records included.
+        let prefetch = to == .kafka ? PrefetchingLogReader(reader: reader, streams: selectedStreams) : nil
+        defer { prefetch?.stop() }
+        while !Signals.shouldStop, try prefetch?.next(into: &record) ?? reader.next(into: &record) {
             messages += try sink.write(record)
             records += 1
             if records & 255 == 0 { progress.tick(records: records, messages: messages, note: sink.progressNote) }
         }
+        prefetch?.stop()   // before reading the reader's statistics below: its thread is gone then
         if Signals.shouldStop { StandardError.note("interrupted after \(records) records: flushing what was produced") }
         try sink.finish()
         let seconds = progress.elapsedSeconds

@@ -248,6 +248,46 @@ final class ReplayToIcebergTests: BronzeTableTestCase {
         }
     }
 
+    /// Offsets a backfill asks for that retention already removed: the run warns (topic, partition, range, count,
+    /// table) even with --quiet, and writes every record Kafka still holds, once. The mock cluster keeps about
+    /// 5 MB per partition and drops its oldest message sets beyond that, which is the retention here.
+    func testOffsetsRemovedByRetentionAreReportedAndTheRestBackfilled() throws {
+        let cluster = try EmbeddedKafkaCluster(brokers: 1)
+        let topic = "market.crypto.trades.binance.raw"
+        try cluster.createTopic(topic, partitions: 1, replicationFactor: 1)
+        var config = KafkaConfig()
+        config.set("bootstrap.servers", cluster.bootstrap)
+        config.set("linger.ms", "0")
+        config.set("compression.type", "none")   // the size that counts is what the broker stores
+        let producer = try KafkaProducer(config: config)
+        // 7 MB of values, each told apart by its index in front.
+        let filler = (0..<5_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+        var values: [[UInt8]] = []
+        for index in 0..<1_400 {
+            values.append(Array("value \(index) ".utf8) + filler)
+            try producer.produce(topic: topic, partition: 0, key: Array("BTCUSDT".utf8), value: values.last!)
+        }
+        XCTAssertTrue(producer.flush(timeoutMs: 60_000))
+        let (low, high) = try producer.watermarks(topic: topic, partition: 0)
+        XCTAssertEqual(high, 1_400)
+        XCTAssertGreaterThan(low, 0, "the mock cluster was expected to drop its oldest messages beyond 5 MB")
+
+        let table = "market_data." + BronzeTableStyle.spark.tableName(exchange: .binance)
+        let result = try ReplayRunner.run(icebergArguments(table: table, style: "spark", from: "kafka://\(cluster.bootstrap)/\(topic)")
+                                          + ["--create", "--from-offset", "0", "--until-end", "--quiet"])
+        XCTAssertEqual(result.status, 0, result.stderrText)
+        XCTAssertTrue(result.stderrText.contains("warning: \(topic) [0]: offsets 0..<\(low) (\(low) records) are no longer in Kafka"),
+                      result.stderrText)
+        XCTAssertTrue(result.stderrText.contains("missing from table \(table)"), result.stderrText)
+
+        let back = try TableReadBack.read(database: database, warehouse: warehouse, table: table)
+        XCTAssertEqual(back.rows.map(\.offset), (low..<high).map { Optional($0) })
+        for row in back.rows {
+            XCTAssertEqual(row.rawHex, Self.hex(values[Int(row.offset!)]), "offset \(row.offset!)")
+        }
+        XCTAssertEqual(back.duckRows.count, Int(high - low))
+    }
+
     private func assertKafkaRowsFromTopic(_ back: TableReadBack, expected: [[Int64]: (value: [UInt8], timestampMs: Int64)],
                                           style: BronzeTableStyle, start: Int64, end: Int64) {
         assertKafkaRows(back, expected: expected, style: style, startMicros: start, endMicros: end)
