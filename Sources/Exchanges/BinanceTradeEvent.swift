@@ -42,6 +42,13 @@ public struct BinanceTradeEvent: Sendable, Equatable {
     /// ranges of `frame`, for encoders that copy them straight into a value (replay encodes every frame).
     /// The fields go to `spans` (valid when the result is `.trade`), so nothing is copied on the way out.
     public static func scanTrade(_ frame: UnsafeBufferPointer<UInt8>, into spans: inout BinanceTradeSpans) throws -> Scan {
+        // Binance's own compact layout first (nearly every captured frame); anything else, the general scan.
+        if BinanceCompactTradeScan.scan(frame, into: &spans) { return .trade }
+        return try scanTradeInAnyLayout(frame, into: &spans)
+    }
+
+    /// `scanTrade` without the compact-layout shortcut: any key order, blanks, escapes, duplicate keys.
+    static func scanTradeInAnyLayout(_ frame: UnsafeBufferPointer<UInt8>, into spans: inout BinanceTradeSpans) throws -> Scan {
         var top = Fields(), inner = Fields()
         guard let wrapped = try scan(TradeJSONScanner(frame), top: &top, inner: &inner) else { return .notATrade }
         if wrapped { try inner.spans(into: &spans) } else { try top.spans(into: &spans) }

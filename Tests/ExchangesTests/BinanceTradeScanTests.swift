@@ -131,4 +131,84 @@ final class BinanceTradeScanTests: XCTestCase {
             XCTAssertEqual(direct.offset + commas, general.offset, frame)
         }
     }
+
+    /// What a scan gives for a frame, comparable: the spans of a trade, or the error's message and offset.
+    private enum Outcome: Equatable {
+        case trade(BinanceTradeSpans), notATrade, needsDecoding, error(String, Int)
+    }
+
+    private func outcome(_ frame: [UInt8], _ scan: (UnsafeBufferPointer<UInt8>, inout BinanceTradeSpans) throws -> BinanceTradeEvent.Scan) -> Outcome {
+        var spans = BinanceTradeSpans()
+        do {
+            switch try frame.withUnsafeBufferPointer({ try scan($0, &spans) }) {
+            case .trade: return .trade(spans)
+            case .notATrade: return .notATrade
+            case .needsDecoding: return .needsDecoding
+            }
+        } catch let error as ExchangeFrameError {
+            return .error(error.message, error.offset)
+        } catch {
+            return .error("\(error)", -1)
+        }
+    }
+
+    /// The compact-layout shortcut decides nothing on its own: for Binance's own frames it finds what the
+    /// general scan finds, and for every frame one byte away from them (a byte replaced, removed or added
+    /// anywhere) `scanTrade` gives exactly what the general scan gives, trade, refusal or error.
+    func testCompactLayoutShortcutAgreesWithTheGeneralScan() throws {
+        let compact = [
+            #"{"stream":"btcusdt@trade","data":{"# + body + "}}",
+            "{" + body + "}",
+            #"{"stream":"ethusdt@trade","data":{"e":"trade","E":1,"s":"ETHUSDT","t":2,"p":"1.0","q":"2.0","b":7,"a":8,"T":3,"m":false,"M":false}}"#,
+            #"{"stream":"ethusdt@trade","data":{"e":"trade","E":0,"s":"E","t":999999999999999999,"p":"1","q":"2","T":3,"m":false}}"#,
+        ]
+        for frame in compact {
+            var spans = BinanceTradeSpans()
+            let taken = Array(frame.utf8).withUnsafeBufferPointer { BinanceCompactTradeScan.scan($0, into: &spans) }
+            XCTAssertTrue(taken, "the shortcut should read Binance's layout: \(frame)")
+            let general = outcome(Array(frame.utf8), BinanceTradeEvent.scanTradeInAnyLayout)
+            XCTAssertEqual(.trade(spans), general, frame)
+        }
+        // Not the shortcut's: a 19-digit id, a sign, a blank, null; the general scan reads them.
+        for frame in [compact[0].replacingOccurrences(of: #""t":42"#, with: #""t":1000000000000000000"#),
+                      compact[0].replacingOccurrences(of: #""E":1700000000001"#, with: #""E":-1"#),
+                      compact[0].replacingOccurrences(of: #""m":true"#, with: #""m": true"#),
+                      compact[0].replacingOccurrences(of: #""M":true"#, with: #""M":null"#)] {
+            var spans = BinanceTradeSpans()
+            XCTAssertFalse(Array(frame.utf8).withUnsafeBufferPointer { BinanceCompactTradeScan.scan($0, into: &spans) }, frame)
+            guard case .trade = outcome(Array(frame.utf8), BinanceTradeEvent.scanTrade) else { return XCTFail(frame) }
+        }
+
+        let replacements: [UInt8] = Array(#"" \,:{}[]01-.aetn"#.utf8) + [0x01, 0x7F, 0xC3]
+        var cases = 0, trades = 0
+        for frame in compact.map({ Array($0.utf8) }) {
+            var variants: [[UInt8]] = []
+            for index in 0...frame.count {
+                if index < frame.count {
+                    var removed = frame
+                    removed.remove(at: index)
+                    variants.append(removed)
+                    for byte in replacements where byte != frame[index] {
+                        var replaced = frame
+                        replaced[index] = byte
+                        variants.append(replaced)
+                    }
+                }
+                for byte in [UInt8(ascii: " "), UInt8(ascii: "7"), UInt8(ascii: "}")] {
+                    var added = frame
+                    added.insert(byte, at: index)
+                    variants.append(added)
+                }
+            }
+            for variant in variants {
+                let fast = outcome(variant, BinanceTradeEvent.scanTrade)
+                let general = outcome(variant, BinanceTradeEvent.scanTradeInAnyLayout)
+                XCTAssertEqual(fast, general, String(decoding: variant, as: UTF8.self))
+                if case .trade = fast { trades += 1 }
+                cases += 1
+            }
+        }
+        XCTAssertGreaterThan(cases, 10_000)
+        XCTAssertGreaterThan(trades, 500, "variants that are still trades compare their spans too")
+    }
 }
