@@ -101,22 +101,12 @@ final class ReplayFaultTests: XCTestCase {
         for message in consumed where message.topic != "orders" {
             XCTAssertTrue(message.headers.isEmpty, "\(message.topic) [\(message.partition)] @\(message.offset) has headers", file: file, line: line)
         }
-        var byPartition: [String: [ConsumedMessage]] = [:]
-        for message in consumed { byPartition["\(message.topic)/\(message.partition)", default: []].append(message) }
-        var cursor: [String: Int] = [:]
-        for want in fixture.expected {
-            let partition = want.partition ?? K2Partitioner.partition(key: want.key, partitionCount: 6)!
-            let slot = "\(want.topic)/\(partition)"
-            let position = cursor[slot, default: 0]
-            cursor[slot] = position + 1
-            guard let got = byPartition[slot], position < got.count else {
-                XCTFail("missing message #\(position) in \(slot)", file: file, line: line); return
-            }
-            XCTAssertEqual(got[position].key, want.key, file: file, line: line)
-            XCTAssertEqual(got[position].timestampMs, want.timestampMs, "\(slot) #\(position)", file: file, line: line)
+        fixture.walkInLogOrder(consumed, file: file, line: line) { want, got, position, slot in
+            XCTAssertEqual(got.key, want.key, file: file, line: line)
+            XCTAssertEqual(got.timestampMs, want.timestampMs, "\(slot) #\(position)", file: file, line: line)
             if let raw = want.rawValue {
-                XCTAssertEqual(got[position].value, raw, file: file, line: line)
-                XCTAssertEqual(got[position].headers.map(\.0), want.headers.map(\.0), file: file, line: line)
+                XCTAssertEqual(got.value, raw, file: file, line: line)
+                XCTAssertEqual(got.headers.map(\.0), want.headers.map(\.0), file: file, line: line)
             }
         }
     }

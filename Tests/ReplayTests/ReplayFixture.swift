@@ -1,6 +1,8 @@
 import Foundation
+import Kafka
 import SegmentLog
 import TestSupport
+import XCTest
 
 /// A deterministic segment log with every shape replay handles: two Binance streams (wrapped trade events),
 /// Kraken v1 frames carrying 1–3 trades plus heartbeats, a Kraken v2 message, control records (connect,
@@ -104,5 +106,28 @@ struct ReplayFixture {
         }
         try writer.close()
         return fixture
+    }
+}
+
+extension ReplayFixture {
+    /// Walks the expected messages in log order beside what a client consumed: the n-th expected message of a
+    /// target partition meets the n-th message consumed from it (`position` n), as a replay must leave them.
+    /// A partition holding fewer messages than expected fails the test there and ends the walk.
+    func walkInLogOrder(_ consumed: [ConsumedMessage], file: StaticString = #filePath, line: UInt = #line,
+                        _ body: (_ want: ExpectedMessage, _ got: ConsumedMessage, _ position: Int, _ slot: String) -> Void) {
+        var byPartition: [String: [ConsumedMessage]] = [:]
+        for message in consumed { byPartition["\(message.topic)/\(message.partition)", default: []].append(message) }
+        var cursor: [String: Int] = [:]
+        for want in expected {
+            let partition = want.partition ?? K2Partitioner.partition(key: want.key, partitionCount: 6)!
+            let slot = "\(want.topic)/\(partition)"
+            let position = cursor[slot, default: 0]
+            cursor[slot] = position + 1
+            guard let got = byPartition[slot], position < got.count else {
+                XCTFail("missing message #\(position) in \(slot)", file: file, line: line)
+                return
+            }
+            body(want, got[position], position, slot)
+        }
     }
 }

@@ -24,18 +24,7 @@ final class ReplayToKafkaTests: XCTestCase {
     /// with the right key, timestamp, value (fastavro-decoded fields, or exact bytes) and headers.
     private func assertMatches(_ consumed: [ConsumedMessage], _ fixture: ReplayFixture, file: StaticString = #filePath, line: UInt = #line) {
         XCTAssertEqual(consumed.count, fixture.expected.count, "message count", file: file, line: line)
-        var byPartition: [String: [ConsumedMessage]] = [:]
-        for message in consumed { byPartition["\(message.topic)/\(message.partition)", default: []].append(message) }
-        var cursor: [String: Int] = [:]
-        for want in fixture.expected {
-            let partition = want.partition ?? K2Partitioner.partition(key: want.key, partitionCount: 6)!
-            let slot = "\(want.topic)/\(partition)"
-            let position = cursor[slot, default: 0]
-            cursor[slot] = position + 1
-            guard let got = byPartition[slot], position < got.count else {
-                XCTFail("missing message #\(position) in \(slot)", file: file, line: line); return
-            }
-            let message = got[position]
+        fixture.walkInLogOrder(consumed, file: file, line: line) { want, message, position, _ in
             XCTAssertEqual(message.offset, Int64(position), file: file, line: line)
             XCTAssertEqual(message.key, want.key, file: file, line: line)
             XCTAssertEqual(message.timestampMs, want.timestampMs, file: file, line: line)
