@@ -117,4 +117,7 @@ print(f"Target ≥ 1.0x pyiceberg: segment log **{'met' if n / log_s >= peer_rat
       f"Kafka **{'met' if kafka_rows / kafka_s >= peer_rate else 'NOT met'}**.")
 print()
 print(f"The Kafka run read {kafka_rows:,} records, what the topic held at its start ({sys.argv[8]}).")
+print()
+print("Where the time goes, and why the target is out of reach on this machine: docs/replay-iceberg.md, "
+      "\"Where the time goes\" (a profile per thread and per library).")
 PY
