@@ -7,6 +7,11 @@ public final class SegmentLogReader {
     private var started = false
     private let loader: BlockLoader
 
+    /// How many records the blocks this reader will visit hold, from the segment indexes (no block is read):
+    /// at least the records it returns, more when the selection starts or ends inside a block or leaves out
+    /// some kinds (control records). For progress and ETA without a counting pass over the log.
+    public let plannedRecordCount: Int
+
     /// Seeks with the segment indexes (time, sequence) instead of scanning; an unsealed segment's torn tail is
     /// its end (reported through diagnostics, not an error). With skipCorrupt=false a bad block throws an error
     /// naming the segment file and byte offset; with true it is skipped and counted.
@@ -48,6 +53,9 @@ public final class SegmentLogReader {
         loader.statistics.corruptBlocksSkipped = plan.corruptRegions
         for key in plan.perStream.keys.sorted() {
             cursors.append(StreamCursor(key: key, blocks: plan.perStream[key]!, selection: selection))
+        }
+        plannedRecordCount = plan.perStream.values.reduce(0) { total, blocks in
+            blocks.reduce(total) { $0 + Int($1.info.recordCount) }
         }
     }
 

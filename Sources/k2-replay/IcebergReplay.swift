@@ -117,6 +117,7 @@ struct IcebergReplay {
             }
             let reader = try SegmentLogReader(directory: directory, selection: selection,
                                               diagnostics: { StandardError.note("log: \($0)") })
+            progressLine.total = reader.plannedRecordCount
             var messages = 0
             // The log is read (decompressed, decoded) on another thread, a few thousand records ahead; only
             // records of the selected streams come out.

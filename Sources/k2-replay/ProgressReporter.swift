@@ -4,9 +4,13 @@ extension StandardError {
     static func note(_ text: String) { print("k2-replay: " + text) }
 }
 
-/// A progress line on stderr about once a second: records done/total, messages/s, ETA.
+/// A progress line on stderr about once a second: records done / about how many in all, messages/s, ETA.
+/// The total is the records of the blocks the read will visit (segment indexes): an upper bound when the
+/// selection cuts a block or leaves out control records, so it is shown as "~N" and the last line may stop
+/// short of 100%.
 final class ProgressReporter {
-    private let total: Int?
+    /// Records in all, when known (set once reading is planned).
+    var total: Int?
     private let enabled: Bool
     private let start = Pacer.monotonicNanos()
     private var lastReport = Pacer.monotonicNanos()
@@ -31,7 +35,7 @@ final class ProgressReporter {
             let remaining = max(0, total - records)
             let recordRate = Double(records) / max(elapsedSeconds, 0.001)
             let eta = recordRate > 0 ? Int(Double(remaining) / recordRate) : 0
-            line += "/\(total) (\(total > 0 ? records * 100 / total : 100)%), remaining \(remaining), ETA \(eta)s"
+            line += "/~\(total) (\(total > 0 ? records * 100 / total : 100)%), remaining ~\(remaining), ETA \(eta)s"
         }
         line += ", messages \(messages), \(Int(rate)) msg/s"
         let extra = note()

@@ -172,15 +172,6 @@ struct ReplayCommand: ParsableCommand {
             (selection.sources?.contains(key.source) ?? true) && (selection.streams?.contains(key.stream) ?? true)
         }
 
-        // Total for progress: a counting pass over the (indexed, seeking) selection.
-        var total: Int?
-        if !quiet && to == .kafka && !dryRun {
-            let counter = try SegmentLogReader(directory: directory, selection: selection, diagnostics: { _ in })
-            var count = 0
-            while try counter.next() != nil { count += 1 }
-            total = count
-        }
-
         var embedded: EmbeddedKafkaCluster?
         var kafkaConfig = KafkaConfig()
         for property in properties {
@@ -255,7 +246,8 @@ struct ReplayCommand: ParsableCommand {
         }
 
         let reader = try SegmentLogReader(directory: directory, selection: selection, diagnostics: diagnostics)
-        let progress = ProgressReporter(total: total, enabled: !quiet && to == .kafka && !dryRun)
+        // The total comes from the segment indexes (an upper bound, shown as "~N"), not a counting pass.
+        let progress = ProgressReporter(total: reader.plannedRecordCount, enabled: !quiet && to == .kafka && !dryRun)
         var records = 0, messages = 0
         // One record value reused for the whole read: its payload storage is refilled, not reallocated.
         var record = LogRecord(receiveTimeNanos: 0, source: "", stream: "", payload: [])

@@ -32,6 +32,24 @@ final class SeekTests: XCTestCase {
         XCTAssertLessThan(stats.blocks * 4, full.blocks, "a narrow time range reads a few blocks, not the log")
     }
 
+    /// The planned count (segment indexes only) is every record for the whole log, and for a narrow time range
+    /// a bound above what is read that is far below the whole log: the blocks the seek visits, not more.
+    func testPlannedRecordCountBoundsWhatIsReadFromTheIndexes() throws {
+        let whole = try SegmentLogReader(directory: dir, diagnostics: { _ in })
+        XCTAssertEqual(whole.plannedRecordCount, written.count)
+        let times = written.map(\.receiveTimeNanos).sorted()
+        var selection = ReadSelection()
+        selection.fromTimeNanos = times[3000]
+        selection.untilTimeNanos = times[3400]
+        let narrow = try SegmentLogReader(directory: dir, selection: selection, diagnostics: { _ in })
+        let planned = narrow.plannedRecordCount
+        var read = 0
+        while try narrow.next() != nil { read += 1 }
+        XCTAssertEqual(read, 400)
+        XCTAssertGreaterThanOrEqual(planned, read)
+        XCTAssertLessThan(planned, written.count / 4)
+    }
+
     func testSeekBySequenceAndResumeAfter() throws {
         let btc = StreamKey(source: "binance", stream: "btcusdt@trade")
         var selection = ReadSelection()
