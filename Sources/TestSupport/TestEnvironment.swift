@@ -62,10 +62,14 @@ public struct ProcessResult: Sendable {
 public enum ProcessRunner {
     /// Starts `executable` with its output discarded and returns at once: for tests that kill the child
     /// (SIGKILL at some point of its work) rather than wait for what it prints.
-    public static func launchSilently(_ executable: String, _ arguments: [String]) throws -> Process {
+    /// `environment` is added to this process's own.
+    public static func launchSilently(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
+        if let environment {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
