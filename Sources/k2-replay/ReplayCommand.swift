@@ -253,8 +253,9 @@ struct ReplayCommand: ParsableCommand {
         var record = LogRecord(receiveTimeNanos: 0, source: "", stream: "", payload: [])
         // Into Kafka (data records only) the log is read and decompressed on a thread of its own, a few thousand
         // records ahead: scanning and encoding the frames fill this thread, which bounds an unpaced run.
-        // `--to jsonl` reads in line, control records included.
-        let prefetch = to == .kafka ? PrefetchingLogReader(reader: reader, streams: selectedStreams) : nil
+        // `--to jsonl` reads in line, control records included. The reader's own streams, not the listing above: a
+        // live capture may have added a stream since, and its records go out as they did without the thread.
+        let prefetch = to == .kafka ? PrefetchingLogReader(reader: reader, streams: reader.streamKeys) : nil
         defer { prefetch?.stop() }
         while !Signals.shouldStop, try prefetch?.next(into: &record) ?? reader.next(into: &record) {
             messages += try sink.write(record)

@@ -180,7 +180,7 @@ final class BinanceTradeScanTests: XCTestCase {
         }
 
         let replacements: [UInt8] = Array(#"" \,:{}[]01-.aetn"#.utf8) + [0x01, 0x7F, 0xC3]
-        var cases = 0, trades = 0
+        var cases = 0, trades = 0, shortcut = 0
         for frame in compact.map({ Array($0.utf8) }) {
             var variants: [[UInt8]] = []
             for index in 0...frame.count {
@@ -205,10 +205,18 @@ final class BinanceTradeScanTests: XCTestCase {
                 let general = outcome(variant, BinanceTradeEvent.scanTradeInAnyLayout)
                 XCTAssertEqual(fast, general, String(decoding: variant, as: UTF8.self))
                 if case .trade = fast { trades += 1 }
+                var spans = BinanceTradeSpans()
+                if variant.withUnsafeBufferPointer({ BinanceCompactTradeScan.scan($0, into: &spans) }) {
+                    shortcut += 1
+                    XCTAssertEqual(.trade(spans), general, String(decoding: variant, as: UTF8.self))
+                }
                 cases += 1
             }
         }
         XCTAssertGreaterThan(cases, 10_000)
         XCTAssertGreaterThan(trades, 500, "variants that are still trades compare their spans too")
+        // Variants the shortcut itself takes (another digit, another letter in a string): compared above with
+        // the general scan, so the shortcut is tested on more than Binance's exact frames.
+        XCTAssertGreaterThan(shortcut, 300)
     }
 }
