@@ -141,7 +141,7 @@ struct IcebergReplay {
                 fromTimeMs: options.fromTime.flatMap(TimeParser.epochNanoseconds).map { $0 / 1_000_000 },
                 untilTimeMs: options.untilTime.flatMap(TimeParser.epochNanoseconds).map { $0 / 1_000_000 },
                 shard: (shardIndex, shardCount))
-            records = try source.run(into: sink, appender: appender, quiet: command.quiet)
+            records = try source.run(into: sink, appender: appender, quiet: command.quiet, progress: progressLine)
         }
         if Signals.shouldStop { StandardError.note("interrupted after \(records) records: committing what was read") }
         try sink.finish()

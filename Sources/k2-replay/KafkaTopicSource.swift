@@ -21,7 +21,9 @@ struct KafkaTopicSource {
     static func key(topic: String, partition: Int32) -> String { "kafka:\(topic)/\(partition)" }
 
     /// Reads the range into `sink`; returns the records read.
-    func run(into sink: IcebergSink, appender: BronzeTableAppender, quiet: Bool) throws -> Int {
+    /// Reads the partitions' ranges into `sink`; `progress` gets the records to read (the ranges' sizes) and a
+    /// tick after each batch.
+    func run(into sink: IcebergSink, appender: BronzeTableAppender, quiet: Bool, progress: ProgressReporter) throws -> Int {
         let consumer = try KafkaConsumer(config: config, bulkRead: true)
         let counts = try consumer.topics()
         guard let partitionCount = counts[topic] else {
@@ -32,6 +34,7 @@ struct KafkaTopicSource {
         if let fromTimeMs { fromTime = try consumer.offsetsForTimes(topic: topic, partitions: Array(mine), timestampMs: fromTimeMs) }
         var assignment: [(topic: String, partition: Int32, start: KafkaStartOffset)] = []
         var ends: [Int32: Int64] = [:]
+        var toRead = 0   // at most: --until-time may stop a partition before its end offset
         for partition in mine {
             let key = Self.key(topic: topic, partition: partition)
             let (low, high) = try consumer.watermarks(topic: topic, partition: partition)
@@ -66,12 +69,14 @@ struct KafkaTopicSource {
             if start < end {
                 assignment.append((topic, partition, .offset(start)))
                 ends[partition] = end
+                toRead += Int(end - start)
             }
         }
         if !quiet {
             let plan = ends.keys.sorted().map { p in "[\(p)] \(assignment.first { $0.partition == p }.map { "\($0.start)" } ?? "")..<\(ends[p]!)" }
             StandardError.note("reading \(topic): \(plan.isEmpty ? "nothing to do" : plan.joined(separator: " "))")
         }
+        progress.total = toRead
         guard !assignment.isEmpty else { return 0 }
         try consumer.assign(assignment)
         // The record's source and stream strings, made once (not per record).
@@ -107,6 +112,7 @@ struct KafkaTopicSource {
                     open -= 1
                 }
             }
+            progress.tick(records: records, messages: records, note: sink.progressNote)
             if events == 0 {
                 idlePolls += 1
                 try sink.tick()
