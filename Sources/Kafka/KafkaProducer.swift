@@ -168,13 +168,6 @@ public final class KafkaProducer {
         return tally.counts.pointee.partitions![index]
     }
 
-    /// Counts a message found already in Kafka (at `offset`) as delivered to tracked partition `index`.
-    public func noteAlreadyDelivered(tally index: Int, offset: Int64) {
-        precondition(index >= 0 && index < tally.counts.pointee.partitionCount, "untracked partition tally \(index)")
-        tally.counts.pointee.partitions![index].delivered += 1
-        tally.counts.pointee.partitions![index].lastOffset = offset
-    }
-
     /// The cluster id from metadata (nil when the brokers are too old to report one).
     public func clusterId(timeoutMs: Int32 = 10_000) -> String? {
         client.clusterId(timeoutMs: timeoutMs)
