@@ -20,9 +20,8 @@ struct KafkaTopicSource {
 
     static func key(topic: String, partition: Int32) -> String { "kafka:\(topic)/\(partition)" }
 
-    /// Reads the range into `sink`; returns the records read.
-    /// Reads the partitions' ranges into `sink`; `progress` gets the records to read (the ranges' sizes) and a
-    /// tick after each batch.
+    /// Reads the partitions' ranges into `sink`; returns the records read. `progress` gets the records to read
+    /// (the ranges' sizes) and a tick after each batch.
     func run(into sink: IcebergSink, appender: BronzeTableAppender, quiet: Bool, progress: ProgressReporter) throws -> Int {
         let consumer = try KafkaConsumer(config: config, bulkRead: true)
         let counts = try consumer.topics()

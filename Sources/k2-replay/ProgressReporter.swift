@@ -5,9 +5,9 @@ extension StandardError {
 }
 
 /// A progress line on stderr about once a second: records done / about how many in all, messages/s, ETA.
-/// The total is the records of the blocks the read will visit (segment indexes): an upper bound when the
-/// selection cuts a block or leaves out control records, so it is shown as "~N" and the last line may stop
-/// short of 100%.
+/// The total is an upper bound known before reading (from a log: the records of the blocks the read will
+/// visit, which a selection may cut; from Kafka: the offset ranges, which --until-time may cut), so it is
+/// shown as "~N" and the last line may stop short of 100%.
 final class ProgressReporter {
     /// Records in all, when known (set once reading is planned).
     var total: Int?
