@@ -202,4 +202,15 @@ final class ReplayThroughRESTCatalogTests: XCTestCase {
         XCTAssertTrue(noS3.stderrText.contains("AWS_ACCESS_KEY_ID"), noS3.stderrText)
         ProgramRun.assertNoSecrets(noS3, secrets)
     }
+
+    /// Through REST the replay's progress travels as a `set-properties` update in the same commit as its
+    /// snapshot: after a killed replay, an unrelated append and the expiry of every other snapshot (pyiceberg,
+    /// on the catalog behind the server), a rerun through REST continues where the run stopped.
+    func testRerunThroughRESTAfterSnapshotsExpiredWritesEachRecordOnce() throws {
+        let server = try RESTCatalogServer()
+        self.server = server
+        let warehouse = server.warehouse.hasPrefix("file://") ? String(server.warehouse.dropFirst("file://".count)) : server.warehouse
+        try ExpiredSnapshotResumeScenario(catalogArguments: ["--catalog", server.uri], sqlAlchemyURI: server.sqlAlchemyURI,
+                                          warehousePath: warehouse, directory: directory).run()
+    }
 }
