@@ -208,4 +208,9 @@ public final class KafkaConsumer {
     public func watermarks(topic: String, partition: Int32, timeoutMs: Int32 = 10_000) throws -> (low: Int64, high: Int64) {
         try client.watermarks(topic: topic, partition: partition, timeoutMs: timeoutMs)
     }
+
+    /// The cluster id the brokers report in metadata; nil when they report none.
+    public func clusterId(timeoutMs: Int32 = 10_000) -> String? {
+        client.clusterId(timeoutMs: timeoutMs)
+    }
 }

@@ -20,7 +20,7 @@ struct IcebergOptions: ParsableArguments {
     var commitSeconds: Double = 10
     @Option(name: .customLong("ingestion-time"), help: "--to iceberg: replay (this run's clock, as the jobs do) or capture (the record's receive time).")
     var ingestionTime: IngestionTime = .replay
-    @Option(help: "--to iceberg: i/n: take the i-th (0-based) of n disjoint shares of the source (by stream or Kafka partition).")
+    @Option(help: "i/n: take the i-th (0-based) of n disjoint shares of the source (--to iceberg: by stream or Kafka partition; a kafka:// source into Kafka: by partition).")
     var shard: String?
     @Option(name: .customLong("from-offset"), help: "kafka:// source: earliest, latest or an offset N, for every partition.")
     var fromOffset: String = "earliest"

@@ -112,9 +112,14 @@ final class KafkaSink: ReplaySink {
     @exclusivity(unchecked) private var currentSequence: UInt64 = 0
     private var skipHandler: ((BronzeSkipReason, Error?) -> Void)?
 
+    /// A message of the source as the replay would produce it: key, value and timestamp.
+    typealias SourceMessage = (key: [UInt8]?, value: [UInt8]?, timestampMs: Int64)
+
+    /// `logPath` names the source (a log directory, or `kafka://…` for a topic) in provenance and messages.
+    /// `sourceMessage` finds a checkpoint's last message in the source; nil: read it from the log at `logPath`.
     init(producer: KafkaProducer, format: BronzeValueFormat, schemaIds: [BronzeExchange: Int32], router: KafkaTargetRouter,
          pacer: Pacer, logPath: String, provenance: Bool, plan: ResumePlanner.Plan, store: CheckpointStore,
-         checkpointIntervalSeconds: Double) throws {
+         checkpointIntervalSeconds: Double, sourceMessage: ((ReplayCheckpoint.LastMessage) throws -> SourceMessage?)? = nil) throws {
         self.producer = producer
         encoder = BronzeRecordEncoder(format: format, schemaIds: schemaIds)
         self.router = router
@@ -150,7 +155,7 @@ final class KafkaSink: ReplaySink {
             }
         }
         producer.trackDeliveries(Array(repeating: PartitionDelivery(), count: slots.count))
-        try checkLastMessages(plan)
+        try checkLastMessages(plan, sourceMessage: sourceMessage ?? logMessage)
         if let pipe { startProducing(pipe) }
     }
 
@@ -494,45 +499,53 @@ final class KafkaSink: ReplaySink {
     }
 
     /// Before anything is produced: per partition, the message Kafka holds where this replay's last one was
-    /// acknowledged must be the one the log gives at that point (same key and value bytes, same timestamp
+    /// acknowledged must be the one the source gives at that point (same key and value bytes, same timestamp
     /// unless the broker stamped it). Otherwise the topic was re-created or the log re-captured since the
     /// checkpoint, and its progress would skip messages that are not in Kafka.
-    private func checkLastMessages(_ plan: ResumePlanner.Plan) throws {
+    private func checkLastMessages(_ plan: ResumePlanner.Plan, sourceMessage: (ReplayCheckpoint.LastMessage) throws -> SourceMessage?) throws {
         let path = store.path(for: checkpoint.identity)
         for (index, entry) in plan.checkpoint.partitions.enumerated() {
             guard let last = entry.last, let inKafka = plan.lastInKafka[index] else { continue }
             let name = "\(last.source)/\(last.stream) sequence \(last.at.sequence)" + (last.at.trade > 0 ? " trade \(last.at.trade)" : "")
-            var selection = ReadSelection()
-            selection.sources = [last.source]
-            selection.streams = [last.stream]
-            selection.fromSequence = last.at.sequence
-            selection.untilSequence = last.at.sequence
-            selection.kinds = [.data]
-            let reader = try SegmentLogReader(directory: logPath, selection: selection, diagnostics: { _ in })
-            guard let record = try reader.next(), record.sequence == last.at.sequence else {
-                throw ReplayError.unusable("checkpoint \(path): the log no longer holds \(name), which this replay delivered to "
-                                           + "\(entry.target) at offset \(last.offset): was the log wiped or re-captured?")
+            guard let found = try sourceMessage(last) else {
+                let source = logPath.hasPrefix("kafka://") ? "the source topic \(logPath)" : "the log"
+                throw ReplayError.unusable("checkpoint \(path): \(source) no longer holds \(name), which this replay delivered to "
+                                           + "\(entry.target) at offset \(last.offset): was the source wiped or re-captured?")
             }
-            var found: (key: [UInt8]?, value: [UInt8]?, timestampMs: Int64)?
-            if record.source.hasPrefix("kafka:") {
-                if last.at.trade == 0 {
-                    found = (record.kafka?.key, record.payload, record.kafka?.timestampMs ?? record.receiveTimeNanos / 1_000_000)
-                }
-            } else {
-                try encoder.encode(source: record.source, stream: record.stream, payload: record.payload,
-                                   receiveTimeNanos: record.receiveTimeNanos) { view in
-                    if view.tradeIndex == last.at.trade {
-                        found = (Array(view.key.utf8), Array(view.value), record.receiveTimeNanos / 1_000_000)
-                    }
-                }
-            }
-            let sameTime = inKafka.timestampType == .logAppendTime || found?.timestampMs == inKafka.timestampMs
-            guard let found, found.key == inKafka.key, found.value == inKafka.value, sameTime else {
-                throw ReplayError.unusable("checkpoint \(path): \(entry.target) offset \(last.offset) does not hold the message the log "
+            let sameTime = inKafka.timestampType == .logAppendTime || found.timestampMs == inKafka.timestampMs
+            guard found.key == inKafka.key, found.value == inKafka.value, sameTime else {
+                throw ReplayError.unusable("checkpoint \(path): \(entry.target) offset \(last.offset) does not hold the message the source "
                                            + "gives for \(name), which this replay delivered there: was the topic deleted and re-created, "
-                                           + "or the log re-captured at the same path? Move the checkpoint away to start afresh")
+                                           + "or the source re-captured at the same place? Move the checkpoint away to start afresh")
             }
         }
+    }
+
+    /// The log's message at a checkpoint's last point, as this replay encodes it; nil when the log has no such
+    /// record (or trade).
+    private func logMessage(_ last: ReplayCheckpoint.LastMessage) throws -> SourceMessage? {
+        var selection = ReadSelection()
+        selection.sources = [last.source]
+        selection.streams = [last.stream]
+        selection.fromSequence = last.at.sequence
+        selection.untilSequence = last.at.sequence
+        selection.kinds = [.data]
+        let reader = try SegmentLogReader(directory: logPath, selection: selection, diagnostics: { _ in })
+        guard let record = try reader.next(), record.sequence == last.at.sequence else { return nil }
+        var found: SourceMessage?
+        if record.source.hasPrefix("kafka:") {
+            if last.at.trade == 0 {
+                found = (record.kafka?.key, record.payload, record.kafka?.timestampMs ?? record.receiveTimeNanos / 1_000_000)
+            }
+        } else {
+            try encoder.encode(source: record.source, stream: record.stream, payload: record.payload,
+                               receiveTimeNanos: record.receiveTimeNanos) { view in
+                if view.tradeIndex == last.at.trade {
+                    found = (Array(view.key.utf8), Array(view.value), record.receiveTimeNanos / 1_000_000)
+                }
+            }
+        }
+        return found
     }
 
     func finish() throws {

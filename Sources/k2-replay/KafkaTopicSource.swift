@@ -3,13 +3,26 @@ import K2CLI
 import Kafka
 import SegmentLog
 
+/// What a replay from a Kafka topic keeps between runs, per source partition (key `kafka:TOPIC/P`): the end
+/// offset fixed at its first run, and the last offset done. `--to iceberg` keeps them in the table's commits,
+/// `--to kafka` in its checkpoint file; either way a rerun reads the same ranges and skips what was done.
+protocol KafkaSourceLedger: AnyObject {
+    /// The end offset of `key`: the one recorded, or `high` (recorded from now on) when there is none.
+    func end(_ key: String, high: Int64) -> Int64
+    /// The last offset done (or, before any, `start - 1` as pinned); nil when nothing is recorded.
+    func done(_ key: String) -> Int64?
+    /// Records `start` before anything of `key` is read, so a run that gets no further still pins it.
+    func pinStart(_ key: String, _ start: Int64)
+}
+
 /// `--from kafka://HOST:PORT/TOPIC`: reads a range of a topic, partition by partition position, and hands
-/// each record to the sink as a Kafka-sourced log record (stream = partition, sequence = offset).
+/// each message to the caller (`--to iceberg`: as a Kafka-sourced log record, stream = partition, sequence =
+/// offset; `--to kafka`: copied to the same partition of the target topic).
 ///
 /// Range per partition: from `--from-offset` (earliest | latest | N) or `--from-time`, or after the offset
-/// a previous run of the same arguments committed; up to the end offset seen at the run's first start
-/// (recorded in the commits, so reruns stop at the same place), and with `--until-time` before the first
-/// record at or after that time.
+/// a previous run of the same arguments recorded as done; up to the end offset seen at the run's first start
+/// (recorded too, so reruns stop at the same place), and with `--until-time` before the first record at or
+/// after that time.
 struct KafkaTopicSource {
     let config: KafkaConfig
     let topic: String
@@ -20,27 +33,34 @@ struct KafkaTopicSource {
 
     static func key(topic: String, partition: Int32) -> String { "kafka:\(topic)/\(partition)" }
 
-    /// Reads the partitions' ranges into `sink`; returns the records read. `progress` gets the records to read
-    /// (the ranges' sizes) and a tick after each batch.
-    func run(into sink: IcebergSink, appender: BronzeTableAppender, quiet: Bool, progress: ProgressReporter) throws -> Int {
-        let consumer = try KafkaConsumer(config: config, bulkRead: true)
+    /// The offsets to read: per partition of this shard with something left, `start..<end`.
+    struct Plan {
+        var partitionCount: Int32
+        var ranges: [(partition: Int32, start: Int64, end: Int64)]
+        var records: Int { ranges.reduce(0) { $0 + Int($1.end - $1.start) } }
+    }
+
+    /// The partitions of this shard (`partition % n == i`) of a topic with `count` partitions.
+    func partitions(of count: Int32) -> [Int32] { (0..<count).filter { Int($0) % shard.count == shard.index } }
+
+    /// Works out each partition's range from the watermarks, the options and `ledger` (pinning what it
+    /// decides there). Offsets retention removed are reported on stderr, even with `quiet`, naming
+    /// `destination` (where they will be missing).
+    func plan(_ consumer: KafkaConsumer, ledger: KafkaSourceLedger, destination: String, quiet: Bool) throws -> Plan {
         let counts = try consumer.topics()
         guard let partitionCount = counts[topic] else {
             throw ReplayError.unusable("topic \(topic) does not exist at \(config["bootstrap.servers"] ?? "?")")
         }
-        let mine = (0..<partitionCount).filter { Int($0) % shard.count == shard.index }
+        let mine = partitions(of: partitionCount)
         var fromTime: [Int32: Int64?] = [:]
-        if let fromTimeMs { fromTime = try consumer.offsetsForTimes(topic: topic, partitions: Array(mine), timestampMs: fromTimeMs) }
-        var assignment: [(topic: String, partition: Int32, start: KafkaStartOffset)] = []
-        var ends: [Int32: Int64] = [:]
-        var toRead = 0   // at most: --until-time may stop a partition before its end offset
+        if let fromTimeMs { fromTime = try consumer.offsetsForTimes(topic: topic, partitions: mine, timestampMs: fromTimeMs) }
+        var ranges: [(partition: Int32, start: Int64, end: Int64)] = []
         for partition in mine {
             let key = Self.key(topic: topic, partition: partition)
             let (low, high) = try consumer.watermarks(topic: topic, partition: partition)
-            appender.fixEnd(key, high)
-            let end = appender.progress.end[key] ?? high
+            let end = ledger.end(key, high: high)
             var start: Int64
-            if let done = appender.progress.done[key] {
+            if let done = ledger.done(key) {
                 start = done + 1
             } else if fromTimeMs != nil {
                 start = (fromTime[partition] ?? nil) ?? high
@@ -55,36 +75,33 @@ struct KafkaTopicSource {
             }
             if start < low && start < end {
                 // Retention (or a delete-records) removed offsets this run should have read: say so, loudly,
-                // even with --quiet, since the table will hold a gap there (k2-verify reports it as missing).
+                // even with --quiet, since the destination will hold a gap there (k2-verify reports it as missing).
                 let lost = min(low, end) - start
                 StandardError.note("warning: \(topic) [\(partition)]: offsets \(start)..<\(min(low, end)) (\(lost) records) are no longer "
-                                   + "in Kafka (its earliest offset is \(low)); they will be missing from table \(appender.table.identifier)")
+                                   + "in Kafka (its earliest offset is \(low)); they will be missing from \(destination)")
             }
             start = max(start, low)
-            if appender.progress.done[key] == nil {
-                // Pin the start: a rerun of a run that committed nothing here yet must begin at the same place.
-                appender.markDone(key, start - 1)
-            }
-            if start < end {
-                assignment.append((topic, partition, .offset(start)))
-                ends[partition] = end
-                toRead += Int(end - start)
-            }
+            // Pin the start: a rerun of a run that did nothing here yet must begin at the same place.
+            if ledger.done(key) == nil { ledger.pinStart(key, start) }
+            if start < end { ranges.append((partition, start, end)) }
         }
         if !quiet {
-            let plan = ends.keys.sorted().map { p in "[\(p)] \(assignment.first { $0.partition == p }.map { "\($0.start)" } ?? "")..<\(ends[p]!)" }
-            StandardError.note("reading \(topic): \(plan.isEmpty ? "nothing to do" : plan.joined(separator: " "))")
+            let text = ranges.map { "[\($0.partition)] \($0.start)..<\($0.end)" }
+            StandardError.note("reading \(topic): \(text.isEmpty ? "nothing to do" : text.joined(separator: " "))")
         }
-        progress.total = toRead
-        guard !assignment.isEmpty else { return 0 }
-        try consumer.assign(assignment)
-        // The record's source and stream strings, made once (not per record).
-        let source = "kafka:" + topic
-        let streams: [String] = (0..<partitionCount).map { String($0) }
+        return Plan(partitionCount: partitionCount, ranges: ranges)
+    }
+
+    /// Reads `plan`'s ranges, handing each message to `body` in offset order per partition; `tick` runs after
+    /// every batch (`idle`: nothing came). Returns the messages read. Stops early on SIGINT/SIGTERM.
+    func read(_ consumer: KafkaConsumer, _ plan: Plan, tick: (_ records: Int, _ idle: Bool) throws -> Void,
+              _ body: (KafkaMessageView) throws -> Void) throws -> Int {
+        guard !plan.ranges.isEmpty else { return 0 }
+        try consumer.assign(plan.ranges.map { (topic, $0.partition, .offset($0.start)) })
         // Indexed by partition: end offset (or -1 once the partition is done) for the per-record check.
-        var endOf = [Int64](repeating: -1, count: Int(partitionCount))
-        for (partition, end) in ends { endOf[Int(partition)] = end }
-        var open = ends.count
+        var endOf = [Int64](repeating: -1, count: Int(plan.partitionCount))
+        for range in plan.ranges { endOf[Int(range.partition)] = range.end }
+        var open = plan.ranges.count
         var records = 0
         var idlePolls = 0
         while open > 0 && !Signals.shouldStop {
@@ -95,26 +112,21 @@ struct KafkaTopicSource {
                 let end = endOf[Int(partition)]
                 guard end >= 0 else { return }   // not ours, or already at its end
                 let offset = message.offset
-                let timestampMs = message.timestamp.ms
-                if offset >= end || (untilTimeMs.map { timestampMs >= $0 } ?? false) {
+                if offset >= end || (untilTimeMs.map { message.timestamp.ms >= $0 } ?? false) {
                     endOf[Int(partition)] = -1
                     open -= 1
                     return
                 }
-                // A null value becomes an empty raw_bytes, as before.
-                try sink.writeKafka(source: source, stream: streams[Int(partition)], topic: topic, partition: partition,
-                                    offset: offset, timestampMs: timestampMs,
-                                    value: message.value ?? UnsafeRawBufferPointer(start: nil, count: 0))
+                try body(message)
                 records += 1
                 if offset >= end - 1 {
                     endOf[Int(partition)] = -1
                     open -= 1
                 }
             }
-            progress.tick(records: records, messages: records, note: sink.progressNote)
+            try tick(records, events == 0)
             if events == 0 {
                 idlePolls += 1
-                try sink.tick()
                 if idlePolls >= 300 {
                     let waiting = endOf.indices.filter { endOf[$0] >= 0 }
                     throw ReplayError.unusable("no records from \(topic) for 60 s while partitions \(waiting) are not at their end offsets")
@@ -124,5 +136,38 @@ struct KafkaTopicSource {
             }
         }
         return records
+    }
+
+    /// `--to iceberg`: reads the partitions' ranges into `sink`, the table's commits being the ledger; returns
+    /// the records read. `progress` gets the records to read (the ranges' sizes) and a tick after each batch.
+    func run(into sink: IcebergSink, appender: BronzeTableAppender, quiet: Bool, progress: ProgressReporter) throws -> Int {
+        let consumer = try KafkaConsumer(config: config, bulkRead: true)
+        let plan = try self.plan(consumer, ledger: TableLedger(appender: appender), destination: "table \(appender.table.identifier)",
+                                 quiet: quiet)
+        progress.total = plan.records
+        // The record's source and stream strings, made once (not per record).
+        let source = "kafka:" + topic
+        let streams: [String] = (0..<plan.partitionCount).map { String($0) }
+        return try read(consumer, plan, tick: { records, idle in
+            progress.tick(records: records, messages: records, note: sink.progressNote)
+            if idle { try sink.tick() }
+        }) { message in
+            // A null value becomes an empty raw_bytes, as before.
+            try sink.writeKafka(source: source, stream: streams[Int(message.partition)], topic: topic, partition: message.partition,
+                                offset: message.offset, timestampMs: message.timestamp.ms,
+                                value: message.value ?? UnsafeRawBufferPointer(start: nil, count: 0))
+        }
+    }
+
+    /// The Bronze table's recorded progress (`k2.replay.*` in its commits) as the ledger.
+    private final class TableLedger: KafkaSourceLedger {
+        let appender: BronzeTableAppender
+        init(appender: BronzeTableAppender) { self.appender = appender }
+        func end(_ key: String, high: Int64) -> Int64 {
+            appender.fixEnd(key, high)
+            return appender.progress.end[key] ?? high
+        }
+        func done(_ key: String) -> Int64? { appender.progress.done[key] }
+        func pinStart(_ key: String, _ start: Int64) { appender.markDone(key, start - 1) }
     }
 }

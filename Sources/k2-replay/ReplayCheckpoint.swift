@@ -59,6 +59,13 @@ struct ReplayCheckpoint: Codable, Equatable {
         var target: TopicPartition { TopicPartition(topic: topic, partition: partition) }
     }
 
+    /// `--from kafka://`: a source partition's range (`start..<end`), fixed by the first run so reruns read
+    /// the same one whatever the watermarks say by then.
+    struct SourceRange: Codable, Equatable {
+        var start: Int64
+        var end: Int64
+    }
+
     static let currentVersion = 2
 
     var version = ReplayCheckpoint.currentVersion
@@ -69,6 +76,14 @@ struct ReplayCheckpoint: Codable, Equatable {
     /// Set by the write after the last delivery report of a run that replayed its whole selection: nothing of
     /// this replay is in Kafka beyond what the streams' progress counts.
     var complete = false
+    /// `--from kafka://` only: per source partition (`kafka:TOPIC/P`), the range this replay reads. Absent from
+    /// replays of a log (and from checkpoints written before it existed: it is optional).
+    var sourceRanges: [String: SourceRange]?
+
+    enum CodingKeys: String, CodingKey {
+        case version, identity, partitions, updated, complete
+        case sourceRanges = "source_ranges"
+    }
 }
 
 /// Reads and writes checkpoint files in the state directory, atomically: a uniquely named temporary file in

@@ -32,6 +32,11 @@ struct ReplayCommand: ParsableCommand {
         idempotence, acks=all, the gapless guarantee or ordering (exit 2). Without its checkpoint a rerun
         starts afresh (docs/replay.md).
 
+        From a Kafka topic (--from kafka://HOST:PORT/TOPIC --to kafka): the range (--from-offset, --from-time,
+        --until-time, --shard; the end offsets seen at the first start) is copied to the same partition numbers
+        of the target topic (--topic, else the same name) with keys, values, timestamps and headers; resumed
+        like a log replay, the range fixed in the checkpoint (docs/replay.md).
+
         Exit codes: 0 done, 1 messages undelivered or unreadable data, 2 bad arguments, unreachable
         Kafka/registry or an unreadable checkpoint, 130 interrupted (re-run to resume).
 
@@ -42,6 +47,7 @@ struct ReplayCommand: ParsableCommand {
           k2-replay --from var/log --to jsonl --source kraken | head
           k2-replay --from var/log --dry-run --schema-id 1 --json
           k2-replay --from var/log --bootstrap HOST:9093 --schema-id 1 -X security.protocol=SASL_SSL -X sasl.mechanisms=PLAIN
+          k2-replay --from kafka://old:9092/market.crypto.trades.binance.raw --to kafka --bootstrap new:9092 --rate 5000
 
         Into a Bronze Iceberg table (--to iceberg, docs/replay-iceberg.md):
           k2-replay --from var/log --to iceberg --warehouse var/wh \\
@@ -62,7 +68,7 @@ struct ReplayCommand: ParsableCommand {
 
     enum Target: String, ExpressibleByArgument { case kafka, jsonl, iceberg }
 
-    @Option(help: "The segment-log directory to replay, or (with --to iceberg) a Kafka topic kafka://HOST:PORT/TOPIC.")
+    @Option(help: "The segment-log directory to replay, or a Kafka topic kafka://HOST:PORT/TOPIC (with --to kafka or --to iceberg).")
     var from: String
     @Option(help: "kafka, jsonl or iceberg (a Bronze table; see the --to iceberg options).") var to: Target = .kafka
     @Option(help: "Kafka bootstrap servers HOST:PORT[,...], or `embedded` for an in-process mock cluster.")
@@ -162,7 +168,11 @@ struct ReplayCommand: ParsableCommand {
         if to == .iceberg { return try IcebergReplay(command: self).run() }
         let origin = try ReplayOrigin(argument: from)
         guard case .segmentLog(let directory) = origin else {
-            throw ReplayError.usage("--from kafka:// is not supported yet; capture the topic with k2-capture kafka first")
+            guard case .kafka(let bootstrap, let topic) = origin, to == .kafka, !dryRun else {
+                throw ReplayError.usage("--from kafka:// replays into --to kafka or --to iceberg; --dry-run and --to jsonl read segment logs "
+                                        + "(k2-capture kafka records a topic into one)")
+            }
+            return try KafkaCopyReplay(command: self, sourceBootstrap: bootstrap, sourceTopic: topic).run()
         }
         let selection = selection()
         let diagnostics: (String) -> Void = { StandardError.note("log: \($0)") }
@@ -172,24 +182,7 @@ struct ReplayCommand: ParsableCommand {
             (selection.sources?.contains(key.source) ?? true) && (selection.streams?.contains(key.stream) ?? true)
         }
 
-        var embedded: EmbeddedKafkaCluster?
-        var kafkaConfig = KafkaConfig()
-        for property in properties {
-            do { try kafkaConfig.apply(passthrough: property) } catch { throw ReplayError.usage("\(error)") }
-        }
-        if kafkaConfig["partitioner"] != nil {
-            throw ReplayError.usage("-X partitioner is not supported: k2-replay places keyed records as librdkafka's default partitioner does")
-        }
-        if let bootstrap {
-            if bootstrap == "embedded" {
-                let cluster = try EmbeddedKafkaCluster(brokers: 3)
-                embedded = cluster
-                kafkaConfig.set("bootstrap.servers", cluster.bootstrap)
-                StandardError.note("embedded Kafka at \(cluster.bootstrap) (gone when this run ends)")
-            } else {
-                kafkaConfig.set("bootstrap.servers", bootstrap)
-            }
-        }
+        let (kafkaConfig, embedded) = try kafkaClient()
         defer { withExtendedLifetime(embedded) {} }
 
         var checkpointLock: CheckpointLock?
@@ -209,40 +202,17 @@ struct ReplayCommand: ParsableCommand {
             sink = DryRunSink(format: valueFormat, router: router)
         case (.kafka, false):
             let schemaIds = try resolveSchemaIds(valueFormat, streams: selectedStreams)
-            // Resume relies on each partition holding a gapless prefix of what was sent to it: a batch that
-            // fails after retries must stop the producer rather than let later messages through.
-            try Self.refuseUnsafeDeliverySettings(kafkaConfig)
-            var producerConfig = kafkaConfig
-            producerConfig.setDefault("enable.gapless.guarantee", "true")
-            let producer = try KafkaProducer(config: producerConfig)
-            router.partitionCounts = try prepareTopics(producer, embedded: embedded, router: router, streams: selectedStreams)
-            let targets = router.topics(for: selectedStreams)
-            // The cluster is part of the replay's identity; guessing it (say, from the bootstrap string) would
-            // make the same cluster another replay under another address, and resume nothing.
-            guard let clusterId = producer.clusterId() else {
-                throw ReplayError.unusable("Kafka at \(kafkaConfig["bootstrap.servers"] ?? "?") reports no cluster id, which names this "
-                                           + "replay's checkpoint; resume needs brokers that report one (Kafka 0.10.1 or later)")
+            let target = try openKafkaTarget(kafkaConfig, embedded: embedded, router: router, streams: selectedStreams) { clusterId in
+                ReplayIdentity(
+                    log: directory, sources: selection.sources?.sorted(), symbols: selection.streams?.sorted(),
+                    sinceNanos: selection.fromTimeNanos, untilNanos: selection.untilTimeNanos, format: valueFormat.rawValue,
+                    schemaIds: Dictionary(uniqueKeysWithValues: schemaIds.map { ($0.key.rawValue, $0.value) }), topic: topic,
+                    clusterId: clusterId)
             }
-            let identity = ReplayIdentity(
-                log: directory, sources: selection.sources?.sorted(), symbols: selection.streams?.sorted(),
-                sinceNanos: selection.fromTimeNanos, untilNanos: selection.untilTimeNanos, format: valueFormat.rawValue,
-                schemaIds: Dictionary(uniqueKeysWithValues: schemaIds.map { ($0.key.rawValue, $0.value) }), topic: topic,
-                clusterId: clusterId)
-            let store = CheckpointStore(directory: stateDir ?? CheckpointStore.defaultDirectory())
-            // Held until this process ends: a second run of the same replay stops here.
-            checkpointLock = try store.lock(identity)
-            let plan = try ResumePlanner(store: store, identity: identity, consumerConfig: kafkaConfig)
-                .plan(targets: router.partitionCounts.filter { targets.contains($0.key) }, producer: producer)
-            if plan.resumed {
-                StandardError.note("resuming from checkpoint \(store.path(for: identity))")
-            }
-            let pacing: Pacer.Mode
-            if let rate { pacing = .rate(perSecond: rate, burst: Swift.max(1, burst ?? rate / 100)) }
-            else if let speed { pacing = .speed(speed) }
-            else { pacing = .unpaced }
-            sink = try KafkaSink(producer: producer, format: valueFormat, schemaIds: schemaIds, router: router,
-                             pacer: Pacer(mode: pacing), logPath: directory, provenance: provenance, plan: plan, store: store,
-                             checkpointIntervalSeconds: checkpointInterval)
+            checkpointLock = target.lock
+            sink = try KafkaSink(producer: target.producer, format: valueFormat, schemaIds: schemaIds, router: target.router,
+                                 pacer: pacer(), logPath: directory, provenance: provenance, plan: target.plan, store: target.store,
+                                 checkpointIntervalSeconds: checkpointInterval)
         }
 
         let reader = try SegmentLogReader(directory: directory, selection: selection, diagnostics: diagnostics)
@@ -263,21 +233,100 @@ struct ReplayCommand: ParsableCommand {
             if records & 255 == 0 { progress.tick(records: records, messages: messages, note: sink.progressNote) }
         }
         prefetch?.stop()   // before reading the reader's statistics below: its thread is gone then
+        try finish(sink, records: records, messages: messages, seconds: { progress.elapsedSeconds },
+                   extra: ["corrupt_blocks_skipped": .int(reader.statistics.corruptBlocksSkipped)])
+    }
+
+    /// The end of a run: waits for `sink` (every delivery report), then prints the `--json` summary, or a
+    /// last line on stderr for `--to kafka`.
+    func finish(_ sink: ReplaySink, records: Int, messages: Int, seconds: () -> Double, extra: [String: SummaryValue] = [:]) throws {
         if Signals.shouldStop { StandardError.note("interrupted after \(records) records: flushing what was produced") }
         try sink.finish()
-        let seconds = progress.elapsedSeconds
+        let seconds = seconds()
         if json {
-            var summary = sink.summary
+            var summary = sink.summary.merging(extra) { _, new in new }
             summary["records_read"] = .int(records)
             summary["messages"] = .int(messages)
             summary["seconds"] = .double((seconds * 1000).rounded() / 1000)
             summary["messages_per_second"] = .double(seconds > 0 ? (Double(messages) / seconds).rounded() : 0)
             summary["interrupted"] = .int(Signals.shouldStop ? 1 : 0)
-            summary["corrupt_blocks_skipped"] = .int(reader.statistics.corruptBlocksSkipped)
             try JSONReport.write(summary)
         } else if !quiet && to == .kafka {
             StandardError.note("done: \(records) records, \(messages) messages in \(String(format: "%.1f", seconds)) s")
         }
+    }
+
+    /// The librdkafka settings of `-X` and `--bootstrap` (`embedded`: an in-process mock cluster, returned
+    /// too: it lives as long as the caller keeps it).
+    func kafkaClient() throws -> (KafkaConfig, EmbeddedKafkaCluster?) {
+        var embedded: EmbeddedKafkaCluster?
+        var kafkaConfig = KafkaConfig()
+        for property in properties {
+            do { try kafkaConfig.apply(passthrough: property) } catch { throw ReplayError.usage("\(error)") }
+        }
+        if kafkaConfig["partitioner"] != nil {
+            throw ReplayError.usage("-X partitioner is not supported: k2-replay places keyed records as librdkafka's default partitioner does")
+        }
+        if let bootstrap {
+            if bootstrap == "embedded" {
+                let cluster = try EmbeddedKafkaCluster(brokers: 3)
+                embedded = cluster
+                kafkaConfig.set("bootstrap.servers", cluster.bootstrap)
+                StandardError.note("embedded Kafka at \(cluster.bootstrap) (gone when this run ends)")
+            } else {
+                kafkaConfig.set("bootstrap.servers", bootstrap)
+            }
+        }
+        return (kafkaConfig, embedded)
+    }
+
+    /// The producing side of `--to kafka`, ready to produce.
+    struct KafkaTarget {
+        var producer: KafkaProducer
+        /// With the target topics' partition counts.
+        var router: KafkaTargetRouter
+        var store: CheckpointStore
+        /// Held until the process ends: a second run of the same replay stops at it.
+        var lock: CheckpointLock
+        var plan: ResumePlanner.Plan
+    }
+
+    /// Opens the target of `--to kafka`: refuses delivery settings resume cannot rely on, creates missing target
+    /// topics of `streams`, names the replay (`identity` gets the cluster id), takes its lock and plans the
+    /// resume from its checkpoint.
+    func openKafkaTarget(_ kafkaConfig: KafkaConfig, embedded: EmbeddedKafkaCluster?, router: KafkaTargetRouter, streams: [StreamKey],
+                         identity: (String) throws -> ReplayIdentity) throws -> KafkaTarget {
+        // Resume relies on each partition holding a gapless prefix of what was sent to it: a batch that
+        // fails after retries must stop the producer rather than let later messages through.
+        try Self.refuseUnsafeDeliverySettings(kafkaConfig)
+        var producerConfig = kafkaConfig
+        producerConfig.setDefault("enable.gapless.guarantee", "true")
+        let producer = try KafkaProducer(config: producerConfig)
+        var router = router
+        router.partitionCounts = try prepareTopics(producer, embedded: embedded, router: router, streams: streams)
+        let targets = router.topics(for: streams)
+        // The cluster is part of the replay's identity; guessing it (say, from the bootstrap string) would
+        // make the same cluster another replay under another address, and resume nothing.
+        guard let clusterId = producer.clusterId() else {
+            throw ReplayError.unusable("Kafka at \(kafkaConfig["bootstrap.servers"] ?? "?") reports no cluster id, which names this "
+                                       + "replay's checkpoint; resume needs brokers that report one (Kafka 0.10.1 or later)")
+        }
+        let identity = try identity(clusterId)
+        let store = CheckpointStore(directory: stateDir ?? CheckpointStore.defaultDirectory())
+        let lock = try store.lock(identity)
+        let plan = try ResumePlanner(store: store, identity: identity, consumerConfig: kafkaConfig)
+            .plan(targets: router.partitionCounts.filter { targets.contains($0.key) }, producer: producer)
+        if plan.resumed {
+            StandardError.note("resuming from checkpoint \(store.path(for: identity))")
+        }
+        return KafkaTarget(producer: producer, router: router, store: store, lock: lock, plan: plan)
+    }
+
+    /// The pacing of `--rate`, `--speed` or `--max`.
+    func pacer() -> Pacer {
+        if let rate { return Pacer(mode: .rate(perSecond: rate, burst: Swift.max(1, burst ?? rate / 100))) }
+        if let speed { return Pacer(mode: .speed(speed)) }
+        return Pacer(mode: .unpaced)
     }
 
     /// Resume needs each partition to hold a gapless, in-order prefix of what was sent to it: the idempotent
@@ -350,7 +399,7 @@ struct ReplayCommand: ParsableCommand {
 
     /// Partition counts of the target topics, creating missing ones (K2's topic config; Kafka-sourced
     /// topics with as many partitions as the log has).
-    private func prepareTopics(_ producer: KafkaProducer, embedded: EmbeddedKafkaCluster?, router: KafkaTargetRouter,
+    func prepareTopics(_ producer: KafkaProducer, embedded: EmbeddedKafkaCluster?, router: KafkaTargetRouter,
                                streams: [StreamKey]) throws -> [String: Int32] {
         var counts = try producer.topics()
         for topic in router.topics(for: streams).sorted() where counts[topic] == nil {

@@ -46,7 +46,7 @@ final class KafkaParitySource: ParitySource {
             }
             watermarks = marks
         }
-        var wanted = watermarks!.filter { partition, mark in
+        let wanted = watermarks!.filter { partition, mark in
             mark.high > mark.low && (partitions?.contains(PartitionKey(topic: topic, partition: partition)) ?? true)
         }
         // Start each partition at the first offset at or after --since when given (the broker's time index).
