@@ -23,7 +23,7 @@ mkdir -p "$D"
 "$R" generate-log --out "$D/speed-log" --trades 20000 --spacing-us 5000
 
 topics=bench.rate,bench.speed,bench.values
-for i in 1 2 3; do topics="$topics,bench.replay$i,bench.replay-prov$i,bench.kcat$i"; done
+for i in 1 2 3; do topics="$topics,bench.replay$i,bench.replay-prov$i,bench.kcat$i,bench.copy$i,bench.kcatcopy$i"; done
 "$R" embedded-kafka --brokers 1 --partitions 6 --topics "$topics" > "$D/embedded.out" 2> "$D/embedded.err" &
 EMBEDDED=$!
 trap 'kill $EMBEDDED 2>/dev/null || true' EXIT
@@ -44,6 +44,14 @@ for i in 1 2 3; do
     ours+=("$( { /usr/bin/time -f "%e,%U,%S" "$R" --from "$D/log" --bootstrap "$B" --format json --topic "bench.replay$i" --quiet "${S[@]}"; } 2>&1 | tail -1)")
     prov+=("$( { /usr/bin/time -f "%e,%U,%S" "$R" --from "$D/log" --bootstrap "$B" --format json --topic "bench.replay-prov$i" --quiet --provenance "${S[@]}"; } 2>&1 | tail -1)")
     peer+=("$( { /usr/bin/time -f "%e,%U,%S" kcat -P -b "$B" -t "bench.kcat$i" -K $'\t' "${PRODUCER[@]}" -l "$D/values.txt"; } 2>&1 | tail -1)")
+done
+# Topic to topic (no target in the issues; for the record): k2-replay --from kafka:// copying bench.values to the
+# same partition numbers with timestamps and headers, resumable, beside a `kcat -C | kcat -P` pipe of keys and values.
+copy=() ; pipe=()
+for i in 1 2 3; do
+    copy+=("$( { /usr/bin/time -f "%e,%U,%S" "$R" --from "kafka://$B/bench.values" --to kafka --bootstrap "$B" --topic "bench.copy$i" --quiet "${S[@]}"; } 2>&1 | tail -1)")
+    pipe+=("$( { /usr/bin/time -f "%e,%U,%S" bash -c 'kcat -C -b "$1" -t bench.values -e -q -f "%k\t%s\n" | kcat -P -b "$1" -t "$2" -K "$(printf "\t")" "${@:3}"' \
+        _ "$B" "bench.kcatcopy$i" "${PRODUCER[@]}"; } 2>&1 | tail -1)")
 done
 # A rerun of the first replay: it reads, scans and encodes every record and finds it already delivered (the
 # checkpoint), producing nothing: the cost of the reading side alone.
@@ -68,7 +76,9 @@ peer_delivered=$(appended bench.kcat1 bench.kcat2 bench.kcat3 | sort -n | head -
 
 peer_n=$(wc -l < "$D/values.txt")
 python3 - "$N" "$peer_n" "$delivered" "$peer_delivered" "${ours[*]}" "${prov[*]}" "${peer[*]}" "$rerun" "$D/rate.json" "$D/rate.err" \
-    "$D/speed.json" "$D/speed.err" "$(kcat -V 2>&1 | head -1)" "$(nproc)" "$LOAD_BEFORE / after: $(uptime | sed 's/.*load average: //')" <<'PY'
+    "$D/speed.json" "$D/speed.err" "$(kcat -V 2>&1 | head -1)" "$(nproc)" "$LOAD_BEFORE / after: $(uptime | sed 's/.*load average: //')" \
+    "${copy[*]}" "${pipe[*]}" "$(appended bench.copy1 bench.copy2 bench.copy3 | sort -n | head -1)" \
+    "$(appended bench.kcatcopy1 bench.kcatcopy2 bench.kcatcopy3 | sort -n | head -1)" <<'PY'
 import json, re, sys
 n, peer_n, delivered, peer_delivered = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 def runs(arg):
@@ -121,4 +131,12 @@ print(f"`--rate 10000` over 100,000 messages: {r['delivered']:,} delivered in {r
 s = json.load(open(speed))
 print(f"`--speed 10` over 20,000 frames recorded 5 ms apart (99.995 s): {s['delivered']:,} delivered in "
       f"{s['seconds']:.3f} s (expected 10.000 s, {abs(s['seconds'] - 10.0) / 10.0 * 100:.2f}% off).")
+(copy, copy_cpu), (pipe, pipe_cpu) = runs(sys.argv[16]), runs(sys.argv[17])
+copied, piped = int(sys.argv[18]), int(sys.argv[19])
+print(f"\nTopic to topic (no target in the issues): `k2-replay --from kafka://… --to kafka` copying the {peer_n:,} messages of "
+      f"the values topic into a fresh topic of the same cluster (same partition numbers, timestamps and headers, resume "
+      f"checkpoint) took {best(copy):.2f} s best of 3 ({peer_n / best(copy):,.0f} msg/s, {min(copy_cpu) / peer_n * 1e6:.2f} µs CPU "
+      f"per message; fewest appended {copied:,}); a `kcat -C | kcat -P` pipe of keys and values (re-partitioned by key, new "
+      f"timestamps, no resume) took {best(pipe):.2f} s ({peer_n / best(pipe):,.0f} msg/s, {min(pipe_cpu) / peer_n * 1e6:.2f} µs; "
+      f"fewest appended {piped:,}): ratio **{best(pipe) / best(copy):.2f}**.")
 PY
