@@ -124,25 +124,10 @@ final class KafkaCopyTests: XCTestCase {
         let clusters = try makeClusters()
         try fill(clusters.source, 0..<3000)
         let state = directory.appendingPathComponent("state")
-        var generator = SystemRandomNumberGenerator()
-        var delays: [UInt32] = []
-        for attempt in 0..<4 {
-            let before = try totalMessages(clusters.target, "orders", partitions: 6)
-            let process = try ReplayProcess.start(arguments(clusters, state, ["--rate", "1000", "--checkpoint-interval", "0.1"]),
-                                                  logIn: directory, name: "kill\(attempt)")
-            // Killed after this run has delivered something, at a random point of its ~3 s.
-            for _ in 0..<600 where process.isRunning {
-                if try totalMessages(clusters.target, "orders", partitions: 6) > before { break }
-                usleep(20_000)
-            }
-            let delay = UInt32.random(in: 0...400_000, using: &generator)
-            delays.append(delay)
-            usleep(delay)
-            let stderr = (try? String(contentsOf: directory.appendingPathComponent("kill\(attempt).err"), encoding: .utf8)) ?? ""
-            XCTAssertTrue(process.isRunning, "kill \(attempt) (after \(delays) µs) must hit a running replay: \(stderr)")
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
+        // About 3 s at 1,000 messages/s: four kills of at most 0.4 s each land on a replay still producing.
+        let delays = try ReplayProcess.killAtRandomPoints(
+            4, arguments(clusters, state, ["--rate", "1000", "--checkpoint-interval", "0.1"]), logIn: directory,
+            afterDelivering: 1, maxDelay: 400_000, mustBeRunning: true) { try totalMessages(clusters.target, "orders", partitions: 6) }
         let final = try ReplayProcess.run(arguments(clusters, state, ["--json", "--quiet"]))
         XCTAssertEqual(final.status, 0, "kill delays \(delays) µs: \(final.stderrText)")
         let summary = try JSONSerialization.jsonObject(with: final.stdout) as! [String: Any]

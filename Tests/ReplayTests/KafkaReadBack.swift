@@ -121,4 +121,35 @@ enum ReplayProcess {
         try process.run()
         return process
     }
+
+    /// Starts the replay `arguments` `times` times and kills each run with SIGKILL at a random point: 0 to
+    /// `maxDelay` µs after `delivered()` (messages in the target) has grown by `atLeast` since the run started,
+    /// so a loaded machine's slow start-up cannot turn every kill into a kill before the first message. With
+    /// `mustBeRunning`, asserts that each kill hit a running replay, not a finished one. Returns the delays (for
+    /// failure messages); each run's stderr is `kill<N>.err` in `directory`.
+    static func killAtRandomPoints(_ times: Int, _ arguments: [String], logIn directory: URL, afterDelivering atLeast: Int64,
+                                   maxDelay: UInt32, mustBeRunning: Bool, delivered: () throws -> Int64,
+                                   file: StaticString = #filePath, line: UInt = #line) throws -> [UInt32] {
+        var generator = SystemRandomNumberGenerator()
+        var delays: [UInt32] = []
+        for attempt in 0..<times {
+            let before = try delivered()
+            let process = try start(arguments, logIn: directory, name: "kill\(attempt)")
+            for _ in 0..<1500 where process.isRunning {
+                if try delivered() >= before + atLeast { break }
+                usleep(20_000)
+            }
+            let delay = UInt32.random(in: 0...maxDelay, using: &generator)
+            delays.append(delay)
+            usleep(delay)
+            if mustBeRunning {
+                let stderr = (try? String(contentsOf: directory.appendingPathComponent("kill\(attempt).err"), encoding: .utf8)) ?? ""
+                XCTAssertTrue(process.isRunning, "kill \(attempt) (after \(delays) µs) must hit a running replay: \(stderr)", file: file, line: line)
+            }
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            if mustBeRunning { XCTAssertEqual(process.terminationReason, .uncaughtSignal, "killed, not finished", file: file, line: line) }
+        }
+        return delays
+    }
 }

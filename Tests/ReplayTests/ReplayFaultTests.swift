@@ -155,24 +155,9 @@ final class ReplayFaultTests: XCTestCase {
         // on a replay that is still producing (asserted), not on a finished process.
         let fixture = try ReplayFixture.write(to: directory.path, binanceTrades: 1500, krakenFrames: 100)
         let cluster = try makeCluster()
-        var generator = SystemRandomNumberGenerator()
-        var delays: [UInt32] = []
-        for attempt in 0..<5 {
-            let before = try waitForBinanceMessages(cluster, atLeast: 0)
-            let process = try ReplayProcess.start(replayArguments(directory, cluster, ["--rate", "1000", "--checkpoint-interval", "0.1"]),
-                                                  logIn: directory, name: "kill\(attempt)")
-            // Kill at a random point after this run has delivered something, so a loaded machine (slow
-            // start-up) cannot turn every kill into a kill before the first message.
-            try waitForBinanceMessages(cluster, atLeast: before + 1, while: process)
-            let delay = UInt32.random(in: 0...400_000, using: &generator)
-            delays.append(delay)
-            usleep(delay)
-            let stderr = (try? String(contentsOf: directory.appendingPathComponent("kill\(attempt).err"), encoding: .utf8)) ?? ""
-            XCTAssertTrue(process.isRunning, "kill \(attempt) (after \(delays) µs) must hit a running replay: \(stderr)")
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-            XCTAssertEqual(process.terminationReason, .uncaughtSignal, "killed, not finished")
-        }
+        let delays = try ReplayProcess.killAtRandomPoints(
+            5, replayArguments(directory, cluster, ["--rate", "1000", "--checkpoint-interval", "0.1"]), logIn: directory,
+            afterDelivering: 1, maxDelay: 400_000, mustBeRunning: true) { try waitForBinanceMessages(cluster, atLeast: 0) }
         let final = try ReplayProcess.run(replayArguments(directory, cluster, ["--json", "--quiet"]))
         XCTAssertEqual(final.status, 0, "kill delays \(delays) µs: \(final.stderrText)")
         let summary = try JSONSerialization.jsonObject(with: final.stdout) as! [String: Any]
@@ -188,19 +173,9 @@ final class ReplayFaultTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: directory) }
         let fixture = try ReplayFixture.write(to: directory.path, binanceTrades: 12_000, krakenFrames: 200)
         let cluster = try makeCluster()
-        var generator = SystemRandomNumberGenerator()
-        var delays: [UInt32] = []
-        for attempt in 0..<2 {
-            let before = try waitForBinanceMessages(cluster, atLeast: 0)
-            let process = try ReplayProcess.start(replayArguments(directory, cluster, ["--checkpoint-interval", "0.05"]),
-                                                  logIn: directory, name: "kill\(attempt)")
-            try waitForBinanceMessages(cluster, atLeast: before + 1000, while: process)
-            let delay = UInt32.random(in: 0...150_000, using: &generator)
-            delays.append(delay)
-            usleep(delay)
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
+        let delays = try ReplayProcess.killAtRandomPoints(
+            2, replayArguments(directory, cluster, ["--checkpoint-interval", "0.05"]), logIn: directory,
+            afterDelivering: 1000, maxDelay: 150_000, mustBeRunning: false) { try waitForBinanceMessages(cluster, atLeast: 0) }
         let final = try ReplayProcess.run(replayArguments(directory, cluster, ["--json", "--quiet"]))
         XCTAssertEqual(final.status, 0, "kill delays \(delays) µs: \(final.stderrText)")
         let summary = try JSONSerialization.jsonObject(with: final.stdout) as! [String: Any]
