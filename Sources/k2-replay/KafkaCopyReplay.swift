@@ -13,9 +13,9 @@ import SegmentLog
 /// `kafka:TOPIC`, stream = partition number, sequence = offset + 1, so points order as offsets do), and
 /// delivery, resume and the checks against a re-created topic are `KafkaSink`'s (docs/replay.md). What the
 /// log fixes by itself is fixed in the checkpoint instead: each source partition's range (`source_ranges`),
-/// written before anything is produced, so a rerun reads the same offsets whatever the watermarks say by then.
-/// A rerun reads each partition from its stream's first message that may not be acknowledged (the last
-/// acknowledged one itself, or the batch to recheck) rather than from the range's start.
+/// in the checkpoint's first write, before anything is produced, so a rerun reads the same offsets whatever the
+/// watermarks say by then. A rerun reads each partition from after its stream's last acknowledged message (or
+/// from the batch to recheck) rather than from the range's start.
 struct KafkaCopyReplay {
     let command: ReplayCommand
     let sourceBootstrap: String
@@ -26,6 +26,9 @@ struct KafkaCopyReplay {
         if command.source != nil || command.symbols != nil || command.since != nil || command.until != nil {
             throw ReplayError.usage("--source, --symbols, --since and --until select log streams; a Kafka source is selected with "
                                     + "--from-offset, --from-time, --until-time and --shard")
+        }
+        if !["earliest", "latest"].contains(options.fromOffset) && (Int64(options.fromOffset) ?? -1) < 0 {
+            throw ReplayError.usage("--from-offset: earliest, latest or N, got \(options.fromOffset)")
         }
         let (kafkaConfig, embedded) = try command.kafkaClient()
         defer { withExtendedLifetime(embedded) {} }
@@ -49,9 +52,15 @@ struct KafkaCopyReplay {
         let streams = (0..<partitionCount).map { StreamKey(source: sourceName, stream: String($0)) }
         let router = KafkaTargetRouter(topicOverride: command.topic, partitionCounts: [:], defaultPartitions: command.partitions)
         let targetTopic = router.topic(forKafkaSource: sourceName)
+        // Before anything is written (a checkpoint naming the target's partitions would outlive the fix).
+        if let targetPartitions = try KafkaConsumer(config: kafkaConfig).topics()[targetTopic], targetPartitions < partitionCount {
+            throw ReplayError.unusable("topic \(targetTopic) has \(targetPartitions) partitions, fewer than the \(partitionCount) of "
+                                       + "\(sourceTopic): each message goes to its own partition number; add partitions or choose --topic")
+        }
         let rangeText = "from-offset=\(options.fromOffset)&from-time=\(options.fromTime ?? "")&until-time=\(options.untilTime ?? "")"
             + "&shard=\(shardIndex)/\(shardCount)"
-        let target = try command.openKafkaTarget(kafkaConfig, embedded: embedded, router: router, streams: streams) { clusterId in
+        var ranges = KafkaTopicSource.Plan(partitionCount: partitionCount, ranges: [])
+        let target = try command.openKafkaTarget(kafkaConfig, embedded: embedded, router: router, streams: streams, identity: { clusterId in
             if clusterId == sourceCluster && targetTopic == sourceTopic {
                 throw ReplayError.usage("--from kafka://\(sourceBootstrap)/\(sourceTopic) and the target are the same topic of the same "
                                         + "cluster (\(clusterId)): give --topic to copy it elsewhere")
@@ -59,24 +68,17 @@ struct KafkaCopyReplay {
             // The source by cluster id, not address, with everything that decides the range.
             return ReplayIdentity(log: "kafka://\(sourceCluster)/\(sourceTopic)?\(rangeText)", sources: nil, symbols: nil, sinceNanos: nil,
                                   untilNanos: nil, format: "kafka", schemaIds: [:], topic: command.topic, clusterId: clusterId)
-        }
-        if let targetPartitions = target.router.partitionCounts[targetTopic], targetPartitions < partitionCount {
-            throw ReplayError.unusable("topic \(targetTopic) has \(targetPartitions) partitions, fewer than the \(partitionCount) of "
-                                       + "\(sourceTopic): each message goes to its own partition number; add partitions or choose --topic")
-        }
-
-        var plan = target.plan
-        let ledger = CheckpointLedger(plan.checkpoint, source: sourceName, topic: sourceTopic)
-        let ranges = try source.plan(consumer, ledger: ledger, destination: "topic \(targetTopic)", quiet: command.quiet)
-        if plan.checkpoint.sourceRanges != ledger.ranges {
-            plan.checkpoint.sourceRanges = ledger.ranges
-            try target.store.write(plan.checkpoint)   // before anything is produced: a kill from here on finds them
-        }
+        }, sourceRanges: { checkpoint in
+            let ledger = CheckpointLedger(checkpoint, source: sourceName, topic: sourceTopic)
+            ranges = try source.plan(consumer, ledger: ledger, destination: "topic \(targetTopic)", quiet: command.quiet)
+            return ledger.ranges
+        })
+        let sourceLabel = "kafka://\(sourceBootstrap)/\(sourceTopic)"
         let sink = try KafkaSink(
             producer: target.producer, format: .raw, schemaIds: [:], router: target.router, pacer: command.pacer(),
-            logPath: "kafka://\(sourceBootstrap)/\(sourceTopic)", provenance: command.provenance, plan: plan, store: target.store,
+            logPath: sourceLabel, provenance: command.provenance, plan: target.plan, store: target.store,
             checkpointIntervalSeconds: command.checkpointInterval,
-            sourceMessage: { try Self.message(at: $0, topic: sourceTopic, config: sourceConfig) })
+            sourceMessage: { try Self.message(at: $0, topic: sourceTopic, config: sourceConfig) }, readsAfterAcknowledged: true)
 
         let progress = ProgressReporter(total: ranges.records, enabled: !command.quiet)
         let partitionNames = (0..<partitionCount).map { String($0) }   // made once: the sink compares them per record
@@ -103,21 +105,24 @@ struct KafkaCopyReplay {
         return nanos / 1_000_000
     }
 
-    /// The source message at a checkpoint's last point (offset = sequence - 1), as it was produced; nil when
-    /// the source no longer holds it.
-    static func message(at last: ReplayCheckpoint.LastMessage, topic: String, config: KafkaConfig) throws -> KafkaSink.SourceMessage? {
-        guard let partition = Int32(last.stream), last.at.sequence > 0 else { return nil }
+    /// The source message at a checkpoint's last point (offset = sequence - 1), as it was produced.
+    static func message(at last: ReplayCheckpoint.LastMessage, topic: String, config: KafkaConfig) throws -> KafkaSink.SourceLookup {
+        guard let partition = Int32(last.stream), last.at.sequence > 0 else { return .absent }
         let offset = Int64(last.at.sequence) - 1
         let consumer = try KafkaConsumer(config: config)
+        let (low, high) = try consumer.watermarks(topic: topic, partition: partition)
+        if offset < low { return .removedByRetention }
+        guard offset < high else { return .absent }
         try consumer.assign([(topic, partition, .offset(offset))])
         let deadline = Date().addingTimeInterval(30)
         while Date() < deadline {
             switch try consumer.poll(timeoutMs: 1000) {
             case .message(let message)?:
                 guard message.partition == partition else { continue }
-                return message.offset == offset ? (message.key, message.value ?? [], message.timestampMs) : nil
+                // Another offset: the one asked for holds no record (a transaction marker), so not this replay's.
+                return message.offset == offset ? .found((message.key, message.value ?? [], message.timestampMs)) : .absent
             case .endOfPartition(_, let p, _)?:
-                if p == partition { return nil }
+                if p == partition { return .absent }
             case nil:
                 continue
             }
@@ -127,25 +132,30 @@ struct KafkaCopyReplay {
 }
 
 /// The Kafka source's ledger kept in the replay's checkpoint: the ranges fixed by the first run, and where a
-/// rerun reads each partition from (its stream's first message that may not be acknowledged yet).
+/// rerun reads each partition from: after its stream's last acknowledged message, or from the batch to recheck
+/// (acknowledged messages whose offsets in the target were not known, which the sink finds there first).
+/// Partitions the source gained after the first run are not read: their range is empty, as the end offsets
+/// seen at that run's start say.
 final class CheckpointLedger: KafkaSourceLedger {
     private var starts: [String: Int64] = [:]
     private var ends: [String: Int64] = [:]
-    private var resumeFrom: [String: Int64] = [:]
+    private var resumeAfter: [String: Int64] = [:]
+    /// A rerun: the ranges were fixed before.
+    private let fixed: Bool
 
-    init(_ checkpoint: ReplayCheckpoint, source: String, topic: String) {
-        for (key, range) in checkpoint.sourceRanges ?? [:] {
+    init(_ checkpoint: ReplayCheckpoint?, source: String, topic: String) {
+        fixed = checkpoint?.sourceRanges != nil
+        for (key, range) in checkpoint?.sourceRanges ?? [:] {
             starts[key] = range.start
             ends[key] = range.end
         }
-        for partition in checkpoint.partitions {
+        for partition in checkpoint?.partitions ?? [] {
             for stream in partition.streams where stream.source == source {
                 guard let acknowledged = stream.acknowledged, let number = Int32(stream.stream) else { continue }
-                // From the acknowledged message itself (sequence - 1 is its offset), so the sink meets it; from
-                // the batch to recheck when its offsets were not known.
-                let from = Int64((stream.recheck ?? acknowledged).sequence) - 1
+                // Sequence - 1 is the offset; a recheck batch is read again from its first message.
+                let after = stream.recheck.map { Int64($0.sequence) - 2 } ?? Int64(acknowledged.sequence) - 1
                 let key = KafkaTopicSource.key(topic: topic, partition: number)
-                resumeFrom[key] = min(resumeFrom[key] ?? from, from)
+                resumeAfter[key] = min(resumeAfter[key] ?? after, after)
             }
         }
     }
@@ -153,18 +163,19 @@ final class CheckpointLedger: KafkaSourceLedger {
     /// The ranges fixed so far, for the checkpoint.
     var ranges: [String: ReplayCheckpoint.SourceRange] {
         var ranges: [String: ReplayCheckpoint.SourceRange] = [:]
-        for (key, start) in starts { if let end = ends[key] { ranges[key] = .init(start: start, end: end) } }
+        for (key, start) in starts { if let end = ends[key] { ranges[key] = .init(start: start, end: max(start, end)) } }
         return ranges
     }
 
     func end(_ key: String, high: Int64) -> Int64 {
         if let end = ends[key] { return end }
-        ends[key] = high
-        return high
+        let end = fixed ? 0 : high   // a partition added since the first run: nothing of it was there then
+        ends[key] = end
+        return end
     }
 
     func done(_ key: String) -> Int64? {
-        if let from = resumeFrom[key] { return from - 1 }
+        if let after = resumeAfter[key] { return after }
         return starts[key].map { $0 - 1 }
     }
 

@@ -115,11 +115,23 @@ final class KafkaSink: ReplaySink {
     /// A message of the source as the replay would produce it: key, value and timestamp.
     typealias SourceMessage = (key: [UInt8]?, value: [UInt8]?, timestampMs: Int64)
 
+    /// What the source holds where a checkpoint's last message came from.
+    enum SourceLookup {
+        case found(SourceMessage)
+        /// Not there: the source is not the one the checkpoint was made from.
+        case absent
+        /// Deleted by the source's retention: nothing to compare, nothing wrong.
+        case removedByRetention
+    }
+
     /// `logPath` names the source (a log directory, or `kafka://…` for a topic) in provenance and messages.
     /// `sourceMessage` finds a checkpoint's last message in the source; nil: read it from the log at `logPath`.
+    /// `readsAfterAcknowledged`: the source starts each stream after its acknowledged point (a Kafka topic read
+    /// from there), so not meeting that point is expected, not a sign of another selection.
     init(producer: KafkaProducer, format: BronzeValueFormat, schemaIds: [BronzeExchange: Int32], router: KafkaTargetRouter,
          pacer: Pacer, logPath: String, provenance: Bool, plan: ResumePlanner.Plan, store: CheckpointStore,
-         checkpointIntervalSeconds: Double, sourceMessage: ((ReplayCheckpoint.LastMessage) throws -> SourceMessage?)? = nil) throws {
+         checkpointIntervalSeconds: Double, sourceMessage: ((ReplayCheckpoint.LastMessage) throws -> SourceLookup)? = nil,
+         readsAfterAcknowledged: Bool = false) throws {
         self.producer = producer
         encoder = BronzeRecordEncoder(format: format, schemaIds: schemaIds)
         self.router = router
@@ -147,6 +159,7 @@ final class KafkaSink: ReplaySink {
             for progress in entry.streams {
                 let stream = streamIndex(source: progress.source, stream: progress.stream)
                 var pair = Pair(slot: index, progress: progress, resolved: false)
+                pair.reachedAcknowledged = readsAfterAcknowledged
                 pair.cursor = slot.tail?.index(atOrAfter: progress.fromOffset) ?? 0
                 if progress.acknowledged == nil && slot.tail == nil { pair.resolved = true }
                 if !pair.resolved { unresolvedPairs += 1 }
@@ -502,12 +515,20 @@ final class KafkaSink: ReplaySink {
     /// acknowledged must be the one the source gives at that point (same key and value bytes, same timestamp
     /// unless the broker stamped it). Otherwise the topic was re-created or the log re-captured since the
     /// checkpoint, and its progress would skip messages that are not in Kafka.
-    private func checkLastMessages(_ plan: ResumePlanner.Plan, sourceMessage: (ReplayCheckpoint.LastMessage) throws -> SourceMessage?) throws {
+    private func checkLastMessages(_ plan: ResumePlanner.Plan, sourceMessage: (ReplayCheckpoint.LastMessage) throws -> SourceLookup) throws {
         let path = store.path(for: checkpoint.identity)
         for (index, entry) in plan.checkpoint.partitions.enumerated() {
             guard let last = entry.last, let inKafka = plan.lastInKafka[index] else { continue }
             let name = "\(last.source)/\(last.stream) sequence \(last.at.sequence)" + (last.at.trade > 0 ? " trade \(last.at.trade)" : "")
-            guard let found = try sourceMessage(last) else {
+            let found: SourceMessage
+            switch try sourceMessage(last) {
+            case .found(let message):
+                found = message
+            case .removedByRetention:
+                StandardError.note("resume: \(logPath) no longer holds \(name) (retention), so the last message this replay "
+                                   + "delivered to \(entry.target) cannot be compared with it")
+                continue
+            case .absent:
                 let source = logPath.hasPrefix("kafka://") ? "the source topic \(logPath)" : "the log"
                 throw ReplayError.unusable("checkpoint \(path): \(source) no longer holds \(name), which this replay delivered to "
                                            + "\(entry.target) at offset \(last.offset): was the source wiped or re-captured?")
@@ -521,9 +542,9 @@ final class KafkaSink: ReplaySink {
         }
     }
 
-    /// The log's message at a checkpoint's last point, as this replay encodes it; nil when the log has no such
-    /// record (or trade).
-    private func logMessage(_ last: ReplayCheckpoint.LastMessage) throws -> SourceMessage? {
+    /// The log's message at a checkpoint's last point, as this replay encodes it; absent when the log has no
+    /// such record (or trade).
+    private func logMessage(_ last: ReplayCheckpoint.LastMessage) throws -> SourceLookup {
         var selection = ReadSelection()
         selection.sources = [last.source]
         selection.streams = [last.stream]
@@ -531,7 +552,7 @@ final class KafkaSink: ReplaySink {
         selection.untilSequence = last.at.sequence
         selection.kinds = [.data]
         let reader = try SegmentLogReader(directory: logPath, selection: selection, diagnostics: { _ in })
-        guard let record = try reader.next(), record.sequence == last.at.sequence else { return nil }
+        guard let record = try reader.next(), record.sequence == last.at.sequence else { return .absent }
         var found: SourceMessage?
         if record.source.hasPrefix("kafka:") {
             if last.at.trade == 0 {
@@ -545,7 +566,7 @@ final class KafkaSink: ReplaySink {
                 }
             }
         }
-        return found
+        return found.map { .found($0) } ?? .absent
     }
 
     func finish() throws {

@@ -9,7 +9,8 @@ import SegmentLog
 protocol KafkaSourceLedger: AnyObject {
     /// The end offset of `key`: the one recorded, or `high` (recorded from now on) when there is none.
     func end(_ key: String, high: Int64) -> Int64
-    /// The last offset done (or, before any, `start - 1` as pinned); nil when nothing is recorded.
+    /// The offset before the first one to read: the last one done (or, before any, `start - 1` as pinned);
+    /// nil when nothing is recorded.
     func done(_ key: String) -> Int64?
     /// Records `start` before anything of `key` is read, so a run that gets no further still pins it.
     func pinStart(_ key: String, _ start: Int64)
@@ -106,7 +107,19 @@ struct KafkaTopicSource {
         var idlePolls = 0
         while open > 0 && !Signals.shouldStop {
             let events = try consumer.consumeBatch(max: 4096, timeoutMs: 200) { event in
-                guard case .message(let message) = event else { return }
+                let message: KafkaMessageView
+                switch event {
+                case .message(let view):
+                    message = view
+                case .endOfPartition(let partition, let offset):
+                    // Read up to `offset` with no message at end - 1: the range ends in offsets that hold no record
+                    // (a transaction's commit marker, aborted records): done.
+                    if partition >= 0, Int(partition) < endOf.count, endOf[Int(partition)] >= 0, offset >= endOf[Int(partition)] {
+                        endOf[Int(partition)] = -1
+                        open -= 1
+                    }
+                    return
+                }
                 let partition = message.partition
                 guard partition >= 0, Int(partition) < endOf.count else { return }
                 let end = endOf[Int(partition)]

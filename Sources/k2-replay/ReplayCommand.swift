@@ -293,9 +293,10 @@ struct ReplayCommand: ParsableCommand {
 
     /// Opens the target of `--to kafka`: refuses delivery settings resume cannot rely on, creates missing target
     /// topics of `streams`, names the replay (`identity` gets the cluster id), takes its lock and plans the
-    /// resume from its checkpoint.
+    /// resume from its checkpoint (with a Kafka source's ranges, `ResumePlanner.plan`).
     func openKafkaTarget(_ kafkaConfig: KafkaConfig, embedded: EmbeddedKafkaCluster?, router: KafkaTargetRouter, streams: [StreamKey],
-                         identity: (String) throws -> ReplayIdentity) throws -> KafkaTarget {
+                         identity: (String) throws -> ReplayIdentity,
+                         sourceRanges: ((ReplayCheckpoint?) throws -> [String: ReplayCheckpoint.SourceRange])? = nil) throws -> KafkaTarget {
         // Resume relies on each partition holding a gapless prefix of what was sent to it: a batch that
         // fails after retries must stop the producer rather than let later messages through.
         try Self.refuseUnsafeDeliverySettings(kafkaConfig)
@@ -315,7 +316,7 @@ struct ReplayCommand: ParsableCommand {
         let store = CheckpointStore(directory: stateDir ?? CheckpointStore.defaultDirectory())
         let lock = try store.lock(identity)
         let plan = try ResumePlanner(store: store, identity: identity, consumerConfig: kafkaConfig)
-            .plan(targets: router.partitionCounts.filter { targets.contains($0.key) }, producer: producer)
+            .plan(targets: router.partitionCounts.filter { targets.contains($0.key) }, producer: producer, sourceRanges: sourceRanges)
         if plan.resumed {
             StandardError.note("resuming from checkpoint \(store.path(for: identity))")
         }

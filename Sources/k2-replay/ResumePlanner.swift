@@ -23,8 +23,11 @@ struct ResumePlanner {
         var resumed: Bool
     }
 
-    /// `targets`: topic → partition count of every topic this selection writes to.
-    func plan(targets: [String: Int32], producer: KafkaProducer) throws -> Plan {
+    /// `targets`: topic → partition count of every topic this selection writes to. `sourceRanges` (a Kafka
+    /// source) fixes the source's ranges, given the checkpoint (nil: a fresh run); they are written before
+    /// anything is produced.
+    func plan(targets: [String: Int32], producer: KafkaProducer,
+              sourceRanges: ((ReplayCheckpoint?) throws -> [String: ReplayCheckpoint.SourceRange])? = nil) throws -> Plan {
         let path = store.path(for: identity)
         guard var checkpoint = try store.load(identity) else {
             var partitions: [ReplayCheckpoint.Partition] = []
@@ -36,13 +39,21 @@ struct ResumePlanner {
                     highs.append(high)
                 }
             }
-            let checkpoint = ReplayCheckpoint(identity: identity, partitions: partitions)
+            var checkpoint = ReplayCheckpoint(identity: identity, partitions: partitions)
+            checkpoint.sourceRanges = try sourceRanges?(nil)
             try store.write(checkpoint)   // before the first produce: a kill from here on finds it
             return Plan(checkpoint: checkpoint, tails: Array(repeating: nil, count: partitions.count),
                         lastInKafka: Array(repeating: nil, count: partitions.count), highWatermarks: highs, resumed: false)
         }
         let known = Set(checkpoint.partitions.map(\.target))
         var added = false
+        if let sourceRanges {
+            let ranges = try sourceRanges(checkpoint)
+            if ranges != checkpoint.sourceRanges {
+                checkpoint.sourceRanges = ranges   // partitions first seen now: fixed before they are read
+                added = true
+            }
+        }
         for (topic, count) in targets.sorted(by: { $0.key < $1.key }) {
             let had = checkpoint.partitions.filter { $0.topic == topic }.count
             if had > 0 && had != Int(count) {

@@ -76,7 +76,7 @@ final class KafkaCopyTests: XCTestCase {
     func testRangeIsCopiedToTheSamePartitionsAndItsEndIsFixedByTheFirstRun() throws {
         let directory = try TestEnvironment.temporaryDirectory("kafka-copy")
         defer { try? FileManager.default.removeItem(at: directory) }
-        let clusters = try makeClusters(targetTopics: [("orders", 6), ("late", 4), ("early", 4)])
+        let clusters = try makeClusters(targetTopics: [("orders", 6), ("late", 4), ("early", 4), ("sharded", 4)])
         try fill(clusters.source, 0..<2000)
         let state = directory.appendingPathComponent("state")
 
@@ -116,6 +116,12 @@ final class KafkaCopyTests: XCTestCase {
         XCTAssertEqual(early.status, 0, early.stderrText)
         let before = try contents(clusters.source, "orders").mapValues { Array($0.prefix(250)) }
         assertSame(try contents(clusters.target, "early"), before, "--until-time base+1000 --topic early")
+        // Two shares of the partitions (--shard 0/2 and 1/2, two replays) make the whole topic once.
+        for shard in ["0/2", "1/2"] {
+            let part = try ReplayProcess.run(arguments(clusters, state, ["--topic", "sharded", "--shard", shard, "--quiet"]))
+            XCTAssertEqual(part.status, 0, part.stderrText)
+        }
+        assertSame(try contents(clusters.target, "sharded"), try contents(clusters.source, "orders"), "--shard 0/2 + 1/2")
     }
 
     func testSIGKILLAtRandomPointsThenRerunCopiesEachMessageOnce() throws {
@@ -124,15 +130,77 @@ final class KafkaCopyTests: XCTestCase {
         let clusters = try makeClusters()
         try fill(clusters.source, 0..<3000)
         let state = directory.appendingPathComponent("state")
-        // About 3 s at 1,000 messages/s: four kills of at most 0.4 s each land on a replay still producing.
-        let delays = try ReplayProcess.killAtRandomPoints(
-            4, arguments(clusters, state, ["--rate", "1000", "--checkpoint-interval", "0.1"]), logIn: directory,
-            afterDelivering: 1, maxDelay: 400_000, mustBeRunning: true) { try totalMessages(clusters.target, "orders", partitions: 6) }
+        let paced = arguments(clusters, state, ["--rate", "1000", "--checkpoint-interval", "0.1"])
+        let delivered = { try self.totalMessages(clusters.target, "orders", partitions: 6) }
+        // First killed during start-up (0-0.3 s in: before or after the first checkpoint and its ranges, before
+        // or after the first message), then once after delivering.
+        var delays = try ReplayProcess.killAtRandomPoints(1, paced, logIn: directory, afterDelivering: 0, maxDelay: 300_000,
+                                                          mustBeRunning: false, delivered: delivered)
+        delays += try ReplayProcess.killAtRandomPoints(1, paced, logIn: directory, afterDelivering: 1, maxDelay: 400_000,
+                                                       mustBeRunning: true, delivered: delivered)
+        // Something was delivered, so the range is fixed: the source growing now changes nothing.
+        let range = try contents(clusters.source, "orders")
+        try fill(clusters.source, 3000..<3500)
+        // About 3 s at 1,000 messages/s: kills of at most 0.4 s each land on a replay still producing.
+        delays += try ReplayProcess.killAtRandomPoints(2, paced, logIn: directory, afterDelivering: 1, maxDelay: 400_000,
+                                                       mustBeRunning: true, delivered: delivered)
         let final = try ReplayProcess.run(arguments(clusters, state, ["--json", "--quiet"]))
         XCTAssertEqual(final.status, 0, "kill delays \(delays) µs: \(final.stderrText)")
-        let summary = try JSONSerialization.jsonObject(with: final.stdout) as! [String: Any]
-        XCTAssertGreaterThan(summary["skipped_already_in_kafka"] as? Int ?? 0, 0, "the killed runs delivered something")
-        assertSame(try contents(clusters.target, "orders"), try contents(clusters.source, "orders"), "kill delays \(delays) µs")
+        XCTAssertTrue(final.stderrText.contains("resuming from checkpoint"), final.stderrText)
+        XCTAssertFalse(final.stderrText.contains("warning"), final.stderrText)
+        assertSame(try contents(clusters.target, "orders"), range, "kill delays \(delays) µs")
+    }
+
+    /// The source's retention removed the last message a killed copy delivered (and the next ones) before the
+    /// rerun: the rerun says so, copies what is left of the range, and duplicates nothing.
+    func testSourceRetentionBeforeTheRerunIsReportedAndTheRestCopied() throws {
+        let directory = try TestEnvironment.temporaryDirectory("kafka-copy-retention")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let source = try EmbeddedKafkaCluster(brokers: 1)
+        try source.createTopic("big", partitions: 1, replicationFactor: 1)
+        let target = try EmbeddedKafkaCluster(brokers: 1)
+        try target.createTopic("big", partitions: 1, replicationFactor: 1)
+        var config = KafkaConfig()
+        config.set("bootstrap.servers", source.bootstrap)
+        config.set("linger.ms", "0")
+        config.set("compression.type", "none")   // the size that counts is what the broker stores
+        let producer = try KafkaProducer(config: config)
+        // 5 KB values told apart by their index: 600 (3 MB) now, 800 more after the kill, beyond the 5 MB the
+        // mock cluster keeps per partition.
+        let filler = (0..<5_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+        let values = (0..<1_400).map { Array("value \($0) ".utf8) + filler }
+        for value in values[0..<600] { try producer.produce(topic: "big", partition: 0, key: Array("k".utf8), value: value) }
+        XCTAssertTrue(producer.flush(timeoutMs: 60_000))
+
+        let state = directory.appendingPathComponent("state")
+        let copy = ["--from", "kafka://\(source.bootstrap)/big", "--to", "kafka", "--bootstrap", target.bootstrap,
+                    "--state-dir", state.path, "-X", "compression.type=none"]
+        var targetConfig = KafkaConfig()
+        targetConfig.set("bootstrap.servers", target.bootstrap)
+        let targetConsumer = try KafkaConsumer(config: targetConfig)
+        let delays = try ReplayProcess.killAtRandomPoints(1, copy + ["--rate", "200", "--checkpoint-interval", "0.1"], logIn: directory,
+                                                          afterDelivering: 20, maxDelay: 200_000, mustBeRunning: true) {
+            try targetConsumer.watermarks(topic: "big", partition: 0).high
+        }
+        usleep(300_000)   // requests the killed process had sent still land
+        let copied = try targetConsumer.watermarks(topic: "big", partition: 0).high
+        for value in values[600...] { try producer.produce(topic: "big", partition: 0, key: Array("k".utf8), value: value) }
+        XCTAssertTrue(producer.flush(timeoutMs: 60_000))
+        let (low, _) = try producer.watermarks(topic: "big", partition: 0)
+        XCTAssertGreaterThan(low, copied, "retention was expected to remove more than the killed run copied")
+        XCTAssertLessThan(low, 600)
+
+        let rerun = try ReplayProcess.run(copy + ["--quiet"])
+        XCTAssertEqual(rerun.status, 0, "kill after \(delays) µs: \(rerun.stderrText)")
+        XCTAssertTrue(rerun.stderrText.contains("(retention), so the last message this replay delivered to big [0] cannot be compared"),
+                      rerun.stderrText)
+        XCTAssertTrue(rerun.stderrText.contains("are no longer in Kafka (its earliest offset is \(low)); they will be missing from topic big"),
+                      rerun.stderrText)
+        // What the killed run delivered (a prefix), then the rest of the range that retention left, each once.
+        let back = try KafkaReadBack.kafkaPython(bootstrap: target.bootstrap, topics: ["big"]).map(\.value)
+        XCTAssertEqual(back.count, Int(copied) + 600 - Int(low))
+        XCTAssertEqual(Array(back.prefix(Int(copied))), Array(values[0..<Int(copied)]), "the killed run's messages, in order")
+        XCTAssertEqual(Array(back.dropFirst(Int(copied))), Array(values[Int(low)..<600]), "the rest of the first run's range, in order")
     }
 
     /// Copying a topic onto itself, log-stream options, a dry run and a target with too few partitions are
