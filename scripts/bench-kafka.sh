@@ -96,8 +96,8 @@ print(f"{n:,} Binance trade frames from a segment log into librdkafka's mock clu
       f"`k2-replay embedded-kafka`), JSON values (K2 v2), idempotent producer, acks=all, lz4, linger.ms=5. "
       f"Peer: {kcat_version.strip()} `kcat -P -K '\\t' -l` producing the same keys and values from a file "
       f"with the same producer settings (k2-replay also sets enable.gapless.guarantee=true, which its resume relies "
-      f"on; it acts only when a batch fails), same cluster, same run. k2-replay reads the log on one thread, scans and "
-      f"encodes on a second and produces on a third, writes its resume checkpoint (fsync) about every second and sends no headers; kcat "
+      f"on; it acts only when a batch fails), same cluster, same run. k2-replay reads, scans and encodes the log on one "
+      f"thread and produces on a second, writes its resume checkpoint (fsync) about every second and sends no headers; kcat "
       f"splits lines and produces on one thread. Wall clock including start-up and the final "
       f"flush, best of 3; CPU = user + system seconds of the producing process (all threads, not the cluster's); "
       f"release build; {cpus} cores shared with other jobs (load average before: {load}).\n")

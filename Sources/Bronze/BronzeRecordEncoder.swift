@@ -52,37 +52,44 @@ public struct BronzeRecordEncoder {
     public mutating func encode(source: String, stream: String, payload: [UInt8], receiveTimeNanos: Int64,
                                 skip: ((BronzeSkipReason, Error?) -> Void)? = nil,
                                 emit: (BronzeRecordView) throws -> Void) throws -> Int {
+        try payload.withUnsafeBytes {
+            try encode(source: source, stream: stream, payload: $0, receiveTimeNanos: receiveTimeNanos, skip: skip, emit: emit)
+        }
+    }
+
+    /// `encode` of a frame that lives elsewhere (a segment reader's block buffer): the frame is scanned where it
+    /// lies and nothing of it is copied before `emit`.
+    @discardableResult
+    public mutating func encode(source: String, stream: String, payload: UnsafeRawBufferPointer, receiveTimeNanos: Int64,
+                                skip: ((BronzeSkipReason, Error?) -> Void)? = nil,
+                                emit: (BronzeRecordView) throws -> Void) throws -> Int {
         guard let exchange = BronzeExchange(source: source) else {
             skip?(.unknownSource, nil)
             return 0
         }
         if format == .raw {
             let key = exchange == .binance ? BronzeRecordEncoder.binanceSymbol(stream: stream) : stream
-            try payload.withUnsafeBytes { try emit(BronzeRecordView(exchange: exchange, key: key, value: $0, tradeIndex: 0)) }
+            try emit(BronzeRecordView(exchange: exchange, key: key, value: payload, tradeIndex: 0))
             return 1
         }
         let micros = receiveTimeNanos / 1000   // floor division is fine: receive times are after 1970
         let schemaId = exchange == .binance ? 0 : 1
+        let frame = payload.assumingMemoryBound(to: UInt8.self)
         do {
             switch source {
             case "binance":
-                let fast = try payload.withUnsafeBufferPointer { frame -> Int? in
-                    switch try BinanceTradeEvent.scanTrade(frame, into: &spans) {
-                    case .notATrade: skip?(.notATrade, nil); return 0
-                    case .needsDecoding: return nil
-                    case .trade:
-                        try emitBinance(frame: frame, micros: micros, emit)
-                        return 1
-                    }
+                switch try BinanceTradeEvent.scanTrade(frame, into: &spans) {
+                case .notATrade: skip?(.notATrade, nil); return 0
+                case .trade:
+                    try emitBinance(frame: frame, micros: micros, emit)
+                    return 1
+                case .needsDecoding: break
                 }
-                if let fast { return fast }
                 // An escaped or non-ASCII string: decode the event, then encode its text.
-                guard let event = try BinanceTradeEvent.parse(payload) else { skip?(.notATrade, nil); return 0 }
+                guard let event = try BinanceTradeEvent.parse(frame) else { skip?(.notATrade, nil); return 0 }
                 if format == .json {
-                    try payload.withUnsafeBytes { raw in
-                        let slice = UnsafeRawBufferPointer(rebasing: raw[event.eventRange])
-                        try emit(BronzeRecordView(exchange: .binance, key: event.symbol, value: slice, tradeIndex: 0))
-                    }
+                    let slice = UnsafeRawBufferPointer(rebasing: payload[event.eventRange])
+                    try emit(BronzeRecordView(exchange: .binance, key: event.symbol, value: slice, tradeIndex: 0))
                 } else {
                     startConfluent(schemaId)
                     BinanceRawTrade(event, ingestionTimestamp: micros).encode(to: &avro)
@@ -90,13 +97,13 @@ public struct BronzeRecordEncoder {
                 }
                 return 1
             case "kraken":
-                guard let frame = try KrakenV1TradeFrame.parse(payload) else { skip?(.notATrade, nil); return 0 }
-                for (index, trade) in frame.trades.enumerated() {
-                    try emitKraken(KrakenRawTrade(frame: frame, trade: trade, ingestionTimestamp: micros), schemaId, index, emit)
+                guard let krakenFrame = try KrakenV1TradeFrame.parse(frame) else { skip?(.notATrade, nil); return 0 }
+                for (index, trade) in krakenFrame.trades.enumerated() {
+                    try emitKraken(KrakenRawTrade(frame: krakenFrame, trade: trade, ingestionTimestamp: micros), schemaId, index, emit)
                 }
-                return frame.trades.count
+                return krakenFrame.trades.count
             default:   // kraken-v2
-                guard let message = try KrakenV2TradeMessage.parse(payload) else { skip?(.notATrade, nil); return 0 }
+                guard let message = try KrakenV2TradeMessage.parse(frame) else { skip?(.notATrade, nil); return 0 }
                 for (index, trade) in message.trades.enumerated() {
                     try emitKraken(KrakenRawTrade(v2: trade, ingestionTimestamp: micros), schemaId, index, emit)
                 }

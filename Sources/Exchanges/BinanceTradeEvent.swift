@@ -19,13 +19,16 @@ public struct BinanceTradeEvent: Sendable, Equatable {
     /// Parses a frame; nil when it is valid JSON but not a trade event (a subscribe reply, another
     /// stream type). Throws with the byte offset when the frame is malformed or a trade field is missing.
     public static func parse(_ frame: [UInt8]) throws -> BinanceTradeEvent? {
-        try frame.withUnsafeBufferPointer { bytes in
-            let scanner = TradeJSONScanner(bytes)
-            var top = Fields(), inner = Fields()
-            guard let wrapped = try scan(scanner, top: &top, inner: &inner) else { return nil }
-            let stream = try top.stream.map { try scanner.string($0) }
-            return wrapped ? try inner.event(stream: stream, scanner) : try top.event(stream: stream, scanner)
-        }
+        try frame.withUnsafeBufferPointer { try parse($0) }
+    }
+
+    /// `parse` of a frame in memory owned elsewhere (a segment reader's block buffer).
+    public static func parse(_ bytes: UnsafeBufferPointer<UInt8>) throws -> BinanceTradeEvent? {
+        let scanner = TradeJSONScanner(bytes)
+        var top = Fields(), inner = Fields()
+        guard let wrapped = try scan(scanner, top: &top, inner: &inner) else { return nil }
+        let stream = try top.stream.map { try scanner.string($0) }
+        return wrapped ? try inner.event(stream: stream, scanner) : try top.event(stream: stream, scanner)
     }
 
     /// What `scanTrade` found in a frame.

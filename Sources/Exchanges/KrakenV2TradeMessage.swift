@@ -16,29 +16,32 @@ public struct KrakenV2TradeMessage: Sendable, Equatable {
 
     /// nil for messages of other channels (heartbeat, status) and method replies.
     public static func parse(_ frame: [UInt8]) throws -> KrakenV2TradeMessage? {
-        try frame.withUnsafeBufferPointer { buffer in
-            var scanner = TradeJSONScanner(buffer)
-            guard scanner.consume(0x7B) else { return nil }
-            var channel: String?, type = ""
-            var trades: [KrakenV2Trade] = []
-            if scanner.consume(0x7D) { return nil }
-            repeat {
-                let key = try scanner.readString()
-                try scanner.expect(0x3A)
-                switch key {
-                case "channel" where scanner.peek() == 0x22: channel = try scanner.readString()
-                case "type" where scanner.peek() == 0x22: type = try scanner.readString()
-                case "data" where scanner.peek() == 0x5B:
-                    scanner.position += 1
-                    if !scanner.consume(0x5D) {
-                        repeat { trades.append(try parseTrade(&scanner)) } while try scanner.nextElement(closing: 0x5D)
-                    }
-                default: try scanner.skipValue()
+        try frame.withUnsafeBufferPointer { try parse($0) }
+    }
+
+    /// `parse` of a frame in memory owned elsewhere (a segment reader's block buffer).
+    public static func parse(_ buffer: UnsafeBufferPointer<UInt8>) throws -> KrakenV2TradeMessage? {
+        var scanner = TradeJSONScanner(buffer)
+        guard scanner.consume(0x7B) else { return nil }
+        var channel: String?, type = ""
+        var trades: [KrakenV2Trade] = []
+        if scanner.consume(0x7D) { return nil }
+        repeat {
+            let key = try scanner.readString()
+            try scanner.expect(0x3A)
+            switch key {
+            case "channel" where scanner.peek() == 0x22: channel = try scanner.readString()
+            case "type" where scanner.peek() == 0x22: type = try scanner.readString()
+            case "data" where scanner.peek() == 0x5B:
+                scanner.position += 1
+                if !scanner.consume(0x5D) {
+                    repeat { trades.append(try parseTrade(&scanner)) } while try scanner.nextElement(closing: 0x5D)
                 }
-            } while try scanner.nextElement(closing: 0x7D)
-            guard channel == "trade" else { return nil }
-            return KrakenV2TradeMessage(type: type, trades: trades)
-        }
+            default: try scanner.skipValue()
+            }
+        } while try scanner.nextElement(closing: 0x7D)
+        guard channel == "trade" else { return nil }
+        return KrakenV2TradeMessage(type: type, trades: trades)
     }
 
     private static func parseTrade(_ scanner: inout TradeJSONScanner) throws -> KrakenV2Trade {

@@ -44,6 +44,11 @@ final class IcebergSink: ReplaySink {
     private var keyPartitions: [String: Int32] = [:]
     @exclusivity(unchecked) private var lastKafkaSource = ""
     @exclusivity(unchecked) private var lastKafkaTopic = ""
+    /// The source of the record being encoded, for `skipHandler`.
+    @exclusivity(unchecked) private var currentSource = ""
+    /// Counts the frames the encoder passes over; made once, not per record (a closure capturing the record
+    /// would be allocated for every call).
+    private var skipHandler: ((BronzeSkipReason, Error?) -> Void)?
 
     init(appender: BronzeTableAppender, format: BronzeValueFormat, schemaIds: [BronzeExchange: Int32], partitions: Int32,
          captureTime: Bool, commitRows: Int, commitSeconds: Double, pacer: Pacer) {
@@ -54,6 +59,13 @@ final class IcebergSink: ReplaySink {
         self.commitRows = max(1, commitRows)
         commitNanos = Int64(commitSeconds * 1e9)
         self.pacer = pacer
+        skipHandler = { [unowned self] reason, _ in
+            switch reason {
+            case .notATrade: notTrade += 1
+            case .malformed: malformed += 1
+            case .unknownSource: unknownSources.insert(currentSource)
+            }
+        }
     }
 
     /// The first keys seen, searched before the dictionary: the encoder hands out the same String for a key,
@@ -109,15 +121,9 @@ final class IcebergSink: ReplaySink {
             made = 1
         } else {
             let ingestion = ingestionMicros(record)
+            currentSource = record.source
             made = try encoder.encode(source: record.source, stream: record.stream, payload: record.payload,
-                                      receiveTimeNanos: record.receiveTimeNanos,
-                                      skip: { reason, _ in
-                                          switch reason {
-                                          case .notATrade: self.notTrade += 1
-                                          case .malformed: self.malformed += 1
-                                          case .unknownSource: self.unknownSources.insert(record.source)
-                                          }
-                                      }) { view in
+                                      receiveTimeNanos: record.receiveTimeNanos, skip: skipHandler) { view in
                 guard let partition = partition(of: view.key) else {
                     throw ReplayError.failed("\(record.source)/\(record.stream) sequence \(record.sequence): empty key")
                 }

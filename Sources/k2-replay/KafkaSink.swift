@@ -56,12 +56,18 @@ final class KafkaSink: ReplaySink {
         var source: String
         var stream: String
         var hash: UInt64
+        /// Captured from a Kafka topic (source `kafka:…`): replayed to its own partition, not encoded.
+        var fromKafka: Bool
         /// The key last encoded from this stream and its slot: a stream's records share their key.
         var lastKey: String?
         var lastSlot = 0
     }
     @exclusivity(unchecked) private var streams: [StreamState] = []
     @exclusivity(unchecked) private var currentStream = 0
+    /// The streams of the reader whose records `write(view:)` gets, by the views' stream index.
+    var readerStreams: [StreamKey] = []
+    /// Per stream index of that reader: the index in `streams` (-1: not met yet).
+    @exclusivity(unchecked) private var streamOfReaderStream: [Int] = []
 
     /// One per target partition, in the checkpoint's order (the index is also the producer's delivery tally).
     private struct Slot {
@@ -233,7 +239,7 @@ final class KafkaSink: ReplaySink {
     private func streamIndex(source: String, stream: String) -> Int {
         if let found = streams.firstIndex(where: { $0.stream == stream && $0.source == source }) { return found }
         let hash = ProvenanceID.streamHash(logPath: logPath, source: source, stream: stream)
-        streams.append(StreamState(source: source, stream: stream, hash: hash))
+        streams.append(StreamState(source: source, stream: stream, hash: hash, fromKafka: source.hasPrefix("kafka:")))
         labels.append("\(source)/\(stream)")
         streamKeys.append(StreamKey(source: source, stream: stream))
         return streams.count - 1
@@ -317,35 +323,60 @@ final class KafkaSink: ReplaySink {
 
     func write(_ record: LogRecord) throws -> Int {
         guard record.kind == .data else { return 0 }
-        let streamIndex = streamIndex(record)
+        let stream = streamIndex(record)
+        return try record.payload.withUnsafeBytes { payload in
+            try write(stream: stream, payload: payload, receiveTimeNanos: record.receiveTimeNanos, sequence: record.sequence,
+                      kafka: record.kafka)
+        }
+    }
+
+    /// `write` of a record read as a view of the reader's block buffer (`SegmentLogReader.next(view:)`): the
+    /// frame is scanned where it lies and its message copied once, into the batch. `view.streamIndex` indexes
+    /// `readerStreams`, which must be set first (a reader's streams keep their indexes for its life).
+    func write(view: LogRecordView) throws -> Int {
+        guard view.kind == .data else { return 0 }
+        var stream = view.streamIndex < streamOfReaderStream.count ? streamOfReaderStream[view.streamIndex] : -1
+        if stream < 0 {
+            let key = readerStreams[view.streamIndex]
+            stream = streamIndex(source: key.source, stream: key.stream)
+            while streamOfReaderStream.count <= view.streamIndex { streamOfReaderStream.append(-1) }
+            streamOfReaderStream[view.streamIndex] = stream
+        }
+        return try write(stream: stream, payload: view.payload, receiveTimeNanos: view.receiveTimeNanos, sequence: view.sequence,
+                         kafka: view.kafka)
+    }
+
+    /// What both `write`s do with a data record of stream `streamIndex`: its messages go into the batch, and a
+    /// full batch to the producing thread (unpaced) or straight to Kafka (paced).
+    private func write(stream streamIndex: Int, payload: UnsafeRawBufferPointer, receiveTimeNanos: Int64, sequence: UInt64,
+                       kafka coordinates: @autoclosure () -> KafkaCoordinates?) throws -> Int {
         currentStream = streamIndex
-        currentSequence = record.sequence
+        currentSequence = sequence
         let hash = streams[streamIndex].hash
         var made = 0
-        if record.source.hasPrefix("kafka:") {
+        if streams[streamIndex].fromKafka {
             // A record captured from Kafka goes back to its topic (or --topic) and partition with its key,
             // timestamp and headers.
-            let coordinates = record.kafka
-            let slot = try self.slot(TopicPartition(topic: router.topic(forKafkaSource: record.source),
-                                                    partition: coordinates?.partition ?? Int32(record.stream) ?? 0))
+            let coordinates = coordinates()
+            let source = streams[streamIndex].source
+            let slot = try self.slot(TopicPartition(topic: router.topic(forKafkaSource: source),
+                                                    partition: coordinates?.partition ?? Int32(streams[streamIndex].stream) ?? 0))
             let headers = (coordinates?.headers ?? []).map { KafkaMessageHeader(name: $0.name, value: $0.value) }
-            let timestampMs = coordinates?.timestampMs ?? record.receiveTimeNanos / 1_000_000
-            record.payload.withUnsafeBytes { value in
-                if let key = coordinates?.key {
-                    key.withUnsafeBytes { key in
-                        batch.append(slot: slot, key: key, value: value, timestampMs: timestampMs, receiveTimeNanos: record.receiveTimeNanos,
-                                     stream: streamIndex, streamHash: hash, sequence: record.sequence, tradeIndex: 0, headers: headers)
-                    }
-                } else {
-                    batch.append(slot: slot, key: nil, value: value, timestampMs: timestampMs, receiveTimeNanos: record.receiveTimeNanos,
-                                 stream: streamIndex, streamHash: hash, sequence: record.sequence, tradeIndex: 0, headers: headers)
+            let timestampMs = coordinates?.timestampMs ?? receiveTimeNanos / 1_000_000
+            if let key = coordinates?.key {
+                key.withUnsafeBytes { key in
+                    batch.append(slot: slot, key: key, value: payload, timestampMs: timestampMs, receiveTimeNanos: receiveTimeNanos,
+                                 stream: streamIndex, streamHash: hash, sequence: sequence, tradeIndex: 0, headers: headers)
                 }
+            } else {
+                batch.append(slot: slot, key: nil, value: payload, timestampMs: timestampMs, receiveTimeNanos: receiveTimeNanos,
+                             stream: streamIndex, streamHash: hash, sequence: sequence, tradeIndex: 0, headers: headers)
             }
             made = 1
         } else {
-            let timestampMs = record.receiveTimeNanos / 1_000_000
-            try encoder.encode(source: record.source, stream: record.stream, payload: record.payload,
-                               receiveTimeNanos: record.receiveTimeNanos, skip: skipHandler) { view in
+            let timestampMs = receiveTimeNanos / 1_000_000
+            try encoder.encode(source: streams[streamIndex].source, stream: streams[streamIndex].stream, payload: payload,
+                               receiveTimeNanos: receiveTimeNanos, skip: skipHandler) { view in
                 let slot: Int
                 if let lastKey = streams[streamIndex].lastKey, lastKey == view.key {
                     slot = streams[streamIndex].lastSlot
@@ -357,8 +388,8 @@ final class KafkaSink: ReplaySink {
                 var key = view.key
                 key.withUTF8 { keyBytes in
                     batch.append(slot: slot, key: UnsafeRawBufferPointer(keyBytes), value: view.value, timestampMs: timestampMs,
-                                 receiveTimeNanos: record.receiveTimeNanos, stream: streamIndex, streamHash: hash,
-                                 sequence: record.sequence, tradeIndex: view.tradeIndex)
+                                 receiveTimeNanos: receiveTimeNanos, stream: streamIndex, streamHash: hash,
+                                 sequence: sequence, tradeIndex: view.tradeIndex)
                 }
                 made += 1
             }

@@ -219,20 +219,24 @@ struct ReplayCommand: ParsableCommand {
         // The total comes from the segment indexes (an upper bound, shown as "~N"), not a counting pass.
         let progress = ProgressReporter(total: reader.plannedRecordCount, enabled: !quiet && to == .kafka && !dryRun)
         var records = 0, messages = 0
-        // One record value reused for the whole read: its payload storage is refilled, not reallocated.
-        var record = LogRecord(receiveTimeNanos: 0, source: "", stream: "", payload: [])
-        // Into Kafka (data records only) the log is read and decompressed on a thread of its own, a few thousand
-        // records ahead: scanning and encoding the frames fill this thread, which bounds an unpaced run.
-        // `--to jsonl` reads in line, control records included. The reader's own streams, not the listing above: a
-        // live capture may have added a stream since, and its records go out as they did without the thread.
-        let prefetch = to == .kafka ? PrefetchingLogReader(reader: reader, streams: reader.streamKeys) : nil
-        defer { prefetch?.stop() }
-        while !Signals.shouldStop, try prefetch?.next(into: &record) ?? reader.next(into: &record) {
-            messages += try sink.write(record)
-            records += 1
-            if records & 255 == 0 { progress.tick(records: records, messages: messages, note: sink.progressNote) }
+        if let kafkaSink = sink as? KafkaSink {
+            // Into Kafka each record is read as a view of the reader's block buffer: the frame is scanned where it
+            // lies and its message copied once, into the batch the producing thread takes (docs/replay.md, "Cost
+            // per message"). The reader's own streams, not the listing above: a live capture may have added one.
+            kafkaSink.readerStreams = reader.streamKeys
+            while !Signals.shouldStop, try reader.next(view: { view in messages += try kafkaSink.write(view: view) }) {
+                records += 1
+                if records & 255 == 0 { progress.tick(records: records, messages: messages, note: sink.progressNote) }
+            }
+        } else {
+            // One record value reused for the whole read: its payload storage is refilled, not reallocated.
+            var record = LogRecord(receiveTimeNanos: 0, source: "", stream: "", payload: [])
+            while !Signals.shouldStop, try reader.next(into: &record) {
+                messages += try sink.write(record)
+                records += 1
+                if records & 255 == 0 { progress.tick(records: records, messages: messages, note: sink.progressNote) }
+            }
         }
-        prefetch?.stop()   // before reading the reader's statistics below: its thread is gone then
         try finish(sink, records: records, messages: messages, seconds: { progress.elapsedSeconds },
                    extra: ["corrupt_blocks_skipped": .int(reader.statistics.corruptBlocksSkipped)])
     }
