@@ -287,3 +287,80 @@ extension WriterInteropTests {
         }
     }
 }
+
+extension WriterInteropTests {
+    /// Runs of equal fixed-width values (a commit's ingestion time, a day, the milliseconds of a burst) take the
+    /// writer's repeat shortcut: the previous dictionary index, no statistics update. Nulls inside runs, runs
+    /// across batch and page boundaries, a dictionary that falls back to PLAIN in the middle of a run, and
+    /// -0.0 beside 0.0 (equal, but different bit patterns) must still come back exactly, with exact statistics.
+    func testRunsOfEqualValuesComeBackExactlyWithTheirStatistics() throws {
+        let rows = 6_000
+        var rng = SplitMix64(seed: 11)
+        var validity: [Bool] = [], longs: [Int64] = [], ints: [Int32] = [], doubles: [Double] = []
+        var expectedLongs: [String?] = [], expectedInts: [String?] = [], expectedDoubles: [String?] = []
+        var long: Int64 = -5, int: Int32 = 19_700, double = -0.0
+        for r in 0..<rows {
+            // Runs of 1 to 12 rows; the long column's values grow, so the dictionary (limit below) overflows mid-file.
+            if rng.next() % 6 == 0 { long += Int64(rng.next() % 3) + 1 }
+            if rng.next() % 9 == 0 { int = int == 19_700 ? -3 : 19_700 }
+            if rng.next() % 7 == 0 { double = double.sign == .minus && double == 0 ? 0.0 : (double == 0 ? 2.5 : -0.0) }
+            let present = r % 11 != 4
+            validity.append(present)
+            if present { longs.append(long); doubles.append(double) }
+            expectedLongs.append(present ? String(long) : nil)
+            expectedDoubles.append(present ? String(double) : nil)
+            ints.append(int)
+            expectedInts.append(String(int))
+        }
+        let schema = ParquetSchema([.int64("n", .optional, fieldId: 1), .int32("day", .required, fieldId: 2),
+                                    .double("x", .optional, fieldId: 3)])
+        let columns = [ColumnData(.int64(longs), validity: validity), ColumnData(.int32(ints)),
+                       ColumnData(.double(doubles), validity: validity)]
+        var options = ParquetWriterOptions()
+        options.rowGroupRows = 2_500
+        options.pageBytes = 700
+        options.dictionaryPageBytesLimit = 1_600   // 200 distinct longs: the n column falls back to PLAIN
+        let path = directory.appendingPathComponent("runs.parquet").path
+        let output = try ParquetFileOutput(path: path)
+        let writer = try ParquetWriter(schema: schema, options: options, output: output)
+        var start = 0
+        for size in [1, 2, 997, 5, 1_500, 3, 3_492] {
+            try writer.write(columns.map { Self.slice($0, start..<start + size) })
+            start += size
+        }
+        XCTAssertEqual(start, rows)
+        try writer.close()
+        try output.close()
+
+        let dump = try Checkers.run(Checkers.pyarrowDump, [path])
+        let values = dump["values"] as! [String: Any]
+        assertValues(Checkers.texts(values["n"]), expectedLongs, floating: false, "n")
+        assertValues(Checkers.texts(values["day"]), expectedInts, floating: false, "day")
+        assertValues(Checkers.texts(values["x"]), expectedDoubles, floating: false, "x (-0.0 and 0.0 keep their signs)")
+        let groups = dump["row_groups"] as! [[String: Any]]
+        XCTAssertEqual(groups.map { $0["num_rows"] as? Int }, [2_500, 2_500, 1_000])
+        var sawFallback = false
+        for (g, group) in groups.enumerated() {
+            let range = g * 2_500..<min(rows, (g + 1) * 2_500)
+            let present = range.filter { validity[$0] }
+            let cols = group["columns"] as! [[String: Any]]
+            let n = present.map { Int64(expectedLongs[$0]!)! }, day = range.map { Int32(expectedInts[$0]!)! }
+            XCTAssertEqual(cols[0]["min"] as? String, String(n.min()!), "row group \(g) n")
+            XCTAssertEqual(cols[0]["max"] as? String, String(n.max()!), "row group \(g) n")
+            XCTAssertEqual(cols[0]["null_count"] as? Int, range.count - present.count, "row group \(g) n")
+            XCTAssertEqual(cols[1]["min"] as? String, String(day.min()!), "row group \(g) day")
+            XCTAssertEqual(cols[1]["max"] as? String, String(day.max()!), "row group \(g) day")
+            let x = present.map { Double(expectedDoubles[$0]!)! }
+            XCTAssertEqual((cols[2]["min"] as? String).flatMap(Double.init), x.min(), "row group \(g) x")
+            XCTAssertEqual((cols[2]["max"] as? String).flatMap(Double.init), x.max(), "row group \(g) x")
+            let encodings = cols[0]["encodings"] as? [String] ?? []
+            if encodings.contains("RLE_DICTIONARY") && encodings.contains("PLAIN") { sawFallback = true }
+            XCTAssertTrue((cols[1]["encodings"] as? [String] ?? []).contains("RLE_DICTIONARY"), "row group \(g) day")
+        }
+        XCTAssertTrue(sawFallback, "the n column's dictionary should fall back to PLAIN inside a row group")
+        // Our own reader agrees.
+        let ours = try ParquetReader(path: path).read()
+        XCTAssertEqual(ours[0].rowCount, rows)
+        XCTAssertEqual(ours[0].nullCount, rows - longs.count)
+    }
+}
