@@ -110,4 +110,17 @@ public struct LogRecordView {
     public var kafka: KafkaCoordinates?
     public var gapExpected: Int64?
     public var gapSeen: Int64?
+
+    public init(kind: RecordKind, flags: RecordFlags, receiveTimeNanos: Int64, sequence: UInt64, streamIndex: Int,
+                payload: UnsafeRawBufferPointer, kafka: KafkaCoordinates?, gapExpected: Int64?, gapSeen: Int64?) {
+        self.kind = kind
+        self.flags = flags
+        self.receiveTimeNanos = receiveTimeNanos
+        self.sequence = sequence
+        self.streamIndex = streamIndex
+        self.payload = payload
+        self.kafka = kafka
+        self.gapExpected = gapExpected
+        self.gapSeen = gapSeen
+    }
 }

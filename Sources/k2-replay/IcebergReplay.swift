@@ -123,10 +123,9 @@ struct IcebergReplay {
             // records of the selected streams come out.
             let prefetch = PrefetchingLogReader(reader: reader, streams: selectedStreams)
             defer { prefetch.stop() }
-            // One record reused for every read: its payload's storage is overwritten in place, not allocated per record.
-            var record = LogRecord(receiveTimeNanos: 0, source: "", stream: "", payload: [])
-            while !Signals.shouldStop, try prefetch.next(into: &record) {
-                messages += try sink.write(record)
+            // Each record is read as a view of the chunk it was read into (no copy before its row is staged).
+            sink.readerStreams = selectedStreams
+            while !Signals.shouldStop, try prefetch.next(view: { view in messages += try sink.write(view: view) }) {
                 records += 1
                 if records & 255 == 0 { progressLine.tick(records: records, messages: messages, note: sink.progressNote) }
             }

@@ -88,8 +88,8 @@ final class IcebergSink: ReplaySink {
 
     static func progressKey(_ key: StreamKey) -> String { "\(key.source)/\(key.stream)" }
 
-    private func ingestionMicros(_ record: LogRecord) -> Int64 {
-        if captureTime { return record.receiveTimeNanos / 1000 }
+    private func ingestionMicros(receiveTimeNanos: Int64) -> Int64 {
+        if captureTime { return receiveTimeNanos / 1000 }
         return batchIngestion()
     }
 
@@ -103,38 +103,57 @@ final class IcebergSink: ReplaySink {
 
     func write(_ record: LogRecord) throws -> Int {
         guard record.kind == .data else { return 0 }
+        return try record.payload.withUnsafeBytes { payload in
+            try write(source: record.source, stream: record.stream, payload: payload, receiveTimeNanos: record.receiveTimeNanos,
+                      sequence: record.sequence, kafka: record.kafka)
+        }
+    }
+
+    /// `write` of a record as a view of the read-ahead chunk (`PrefetchingLogReader.next(view:)`), whose
+    /// stream index names one of `readerStreams` (set first): the frame is read where it lies.
+    func write(view: LogRecordView) throws -> Int {
+        guard view.kind == .data else { return 0 }
+        let key = readerStreams[view.streamIndex]
+        return try write(source: key.source, stream: key.stream, payload: view.payload, receiveTimeNanos: view.receiveTimeNanos,
+                         sequence: view.sequence, kafka: view.kafka)
+    }
+
+    /// The streams of the reader whose views `write(view:)` gets, by stream index.
+    var readerStreams: [StreamKey] = []
+
+    /// What both `write`s do with a data record: its rows staged, its stream's progress noted.
+    private func write(source: String, stream: String, payload: UnsafeRawBufferPointer, receiveTimeNanos: Int64,
+                       sequence: UInt64, kafka: @autoclosure () -> KafkaCoordinates?) throws -> Int {
         var made = 0
-        if record.source.hasPrefix("kafka:") {
-            guard let kafka = record.kafka else {
-                throw ReplayError.failed("\(record.source)/\(record.stream) sequence \(record.sequence): Kafka record without coordinates")
+        if source.hasPrefix("kafka:") {
+            guard let kafka = kafka() else {
+                throw ReplayError.failed("\(source)/\(stream) sequence \(sequence): Kafka record without coordinates")
             }
-            pacer.awaitTurn(receiveTimeNanos: record.receiveTimeNanos) { _ in }
-            if record.source != lastKafkaSource {
-                lastKafkaSource = record.source
-                lastKafkaTopic = String(record.source.dropFirst("kafka:".count))
+            pacer.awaitTurn(receiveTimeNanos: receiveTimeNanos) { _ in }
+            if source != lastKafkaSource {
+                lastKafkaSource = source
+                lastKafkaTopic = String(source.dropFirst("kafka:".count))
             }
-            try record.payload.withUnsafeBytes { value in
-                try appender.append(rawBytes: value, topic: lastKafkaTopic,
-                                    partition: kafka.partition, offset: kafka.offset, kafkaTimestampMicros: kafka.timestampMs * 1000,
-                                    ingestionTimestampMicros: ingestionMicros(record))
-            }
+            try appender.append(rawBytes: payload, topic: lastKafkaTopic,
+                                partition: kafka.partition, offset: kafka.offset, kafkaTimestampMicros: kafka.timestampMs * 1000,
+                                ingestionTimestampMicros: ingestionMicros(receiveTimeNanos: receiveTimeNanos))
             made = 1
         } else {
-            let ingestion = ingestionMicros(record)
-            currentSource = record.source
-            made = try encoder.encode(source: record.source, stream: record.stream, payload: record.payload,
-                                      receiveTimeNanos: record.receiveTimeNanos, skip: skipHandler) { view in
+            let ingestion = ingestionMicros(receiveTimeNanos: receiveTimeNanos)
+            currentSource = source
+            made = try encoder.encode(source: source, stream: stream, payload: payload,
+                                      receiveTimeNanos: receiveTimeNanos, skip: skipHandler) { view in
                 guard let partition = partition(of: view.key) else {
-                    throw ReplayError.failed("\(record.source)/\(record.stream) sequence \(record.sequence): empty key")
+                    throw ReplayError.failed("\(source)/\(stream) sequence \(sequence): empty key")
                 }
-                pacer.awaitTurn(receiveTimeNanos: record.receiveTimeNanos) { _ in }
+                pacer.awaitTurn(receiveTimeNanos: receiveTimeNanos) { _ in }
                 try appender.append(rawBytes: view.value, topic: view.exchange == .binance ? binanceTopic : krakenTopic,
                                     partition: partition, offset: nil,
-                                    kafkaTimestampMicros: record.receiveTimeNanos / 1_000_000 * 1000,
+                                    kafkaTimestampMicros: receiveTimeNanos / 1_000_000 * 1000,
                                     ingestionTimestampMicros: ingestion)
             }
         }
-        try recordDone(source: record.source, stream: record.stream, position: Int64(bitPattern: record.sequence), rows: made)
+        try recordDone(source: source, stream: stream, position: Int64(bitPattern: sequence), rows: made)
         return made
     }
 

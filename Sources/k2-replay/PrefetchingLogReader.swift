@@ -84,12 +84,39 @@ final class PrefetchingLogReader: @unchecked Sendable {
 
     /// The next record into `record` (its payload storage reused); false at the end of the log.
     func next(into record: inout LogRecord) throws -> Bool {
+        try next(view: { view in
+            let key = streams[view.streamIndex]
+            record.kind = view.kind
+            record.flags = view.flags
+            record.receiveTimeNanos = view.receiveTimeNanos
+            record.sequence = view.sequence
+            record.source = key.source
+            record.stream = key.stream
+            record.kafka = view.kafka
+            record.gapExpected = view.gapExpected
+            record.gapSeen = view.gapSeen
+            record.payload.removeAll(keepingCapacity: true)
+            record.payload.append(contentsOf: view.payload)
+        })
+    }
+
+    /// The next record as a view of the chunk it was read into, valid only during `body`: nothing is copied.
+    /// `view.streamIndex` indexes `streams`. False at the end of the log (without calling `body`).
+    func next(view body: (LogRecordView) throws -> Void) throws -> Bool {
         if !started { start() }
         while true {
             if let chunk = current {
                 if index < chunk.count {
-                    fill(&record, from: chunk, at: index)
+                    let at = index
                     index += 1
+                    let start = at == 0 ? 0 : chunk.payloadEnds[at - 1]
+                    try chunk.payload.withUnsafeBytes { bytes in
+                        try body(LogRecordView(
+                            kind: chunk.kinds[at], flags: chunk.flags[at], receiveTimeNanos: chunk.times[at],
+                            sequence: chunk.sequences[at], streamIndex: Int(chunk.slots[at]),
+                            payload: UnsafeRawBufferPointer(rebasing: bytes[start..<chunk.payloadEnds[at]]),
+                            kafka: chunk.kafka[at], gapExpected: chunk.gaps[at].expected, gapSeen: chunk.gaps[at].seen))
+                    }
                     return true
                 }
                 if chunk.end {
@@ -128,24 +155,6 @@ final class PrefetchingLogReader: @unchecked Sendable {
         }
         thread.name = "k2-replay log reader"
         thread.start()
-    }
-
-    private func fill(_ record: inout LogRecord, from chunk: Chunk, at index: Int) {
-        let key = streams[Int(chunk.slots[index])]
-        record.kind = chunk.kinds[index]
-        record.flags = chunk.flags[index]
-        record.receiveTimeNanos = chunk.times[index]
-        record.sequence = chunk.sequences[index]
-        record.source = key.source
-        record.stream = key.stream
-        record.kafka = chunk.kafka[index]
-        record.gapExpected = chunk.gaps[index].expected
-        record.gapSeen = chunk.gaps[index].seen
-        let start = index == 0 ? 0 : chunk.payloadEnds[index - 1]
-        record.payload.removeAll(keepingCapacity: true)
-        chunk.payload.withUnsafeBytes { bytes in
-            record.payload.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[start..<chunk.payloadEnds[index]]))
-        }
     }
 
     /// The thread: fills empty chunks until the log ends, reading fails, or `stop()`.
