@@ -219,4 +219,53 @@ final class BinanceTradeScanTests: XCTestCase {
         // the general scan, so the shortcut is tested on more than Binance's exact frames.
         XCTAssertGreaterThan(shortcut, 300)
     }
+
+    /// The shortcut reads numbers and strings eight bytes at a time while eight remain: numbers of every length
+    /// from 1 to 20 digits and strings of every length from 0 to 20 bytes, with a stop byte (quote, backslash,
+    /// control, DEL, non-ASCII) at every position, put the lane boundaries everywhere. For each frame the
+    /// shortcut, where it takes the frame, finds what the general scan finds, and `scanTrade` agrees with it.
+    func testEightByteLanesAgreeWithTheGeneralScanAtEveryLength() throws {
+        func frame(e: String = "1700000000001", s: [UInt8] = Array("BTCUSDT".utf8), t: String = "42",
+                   p: [UInt8] = Array("42000.10".utf8), tradeTime: String = "1700000000000") -> [UInt8] {
+            Array(#"{"stream":"btcusdt@trade","data":{"e":"trade","E":"#.utf8) + Array(e.utf8) + Array(#","s":""#.utf8)
+                + s + Array(#"","t":"#.utf8) + Array(t.utf8) + Array(#","p":""#.utf8) + p
+                + Array(#"","q":"0.5","T":"#.utf8) + Array(tradeTime.utf8) + Array(#","m":true}}"#.utf8)
+        }
+        var frames: [[UInt8]] = []
+        for length in 1...20 {
+            let digits = String((0..<length).map { Character(String(($0 * 7 + 3) % 10)) })
+            frames.append(frame(e: digits))
+            frames.append(frame(t: digits))
+            frames.append(frame(t: "9" + String(repeating: "0", count: length - 1)))
+            // The last number of the frame: fewer than eight bytes follow it, so its end is read byte by byte.
+            frames.append(frame(tradeTime: digits))
+        }
+        let stops: [UInt8] = [0x22, 0x5C, 0x00, 0x1F, 0x7F, 0x80, 0xC3, 0xFF]
+        for length in 0...20 {
+            let text = (0..<length).map { UInt8(65 + $0 % 26) }
+            frames.append(frame(s: text))
+            frames.append(frame(p: text))
+            for position in 0..<length {
+                for stop in stops {
+                    var bad = text
+                    bad[position] = stop
+                    frames.append(frame(s: bad))
+                    frames.append(frame(p: bad))
+                }
+            }
+        }
+        var taken = 0
+        for variant in frames {
+            let general = outcome(variant, BinanceTradeEvent.scanTradeInAnyLayout)
+            XCTAssertEqual(outcome(variant, BinanceTradeEvent.scanTrade), general, String(decoding: variant, as: UTF8.self))
+            var spans = BinanceTradeSpans()
+            if variant.withUnsafeBufferPointer({ BinanceCompactTradeScan.scan($0, into: &spans) }) {
+                taken += 1
+                XCTAssertEqual(.trade(spans), general, String(decoding: variant, as: UTF8.self))
+            }
+        }
+        XCTAssertGreaterThan(frames.count, 1_500)
+        // Numbers of up to 18 digits and plain strings of any length are the shortcut's.
+        XCTAssertGreaterThan(taken, 100)
+    }
 }
