@@ -15,12 +15,18 @@ mkdir -p "$WORK"
 write_section() {
     local name=$1 body
     body=$(cat)
+    # Which build measured it: the commit (and whether the tree had uncommitted changes) and when.
+    local rev
+    rev=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+    git diff --quiet HEAD -- Sources Package.swift 2>/dev/null || rev="$rev with uncommitted changes"
+    export BENCH_STAMP="Measured $(date -u '+%Y-%m-%d %H:%M') UTC, release build of $rev."
     python3 - "$DOC" "$name" "$body" <<'PY'
 import os, re, sys
 doc, name, body = sys.argv[1], sys.argv[2], sys.argv[3]
 start, end = f"<!-- bench:{name} -->", f"<!-- /bench:{name} -->"
 text = open(doc).read() if os.path.exists(doc) else "# Benchmarks\n\nWritten by `make bench` (scripts/bench.sh); each figure beside its peer.\n"
-block = f"{start}\n{body.rstrip()}\n{end}"
+stamp = os.environ.get("BENCH_STAMP", "")
+block = f"{start}\n{body.rstrip()}\n" + (f"\n{stamp}\n" if stamp else "") + end
 if start in text:
     text = re.sub(re.escape(start) + r".*?" + re.escape(end), lambda _: block, text, flags=re.S)
 else:
