@@ -49,7 +49,10 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "PostgresNIO", package: "postgres-nio")]),
-        .target(name: "Bronze", dependencies: ["Avro", "Exchanges", "SegmentLog", "Iceberg", "Parquet"]),
+        .target(name: "Bronze", dependencies: ["Avro", "Exchanges", "SegmentLog", "Iceberg", "Parquet",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio")]),
         .target(name: "Parity", dependencies: []),
         // The catalog options k2-replay and k2-verify share (one spelling of --catalog, --warehouse, --s3-*).
         .target(name: "CatalogCLI", dependencies: ["Iceberg",

@@ -1,7 +1,7 @@
+import AsyncHTTPClient
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
+import NIOCore
+import NIOHTTP1
 
 /// Registers and looks up value schemas over the Confluent Schema Registry REST API
 /// (`POST /subjects/{subject}/versions`, `GET /subjects/{subject}/versions/latest`).
@@ -34,38 +34,34 @@ public struct SchemaRegistryClient: Sendable {
         return Int32(id)
     }
 
+    /// One blocking request (the replay asks once per exchange before it starts). AsyncHTTPClient, as the
+    /// Iceberg REST catalog and S3 use, rather than URLSession: FoundationNetworking would load libcurl and
+    /// about twenty more shared libraries into every run of the program, needed or not.
     private func send(_ method: String, _ path: String, body: Data?) throws -> [String: Any] {
         let url = baseURL.appendingPathComponent(path)
-        var request = URLRequest(url: url, timeoutInterval: 30)
-        request.httpMethod = method
-        request.setValue("application/vnd.schemaregistry.v1+json", forHTTPHeaderField: "Content-Type")
-        request.setValue("application/vnd.schemaregistry.v1+json, application/json", forHTTPHeaderField: "Accept")
-        if let authorization { request.setValue(authorization, forHTTPHeaderField: "Authorization") }
-        request.httpBody = body
-        let box = ReplyBox()
-        let done = DispatchSemaphore(value: 0)
-        URLSession.shared.dataTask(with: request) { data, response, error in
-            box.data = data
-            box.status = (response as? HTTPURLResponse)?.statusCode
-            box.error = error
-            done.signal()
-        }.resume()
-        done.wait()
-        if let error = box.error { throw SchemaRegistryError(message: "\(method) \(url.absoluteString): \(error.localizedDescription)") }
-        let text = box.data.map { String(decoding: $0, as: UTF8.self) } ?? ""
-        guard let status = box.status, (200..<300).contains(status) else {
-            throw SchemaRegistryError(message: "\(method) \(url.absoluteString): HTTP \(box.status ?? 0) \(text.prefix(300))")
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: "application/vnd.schemaregistry.v1+json")
+        headers.add(name: "Accept", value: "application/vnd.schemaregistry.v1+json, application/json")
+        if let authorization { headers.add(name: "Authorization", value: authorization) }
+        let status: Int
+        let data: Data
+        do {
+            let request = try HTTPClient.Request(url: url.absoluteString, method: HTTPMethod(rawValue: method), headers: headers,
+                                                 body: body.map { .bytes($0) })
+            let response = try HTTPClient.shared.execute(request: request, deadline: .now() + .seconds(30)).wait()
+            status = Int(response.status.code)
+            data = response.body.map { Data($0.readableBytesView) } ?? Data()
+        } catch {
+            throw SchemaRegistryError(message: "\(method) \(url.absoluteString): \(error)")
         }
-        guard let data = box.data, let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+        let text = String(decoding: data, as: UTF8.self)
+        guard (200..<300).contains(status) else {
+            throw SchemaRegistryError(message: "\(method) \(url.absoluteString): HTTP \(status) \(text.prefix(300))")
+        }
+        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
             throw SchemaRegistryError(message: "\(method) \(url.absoluteString): reply is not a JSON object: \(text.prefix(300))")
         }
         return object
-    }
-
-    private final class ReplyBox: @unchecked Sendable {
-        var data: Data?
-        var status: Int?
-        var error: Error?
     }
 }
 
