@@ -79,7 +79,7 @@ wall = lambda xs: [x[0] for x in xs]
 cpu = lambda xs: [x[1] for x in xs]
 peer_rate = n / min(wall(peer))
 print("## Replay into Bronze Iceberg (`scripts/bench-bronze.sh`)\n")
-print(f"{n:,} Binance trades (K2 Avro v1 values, ~66 bytes) into a Spark-style Bronze table (zstd, day partitions, "
+print(f"{n:,} Binance trades (K2 Avro v1 values, ~{int(peer[0][3])} bytes) into a Spark-style Bronze table (zstd, day partitions, "
       f"local warehouse, SQLite catalog), one commit, release build; {arch}, {cpus} cores shared with other jobs (load "
       f"average {load_before} before, {load_after} after). {len(log)} rounds; in each, our replays and the peer's append "
       f"run back to back. Ours: wall time of the whole `k2-replay` process (start-up, read, encode the Avro values, write "

@@ -1,7 +1,7 @@
 """The peer of bench:bronze, one round: pyiceberg's `Table.append` of the rows our first replay wrote (read back
 into Arrow first, outside the timing) into a fresh table with the same schema, spec and properties, after one
 untimed append into a scratch table (so the timed call is a warm one, as when it was the best of three appends
-in one process). Prints "WALL CPU ROWS" of the timed append call alone.   Usage: bench_bronze_peer.py WORK ROUND"""
+in one process). Prints "WALL CPU ROWS BYTES": seconds of the timed append call alone, rows, mean raw_bytes size.   Usage: bench_bronze_peer.py WORK ROUND"""
 import os
 import sys
 import time
@@ -22,4 +22,5 @@ for name in (f"market_data.warmup_{round_}", f"market_data.peer_{round_}"):
         target.append(rows)
 start, cpu_start = time.perf_counter(), time.process_time()
 target.append(rows)
-print(f"{time.perf_counter() - start:.3f} {time.process_time() - cpu_start:.3f} {rows.num_rows}")
+wall, cpu = time.perf_counter() - start, time.process_time() - cpu_start
+print(f"{wall:.3f} {cpu:.3f} {rows.num_rows} {rows.column('raw_bytes').nbytes // max(1, rows.num_rows)}")

@@ -36,7 +36,8 @@ public struct SchemaRegistryClient: Sendable {
 
     /// One blocking request (the replay asks once per exchange before it starts). AsyncHTTPClient, as the
     /// Iceberg REST catalog and S3 use, rather than URLSession: FoundationNetworking would load libcurl and
-    /// about twenty more shared libraries into every run of the program, needed or not.
+    /// about twenty more shared libraries into every run of the program, needed or not. Like those clients it
+    /// does not read `http_proxy`/`https_proxy`.
     private func send(_ method: String, _ path: String, body: Data?) throws -> [String: Any] {
         let url = baseURL.appendingPathComponent(path)
         var headers = HTTPHeaders()
@@ -48,7 +49,14 @@ public struct SchemaRegistryClient: Sendable {
         do {
             let request = try HTTPClient.Request(url: url.absoluteString, method: HTTPMethod(rawValue: method), headers: headers,
                                                  body: body.map { .bytes($0) })
-            let response = try HTTPClient.shared.execute(request: request, deadline: .now() + .seconds(30)).wait()
+            // A client of its own that does not retry connecting: an unreachable registry (a wrong port, a
+            // registry that is down) is reported at once, not after the whole deadline of retries.
+            var configuration = HTTPClient.Configuration()
+            configuration.connectionPool.retryConnectionEstablishment = false
+            configuration.timeout = .init(connect: .seconds(10), read: .seconds(30))
+            let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+            defer { try? client.syncShutdown() }
+            let response = try client.execute(request: request, deadline: .now() + .seconds(30)).wait()
             status = Int(response.status.code)
             data = response.body.map { Data($0.readableBytesView) } ?? Data()
         } catch {

@@ -2,6 +2,9 @@ import Avro
 import Bronze
 import Exchanges
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import TestSupport
 import XCTest
 
@@ -207,5 +210,30 @@ final class BronzeEncodingTests: XCTestCase {
         XCTAssertNotEqual(binance, kraken)
         XCTAssertEqual(try client.register(subject: BronzeExchange.binance.subject, schema: BronzeSchemas.binanceRawTrade), binance)
         XCTAssertEqual(try client.latestId(subject: "market.crypto.trades.kraken.raw-value"), kraken)
+    }
+
+    /// A registry that cannot be reached (nothing listens on the port) is reported at once, naming the URL,
+    /// not after retrying for the whole request deadline (30 s).
+    func testUnreachableSchemaRegistryFailsAtOnceNamingTheURL() throws {
+        // A port nothing listens on: bind one, note it, close it.
+        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        XCTAssertGreaterThanOrEqual(socket, 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.bind(socket, $0, length) == 0 && getsockname(socket, $0, &length) == 0 }
+        }
+        XCTAssertTrue(bound)
+        let port = Int(UInt16(bigEndian: address.sin_port))
+        Glibc.close(socket)
+
+        let client = SchemaRegistryClient(baseURL: URL(string: "http://127.0.0.1:\(port)")!, environment: [:])
+        let started = Date()
+        XCTAssertThrowsError(try client.latestId(subject: BronzeExchange.binance.subject)) { error in
+            XCTAssertTrue("\(error)".contains("http://127.0.0.1:\(port)/subjects/"), "\(error)")
+        }
+        XCTAssertLessThan(Date().timeIntervalSince(started), 10, "a refused connection should not be retried until the deadline")
     }
 }
