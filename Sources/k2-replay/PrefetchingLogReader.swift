@@ -5,9 +5,9 @@ import SegmentLog
 /// (block decompression, record decoding) runs beside the consumer's work instead of before it: the replay
 /// into Iceberg is bound by one thread's per-record work, and the machine has a core to spare for this.
 ///
-/// Records come out exactly as `SegmentLogReader.next(into:)` gives them, in the same order, restricted to
-/// `streams`; an error of the reader surfaces after every record read before it, as it would without the
-/// thread. `source`/`stream` are the strings of `streams` (one storage per stream, cheap to compare).
+/// Records come out as views (`next(view:)`) in the order `SegmentLogReader` gives them, restricted to
+/// `streams`, each view's stream index an index into `streams`; an error of the reader surfaces after every
+/// record read before it, as it would without the thread.
 final class PrefetchingLogReader: @unchecked Sendable {
     /// Records read ahead, stored flat so that filling and draining a chunk allocates nothing per record.
     /// One thread at a time owns a chunk (handed over under the lock), so its fields skip the runtime's
@@ -81,24 +81,6 @@ final class PrefetchingLogReader: @unchecked Sendable {
     }
 
     deinit { stop() }
-
-    /// The next record into `record` (its payload storage reused); false at the end of the log.
-    func next(into record: inout LogRecord) throws -> Bool {
-        try next(view: { view in
-            let key = streams[view.streamIndex]
-            record.kind = view.kind
-            record.flags = view.flags
-            record.receiveTimeNanos = view.receiveTimeNanos
-            record.sequence = view.sequence
-            record.source = key.source
-            record.stream = key.stream
-            record.kafka = view.kafka
-            record.gapExpected = view.gapExpected
-            record.gapSeen = view.gapSeen
-            record.payload.removeAll(keepingCapacity: true)
-            record.payload.append(contentsOf: view.payload)
-        })
-    }
 
     /// The next record as a view of the chunk it was read into, valid only during `body`: nothing is copied.
     /// `view.streamIndex` indexes `streams`. False at the end of the log (without calling `body`).

@@ -166,25 +166,23 @@ struct ColumnChunkWriter {
                 guard v < values.count else { throw ParquetError.invalidInput("column \(column.name): fewer values than non-null rows") }
                 if isOptional { definitionLevels.append(1) }
                 let value = values[v]
+                var repeated = false
                 if useDictionary {
                     let key = value.dictionaryKey
                     if let index = previousIndex, key == previousKey {
                         dictionaryIndices.append(index)
-                        pageNonNull += 1
-                        v += 1
-                        pageRows += 1
-                        try afterRow()
-                        continue
+                        repeated = true
+                    } else {
+                        let (index, inserted) = numericDictionary.index(of: key)
+                        if inserted { value.appendPlain(to: &numericDictionaryPlain) }
+                        dictionaryIndices.append(index)
+                        previousKey = key
+                        previousIndex = index
                     }
-                    let (index, inserted) = numericDictionary.index(of: key)
-                    if inserted { value.appendPlain(to: &numericDictionaryPlain) }
-                    dictionaryIndices.append(index)
-                    previousKey = key
-                    previousIndex = index
                 } else {
                     value.appendPlain(to: &plainValues)
                 }
-                if isCandidate(value) {
+                if !repeated && isCandidate(value) {
                     if let m = batchMin { if less(value, values[m], order) { batchMin = v } } else { batchMin = v }
                     if let m = batchMax { if less(values[m], value, order) { batchMax = v } } else { batchMax = v }
                 }
