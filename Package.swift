@@ -57,7 +57,7 @@ let package = Package(
         // The catalog options k2-replay and k2-verify share (one spelling of --catalog, --warehouse, --s3-*).
         .target(name: "CatalogCLI", dependencies: ["Iceberg",
             .product(name: "ArgumentParser", package: "swift-argument-parser")]),
-        .target(name: "K2CLI", dependencies: [
+        .target(name: "K2CLI", dependencies: ["CK2Native",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -103,7 +103,7 @@ let package = Package(
         .testTarget(name: "VerifyTests", dependencies: ["Parity", "Kafka", "SegmentLog", "TestSupport"]),
         .testTarget(name: "KafkaTests", dependencies: ["Kafka", "TestSupport"]),
         .testTarget(name: "BronzeTests", dependencies: ["Bronze", "Exchanges", "Avro", "TestSupport"]),
-        .testTarget(name: "ReplayTests", dependencies: ["Bronze", "Kafka", "SegmentLog", "TestSupport"]),
+        .testTarget(name: "ReplayTests", dependencies: ["Bronze", "Kafka", "SegmentLog", "K2CLI", "TestSupport"]),
         .testTarget(name: "BronzeIcebergTests", dependencies: ["Bronze", "Iceberg", "Kafka", "SegmentLog", "TestSupport"]),
         .testTarget(name: "SegmentLogTests", dependencies: ["SegmentLog", "CK2Native", "TestSupport"]),
         .testTarget(name: "K2CompactTests", dependencies: ["SegmentLog", "TestSupport"]),
@@ -111,7 +111,7 @@ let package = Package(
         // Not products: the crash-test writer the SIGKILL tests drive, and `make bench`.
         .executableTarget(name: "segment-log-torture", dependencies: ["SegmentLog"]),
         .executableTarget(name: "iceberg-bench", dependencies: ["Iceberg", "Parquet"]),
-        .executableTarget(name: "k2-bench", dependencies: ["SegmentLog", "Codecs",
+        .executableTarget(name: "k2-bench", dependencies: ["SegmentLog", "Codecs", "Kafka",
             .product(name: "ArgumentParser", package: "swift-argument-parser")]),
     ],
     swiftLanguageModes: [.v5]

@@ -1,13 +1,71 @@
 // iceberg-bench: rows/s appending Bronze-shaped rows (200-byte raw_bytes, zstd) to a local Iceberg table
 // through the SQLite catalog, and rows/s reading its `partition` and `offset` columns back.
 // Usage: iceberg-bench DIR ROWS   (prints one JSON line; scripts/bench-iceberg.sh runs the peers)
+//        iceberg-bench copy ...    (our writer alone on an existing table's rows; scripts/bench-bronze.sh)
 import Foundation
 import Iceberg
 import Parquet
 
 let args = CommandLine.arguments
+
+/// `copy`: our writer alone on the rows of an existing table (the floor of `k2-replay --to iceberg`, which also
+/// reads the log, scans each frame and builds each value): every column of every data file is read into memory
+/// first, then the timed part writes them as Parquet data files of a fresh table with the same schema, spec and
+/// properties, and commits one append. The peer's figure (bench_bronze_peer.py) is pyiceberg's `append` of the
+/// same rows from Arrow in memory. Prints "WALL CPU ROWS": seconds of the timed part, its CPU seconds (the whole
+/// process, all threads), rows written.
+func copyTable(catalogPath: String, warehouse: String, table name: String, outCatalogPath: String, outWarehouse: String) async throws {
+    let parts = name.split(separator: ".").map(String.init)
+    let identifier = TableIdentifier(namespace: Array(parts.dropLast()), name: parts.last!)
+    let source = try await SQLCatalog.openSQLite(path: catalogPath, name: "k2", warehouse: "file://" + warehouse)
+    let table = try await source.loadTable(identifier)
+    let schema = table.metadata.currentSchema
+    let columns = schema.fields.map(\.name)
+    let reader = try ScanReader(table: table)
+    var batches: [(columns: [ColumnData], partition: [IcebergValue?])] = []
+    var rows = 0
+    for task in try await TableScan(table: table).planFiles() {
+        let data = try await reader.read(task, columns: columns)
+        rows += Int(task.dataFile.recordCount)
+        batches.append((data, task.dataFile.partition))
+    }
+    let target = try await SQLCatalog.openSQLite(path: outCatalogPath, name: "k2", warehouse: "file://" + outWarehouse)
+    try await target.createNamespace(identifier.namespace, properties: [:])
+    var copy = try await target.createTable(identifier, schema: schema, spec: table.metadata.defaultSpec, sortOrder: .unsorted,
+                                            properties: table.metadata.properties, location: nil)
+    let cpuStart = processCPUSeconds()
+    let start = Date()
+    let writer = try DataFileWriter(table: copy)
+    for batch in batches { try await writer.write(batch.columns, partition: batch.partition) }
+    copy = try await FastAppend(catalog: target).commit(table: copy, files: try await writer.finish())
+    let wall = Date().timeIntervalSince(start)
+    print(String(format: "%.3f %.3f %d", wall, processCPUSeconds() - cpuStart, rows))
+}
+
+func processCPUSeconds() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+}
+
+func runAsync(_ body: @escaping @Sendable () async throws -> Void) -> Never {
+    let done = DispatchSemaphore(value: 0)
+    Task {
+        do { try await body() } catch {
+            FileHandle.standardError.write(Data("iceberg-bench: \(error)\n".utf8))
+            exit(1)
+        }
+        done.signal()
+    }
+    done.wait()
+    exit(0)
+}
+
+if args.count == 7 && args[1] == "copy" {
+    runAsync { try await copyTable(catalogPath: args[2], warehouse: args[3], table: args[4], outCatalogPath: args[5], outWarehouse: args[6]) }
+}
 guard args.count == 3, let rows = Int(args[2]), rows > 0 else {
-    FileHandle.standardError.write(Data("usage: iceberg-bench DIR ROWS\n".utf8))
+    FileHandle.standardError.write(Data("usage: iceberg-bench DIR ROWS\n       iceberg-bench copy CATALOG.db WAREHOUSE NAMESPACE.TABLE OUT.db OUT_WAREHOUSE\n".utf8))
     exit(2)
 }
 let dir = args[1]

@@ -7,5 +7,5 @@ struct K2Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "k2-bench",
         abstract: "Benchmarks for k2-backfill (run through `make bench`).",
-        subcommands: [SegmentBench.self, WriteLog.self, ReadLog.self])
+        subcommands: [SegmentBench.self, WriteLog.self, ReadLog.self, ProduceFile.self])
 }

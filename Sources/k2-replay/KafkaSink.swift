@@ -265,7 +265,9 @@ final class KafkaSink: ReplaySink {
     /// produced: a rerun then knows where to look for it (nothing of it lies below its `fromOffset`).
     /// Producing side (`key`: the stream's source and name, from the batch).
     @inline(__always)
-    private func pair(slot: Int, stream: Int, key: @autoclosure () -> StreamKey) throws -> Int {
+    /// The index of the (partition, stream) pair; a new pair is recorded, and the checkpoint written before its
+    /// first message is produced unless `recordOnly` (the caller then writes it once for several new pairs).
+    private func pair(slot: Int, stream: Int, key: @autoclosure () -> StreamKey, recordOnly: Bool = false) throws -> Int {
         if stream < pairCache.count, pairCache[stream].slot == Int32(slot) { return Int(pairCache[stream].pair) }
         while pairCache.count <= stream { pairCache.append((-1, -1)) }
         let index: Int
@@ -278,7 +280,7 @@ final class KafkaSink: ReplaySink {
             pairByKey[PairKey(slot: slot, stream: stream)] = pairs.count
             pairs.append(Pair(slot: slot, progress: progress, resolved: true))
             index = pairs.count - 1
-            try writeCheckpoint(complete: false)
+            if !recordOnly { try writeCheckpoint(complete: false) }
         }
         pairCache[stream] = (Int32(slot), Int32(index))
         return index
@@ -423,6 +425,13 @@ final class KafkaSink: ReplaySink {
         // Stop at the first failed delivery: what follows would be retried by a rerun anyway.
         if producer.failedCount > 0 { throw deliveryFailure() }
         let paced = pacer.mode != .unpaced
+        // The batch's new (partition, stream) pairs are recorded first and the checkpoint written once for all
+        // of them (two fsyncs each time), still before the first of their messages is produced.
+        let known = pairs.count
+        for entry in batch.entries {
+            _ = try pair(slot: Int(entry.slot), stream: Int(entry.stream), key: batch.keys[Int(entry.stream)], recordOnly: true)
+        }
+        if pairs.count > known { try writeCheckpoint(complete: false) }
         try batch.bytes.withUnsafeBytes { base in
             for entry in batch.entries {
                 let slot = Int(entry.slot)

@@ -1,5 +1,6 @@
 // k2-replay: replays segment logs into Kafka (K2's exact messages) or as JSON lines. See docs/replay.md.
 import ArgumentParser
+import K2CLI
 
 struct K2Replay: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -19,4 +20,5 @@ struct K2Replay: ParsableCommand {
         defaultSubcommand: ReplayCommand.self)
 }
 
+AllocatorTuning.keepFreedMemory()
 K2Replay.main()

@@ -15,4 +15,9 @@ uint32_t k2_crc32c_software(uint32_t crc, const void *data, size_t length);
 /// 1 when k2_crc32c uses the CPU instruction.
 int k2_crc32c_hardware_available(void);
 
+/// glibc malloc tuning for the high-rate programs: blocks up to `mmap_threshold` bytes come from the heap
+/// instead of a fresh mmap, and a heap is trimmed only when `trim_threshold` bytes at its top are free.
+/// Returns 1 when both settings were taken (0 elsewhere than glibc).
+int k2_malloc_keep_freed(int mmap_threshold, int trim_threshold);
+
 #endif
