@@ -131,5 +131,8 @@ bench_capture() {
 sections=("$@")
 [ ${#sections[@]} -eq 0 ] && sections=(segment iceberg kafka verify bronze capture)
 for s in "${sections[@]}"; do
-    "bench_$s" | write_section "$s"
+    # The whole section first: a benchmark that fails stops here and leaves the section already in $DOC as it was
+    # (piping straight into write_section would replace it with whatever was printed before the failure).
+    body=$("bench_$s")
+    printf '%s\n' "$body" | write_section "$s"
 done

@@ -15,6 +15,10 @@ let args = CommandLine.arguments
 /// same rows from Arrow in memory. Prints "WALL CPU ROWS": seconds of the timed part, its CPU seconds (the whole
 /// process, all threads), rows written.
 func copyTable(catalogPath: String, warehouse: String, table name: String, outCatalogPath: String, outWarehouse: String) async throws {
+    func absolute(_ path: String) -> String {
+        path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+    }
+    let warehouse = absolute(warehouse), outWarehouse = absolute(outWarehouse)
     let parts = name.split(separator: ".").map(String.init)
     let identifier = TableIdentifier(namespace: Array(parts.dropLast()), name: parts.last!)
     let source = try await SQLCatalog.openSQLite(path: catalogPath, name: "k2", warehouse: "file://" + warehouse)
