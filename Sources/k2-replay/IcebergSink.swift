@@ -41,14 +41,14 @@ final class IcebergSink: ReplaySink {
     private let binanceTopic = BronzeExchange.binance.topic
     private let krakenTopic = BronzeExchange.kraken.topic
     /// K2's partition of each key seen (a replay sees the same few symbols over and over).
-    private var keyPartitions: [String: Int32] = [:]
+    @exclusivity(unchecked) private var keyPartitions: [String: Int32] = [:]
     @exclusivity(unchecked) private var lastKafkaSource = ""
     @exclusivity(unchecked) private var lastKafkaTopic = ""
     /// The source of the record being encoded, for `skipHandler`.
     @exclusivity(unchecked) private var currentSource = ""
     /// Counts the frames the encoder passes over; made once, not per record (a closure capturing the record
     /// would be allocated for every call).
-    private var skipHandler: ((BronzeSkipReason, Error?) -> Void)?
+    @exclusivity(unchecked) private var skipHandler: ((BronzeSkipReason, Error?) -> Void)?
 
     init(appender: BronzeTableAppender, format: BronzeValueFormat, schemaIds: [BronzeExchange: Int32], partitions: Int32,
          captureTime: Bool, commitRows: Int, commitSeconds: Double, pacer: Pacer) {

@@ -19,7 +19,7 @@ import SegmentLog
 /// is touched by one thread at a time: the producing thread until `finish` has joined it, then the caller's.
 final class KafkaSink: ReplaySink {
     private let producer: KafkaProducer
-    private var encoder: BronzeRecordEncoder
+    @exclusivity(unchecked) private var encoder: BronzeRecordEncoder
     private let router: KafkaTargetRouter
     private let pacer: Pacer
     private let logPath: String
@@ -35,7 +35,7 @@ final class KafkaSink: ReplaySink {
     // and never passed inout while accessed again; the runtime checks cost about 10% of the replay's CPU.
     @exclusivity(unchecked) private(set) var produced = 0
     private var skippedForResume = 0
-    private var pipe: BatchPipe?
+    @exclusivity(unchecked) private var pipe: BatchPipe?
     private var producerDone: DispatchSemaphore?
 
     // Reading side.
@@ -116,7 +116,7 @@ final class KafkaSink: ReplaySink {
     private var slotByKey: [[String: Int]] = [[:], [:]]
     /// The record being encoded, for the skip callback (made once, not per record).
     @exclusivity(unchecked) private var currentSequence: UInt64 = 0
-    private var skipHandler: ((BronzeSkipReason, Error?) -> Void)?
+    @exclusivity(unchecked) private var skipHandler: ((BronzeSkipReason, Error?) -> Void)?
 
     /// A message of the source as the replay would produce it: key, value and timestamp.
     typealias SourceMessage = (key: [UInt8]?, value: [UInt8]?, timestampMs: Int64)
