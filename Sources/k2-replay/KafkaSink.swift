@@ -25,6 +25,7 @@ final class KafkaSink: ReplaySink {
     private let logPath: String
     private let provenance: Bool
     private let store: CheckpointStore
+    private let checkpointWriter: CheckpointWriter
     private var checkpoint: ReplayCheckpoint
     private let checkpointIntervalNanos: Int64
     private var lastCheckpointNanos: Int64
@@ -145,6 +146,7 @@ final class KafkaSink: ReplaySink {
         self.logPath = logPath
         self.provenance = provenance
         self.store = store
+        checkpointWriter = CheckpointWriter(store: store)
         checkpoint = plan.checkpoint
         checkpointIntervalNanos = Int64(checkpointIntervalSeconds * 1e9)
         lastCheckpointNanos = Pacer.monotonicNanos()
@@ -491,7 +493,7 @@ final class KafkaSink: ReplaySink {
         let now = Pacer.monotonicNanos()
         if now - lastCheckpointNanos < checkpointIntervalNanos { return }
         lastCheckpointNanos = now
-        try writeCheckpoint(complete: false)
+        try writeCheckpoint(complete: false, background: true)
     }
 
     /// Turns the producer's count of slot `index`'s delivery reports into pair progress: reports of one
@@ -530,7 +532,9 @@ final class KafkaSink: ReplaySink {
 
     /// The checkpoint as the delivery reports served so far say. A resolved pair's unconfirmed messages lie at
     /// its slot's `nextOffset` or later (or from its recheck batch on); an unresolved pair keeps what it had.
-    private func writeCheckpoint(complete: Bool) throws {
+    /// Writes the checkpoint: at once (waiting for any queued background write first), or, for the periodic
+    /// one (`background`), through `checkpointWriter` so the calling thread does not wait for the disk.
+    private func writeCheckpoint(complete: Bool, background: Bool = false) throws {
         for index in slots.indices { drain(index) }
         var streamsBySlot: [[ReplayCheckpoint.StreamProgress]] = Array(repeating: [], count: slots.count)
         for pair in pairs {
@@ -548,7 +552,11 @@ final class KafkaSink: ReplaySink {
             checkpoint.partitions[index].last = slots[index].last
         }
         checkpoint.complete = complete
-        try store.write(checkpoint)
+        if background {
+            try checkpointWriter.submit(checkpoint)
+        } else {
+            try checkpointWriter.writeNow(checkpoint)
+        }
     }
 
     /// Before anything is produced: per partition, the message Kafka holds where this replay's last one was
