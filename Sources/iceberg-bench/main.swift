@@ -138,12 +138,4 @@ func run() async throws {
     print("{\"rows\":\(rows),\"write_seconds\":\(writeSeconds),\"read_rows\":\(readRows),\"read_seconds\":\(readSeconds),\"checksum\":\(checksum),\"files\":[\(files.map { "\"\($0)\"" }.joined(separator: ","))]}")
 }
 
-let done = DispatchSemaphore(value: 0)
-Task {
-    do { try await run() } catch {
-        FileHandle.standardError.write(Data("iceberg-bench: \(error)\n".utf8))
-        exit(1)
-    }
-    done.signal()
-}
-done.wait()
+runAsync { try await run() }
