@@ -7,7 +7,8 @@ import Foundation
 /// order they were taken, so an older one never lands over a newer one. Each snapshot counts only
 /// acknowledged messages, so it stays true however late it is written. The writes that must be durable
 /// before the run goes on (a new pair before its first message, the last one) wait for this queue to be
-/// idle and are written by the caller (`writeNow`).
+/// idle and are written by the caller (`writeNow`). The order argument assumes one caller at a time (the
+/// sink's producing thread, then the thread that joined it), as `KafkaSink` uses it.
 final class CheckpointWriter {
     private let store: CheckpointStore
     private let queue = DispatchQueue(label: "k2-replay.checkpoint")
@@ -32,8 +33,13 @@ final class CheckpointWriter {
         }
     }
 
-    /// Writes `checkpoint` on the calling thread once everything submitted before is written (or failed).
+    /// Writes `checkpoint` on the calling thread once the queue is idle. A snapshot still waiting there is
+    /// dropped (this newer one supersedes it, and one fsync is saved); one being written is waited for, so it
+    /// cannot land after this one.
     func writeNow(_ checkpoint: ReplayCheckpoint) throws {
+        condition.lock()
+        pending = nil
+        condition.unlock()
         try waitIdle()
         try store.write(checkpoint)
     }
