@@ -30,11 +30,11 @@ public enum TimeParser {
     public static func rfc3339(epochSeconds: Int) -> String {
         var time = time_t(epochSeconds)
         var parts = tm()
-        guard gmtime_r(&time, &parts) != nil else { return "\(epochSeconds)" }
-        func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
-        let year = Int(parts.tm_year) + 1900
-        let yearText = year >= 1000 ? "\(year)" : String(repeating: "0", count: 4 - "\(year)".count) + "\(year)"
-        return "\(yearText)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))Z"
+        var text = [CChar](repeating: 0, count: 32)
+        guard gmtime_r(&time, &parts) != nil, strftime(&text, text.count, "%Y-%m-%dT%H:%M:%SZ", &parts) > 0 else {
+            return "\(epochSeconds)"
+        }
+        return String(cString: text)
     }
 
     /// RFC 3339 in UTC with milliseconds, for reports.

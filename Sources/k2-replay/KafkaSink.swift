@@ -263,13 +263,12 @@ final class KafkaSink: ReplaySink {
         return slot
     }
 
-    /// The pair of `stream` in `slot`. A new one is written to the checkpoint before its first message is
-    /// produced: a rerun then knows where to look for it (nothing of it lies below its `fromOffset`).
+    /// The index of the pair of `stream` in `slot`, recorded when new. A new pair must be in the checkpoint
+    /// before its first message is produced, so that a rerun knows where to look for it (nothing of it lies
+    /// below its `fromOffset`): `deliver` records a batch's pairs first and writes the checkpoint once.
     /// Producing side (`key`: the stream's source and name, from the batch).
     @inline(__always)
-    /// The index of the (partition, stream) pair; a new pair is recorded, and the checkpoint written before its
-    /// first message is produced unless `recordOnly` (the caller then writes it once for several new pairs).
-    private func pair(slot: Int, stream: Int, key: @autoclosure () -> StreamKey, recordOnly: Bool = false) throws -> Int {
+    private func pair(slot: Int, stream: Int, key: @autoclosure () -> StreamKey) -> Int {
         if stream < pairCache.count, pairCache[stream].slot == Int32(slot) { return Int(pairCache[stream].pair) }
         while pairCache.count <= stream { pairCache.append((-1, -1)) }
         let index: Int
@@ -282,7 +281,6 @@ final class KafkaSink: ReplaySink {
             pairByKey[PairKey(slot: slot, stream: stream)] = pairs.count
             pairs.append(Pair(slot: slot, progress: progress, resolved: true))
             index = pairs.count - 1
-            if !recordOnly { try writeCheckpoint(complete: false) }
         }
         pairCache[stream] = (Int32(slot), Int32(index))
         return index
@@ -428,10 +426,11 @@ final class KafkaSink: ReplaySink {
         if producer.failedCount > 0 { throw deliveryFailure() }
         let paced = pacer.mode != .unpaced
         // The batch's new (partition, stream) pairs are recorded first and the checkpoint written once for all
-        // of them (two fsyncs each time), still before the first of their messages is produced.
+        // of them (two fsyncs each time), before the first of their messages is produced; the loop below then
+        // finds every pair already recorded.
         let known = pairs.count
         for entry in batch.entries {
-            _ = try pair(slot: Int(entry.slot), stream: Int(entry.stream), key: batch.keys[Int(entry.stream)], recordOnly: true)
+            _ = pair(slot: Int(entry.slot), stream: Int(entry.stream), key: batch.keys[Int(entry.stream)])
         }
         if pairs.count > known { try writeCheckpoint(complete: false) }
         try batch.bytes.withUnsafeBytes { base in
@@ -441,7 +440,7 @@ final class KafkaSink: ReplaySink {
                     : UnsafeRawBufferPointer(rebasing: base[entry.keyStart..<(entry.keyStart + Int(entry.keyLength))])
                 let value = UnsafeRawBufferPointer(rebasing: base[entry.valueStart..<(entry.valueStart + entry.valueLength)])
                 let stream = Int(entry.stream)
-                let pair = try self.pair(slot: slot, stream: stream, key: batch.keys[stream])
+                let pair = self.pair(slot: slot, stream: stream, key: batch.keys[stream])
                 let point = ReplayCheckpoint.Point(sequence: entry.sequence, trade: Int(entry.tradeIndex))
                 if unresolvedPairs > 0 && !pairs[pair].resolved
                     && alreadyDelivered(pair, at: point, key: key, value: value, timestampMs: entry.timestampMs) { continue }
