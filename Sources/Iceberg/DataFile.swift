@@ -19,13 +19,19 @@ public struct DataFile: Sendable, Equatable {
     public var lowerBounds: [Int: [UInt8]]
     public var upperBounds: [Int: [UInt8]]
     public var splitOffsets: [Int64]?
+    /// Equality delete files: the field ids whose values identify a deleted row.
+    public var equalityIds: [Int]?
     public var sortOrderId: Int?
+    /// Position delete files and deletion vectors (v3): the one data file they apply to, when recorded.
+    public var referencedDataFile: String?
+    /// Deletion vectors (v3): where the vector's blob starts in its Puffin file; nil for every other file.
+    public var contentOffset: Int64?
 
     public init(filePath: String, fileFormat: String = "PARQUET", specId: Int = 0, partition: [IcebergValue?] = [],
                 recordCount: Int64, fileSizeInBytes: Int64, columnSizes: [Int: Int64] = [:], valueCounts: [Int: Int64] = [:],
                 nullValueCounts: [Int: Int64] = [:], nanValueCounts: [Int: Int64] = [:], lowerBounds: [Int: [UInt8]] = [:],
                 upperBounds: [Int: [UInt8]] = [:], splitOffsets: [Int64]? = nil, sortOrderId: Int? = nil,
-                content: Content = .data) {
+                content: Content = .data, equalityIds: [Int]? = nil, referencedDataFile: String? = nil, contentOffset: Int64? = nil) {
         self.content = content
         self.filePath = filePath
         self.fileFormat = fileFormat
@@ -41,6 +47,9 @@ public struct DataFile: Sendable, Equatable {
         self.upperBounds = upperBounds
         self.splitOffsets = splitOffsets
         self.sortOrderId = sortOrderId
+        self.equalityIds = equalityIds
+        self.referencedDataFile = referencedDataFile
+        self.contentOffset = contentOffset
     }
 }
 

@@ -73,7 +73,8 @@ public enum ManifestWriter {
                 .long(f.recordCount), .long(f.fileSizeInBytes),
                 intMap(f.columnSizes), intMap(f.valueCounts), intMap(f.nullValueCounts), intMap(f.nanValueCounts),
                 bytesMap(f.lowerBounds), bytesMap(f.upperBounds), .null,
-                f.splitOffsets.map { .array($0.map { .long($0) }) } ?? .null, .null,
+                f.splitOffsets.map { .array($0.map { .long($0) }) } ?? .null,
+                f.equalityIds.map { .array($0.map { .int(Int32($0)) }) } ?? .null,
                 f.sortOrderId.map { .int(Int32($0)) } ?? .null,
             ])
             try writer.append(.record([
@@ -154,7 +155,10 @@ public enum ManifestReader {
                         nullValueCounts: longs(110, "null_value_counts"), nanValueCounts: longs(137, "nan_value_counts"),
                         lowerBounds: bytes(125, "lower_bounds"), upperBounds: bytes(128, "upper_bounds"),
                         splitOffsets: file.value(132, "split_offsets")?.arrayValue?.compactMap(\.int64Value),
-                        sortOrderId: file.value(140, "sort_order_id")?.int32Value.map(Int.init), content: content)))
+                        sortOrderId: file.value(140, "sort_order_id")?.int32Value.map(Int.init), content: content,
+                        equalityIds: file.value(135, "equality_ids")?.arrayValue?.compactMap { $0.int32Value.map(Int.init) },
+                        referencedDataFile: file.value(143, "referenced_data_file")?.stringValue,
+                        contentOffset: file.long(144, "content_offset"))))
             }
         } catch let e as IcebergError {
             throw e

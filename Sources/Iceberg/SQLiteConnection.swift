@@ -5,19 +5,24 @@ import Foundation
 ///
 /// The C API is synchronous; calls are serialized by a lock (the catalog issues a handful of short
 /// statements per commit). WAL journaling lets pyiceberg and other processes read while we write, and the
-/// busy timeout makes concurrent writers wait instead of failing at once.
+/// busy timeout makes concurrent writers wait instead of failing at once. A read-only connection (a check)
+/// changes nothing in the file, not even its journal mode, and works on a read-only file and directory.
 public final class SQLiteConnection: SQLConnection, @unchecked Sendable {
     public let dialect = SQLDialect.sqlite
     public let path: String
     private var db: OpaquePointer?
     private let lock = NSLock()
 
-    public init(path: String, busyTimeoutMs: Int32 = 10_000) throws {
+    public init(path: String, readOnly: Bool = false, busyTimeoutMs: Int32 = 10_000) throws {
         self.path = path
         let directory = (path as NSString).deletingLastPathComponent
-        if !directory.isEmpty { try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
+        if !readOnly && !directory.isEmpty {
+            try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        }
         var handle: OpaquePointer?
-        let rc = sqlite3_open_v2(path, &handle, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nil)
+        let flags = readOnly ? SQLITE_OPEN_READONLY | SQLITE_OPEN_FULLMUTEX
+                             : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX
+        let rc = sqlite3_open_v2(path, &handle, flags, nil)
         guard rc == SQLITE_OK, let handle else {
             let message = handle.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open"
             sqlite3_close(handle)
@@ -25,7 +30,8 @@ public final class SQLiteConnection: SQLConnection, @unchecked Sendable {
         }
         db = handle
         sqlite3_busy_timeout(handle, busyTimeoutMs)
-        _ = try run("PRAGMA journal_mode=WAL", [])
+        // The journal mode is a property of the file: only a writer may choose it.
+        if !readOnly { _ = try run("PRAGMA journal_mode=WAL", []) }
     }
 
     deinit { sqlite3_close_v2(db) }

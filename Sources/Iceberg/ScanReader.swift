@@ -17,14 +17,17 @@ import Parquet
 /// whose stored type cannot be read as the field's type is an error naming the file and column.
 ///
 /// Row groups are skipped by their statistics for the given ranges; rows inside a kept row group are
-/// not filtered.
+/// not filtered. Rows the task's delete files remove (position and equality deletes) are left out, so a
+/// table reads as Spark and pyiceberg read it.
 public struct ScanReader: Sendable {
     public let table: Table
     private let nameMapping: NameMapping?
+    private let deleteLoader: RowDeleteLoader
 
     public init(table: Table) throws {
         self.table = table
         nameMapping = try NameMapping(table: table)
+        deleteLoader = try RowDeleteLoader(table: table)
     }
 
     /// Reads `columns` (by name in the table schema) of one data file, one `ColumnData` per column.
@@ -37,16 +40,8 @@ public struct ScanReader: Sendable {
             return f
         }
         let location = task.dataFile.filePath
-        let reader: ParquetReader
-        do {
-            if let path = try? LocalFileIO.path(of: location), table.io is LocalFileIO {
-                reader = try ParquetReader(input: try ParquetFileInput(path: path))
-            } else {
-                reader = try ParquetReader(input: ParquetMemoryInput(try await table.io.read(location), name: location))
-            }
-        } catch {
-            throw IcebergError.corruptFile(location: location, message: "data file of table \(table.identifier) cannot be read: \(error)")
-        }
+        let reader = try await table.openParquet(location)
+        let deletes = try await deleteLoader.deletes(for: task)
         let ids = ParquetFieldIds(schema: reader.schema, nameMapping: nameMapping)
 
         /// The file column holding a field and how its values convert, or nil when the file lacks the field.
@@ -100,9 +95,37 @@ public struct ScanReader: Sendable {
             }
             constants.append(constant)
         }
+        // Equality deletes compare fields the caller may not have asked for.
+        var equalitySources: [(field: NestedField, index: Int, conversion: ParquetValueConversion)] = []
+        for id in deletes.equalityFieldIds.sorted() {
+            guard let field = schema.field(id: id) ?? table.metadata.schemas.lazy.compactMap({ $0.field(id: id) }).first,
+                  let (index, conversion) = try source(of: field) else {
+                throw IcebergError.corruptFile(location: location, message: """
+                    data file of table \(table.identifier) has no column for field id \(id), which an equality delete file compares
+                    """)
+            }
+            equalitySources.append((field, index, conversion))
+        }
         do {
             let groups = try reader.rowGroups(matching: predicates)
-            let rows = groups.reduce(0) { $0 + Int(reader.metadata.rowGroups[$1].numRows) }
+            // Each kept row group's deleted rows (nil: none), by file position.
+            var removed: [[Bool]?] = Array(repeating: nil, count: groups.count)
+            if !deletes.isEmpty {
+                var firstRow: [Int64] = [0]
+                for group in reader.metadata.rowGroups { firstRow.append(firstRow.last! + group.numRows) }
+                for (k, g) in groups.enumerated() {
+                    var columns: [Int: (ColumnData, IcebergType)] = [:]
+                    for source in equalitySources {
+                        var assembler = try ColumnAssembler(type: source.field.type)
+                        try assembler.append(try reader.readColumn(rowGroup: g, column: source.index), conversion: source.conversion)
+                        columns[source.field.id] = (assembler.finish(), source.field.type)
+                    }
+                    removed[k] = try deletes.deleted(firstRow: firstRow[g], rowCount: Int(reader.metadata.rowGroups[g].numRows), columns: columns)
+                }
+            }
+            let rows = zip(groups, removed).reduce(0) { total, pair in
+                total + Int(reader.metadata.rowGroups[pair.0].numRows) - (pair.1?.lazy.filter { $0 }.count ?? 0)
+            }
             var out: [ColumnData] = []
             for (i, field) in fields.enumerated() {
                 var assembler = try ColumnAssembler(type: field.type)
@@ -112,8 +135,9 @@ public struct ScanReader: Sendable {
                     continue
                 }
                 if groups.count > 1 { assembler.reserve(rows: rows) }
-                for g in groups {
-                    let piece = try reader.readColumn(rowGroup: g, column: index)
+                for (k, g) in groups.enumerated() {
+                    var piece = try reader.readColumn(rowGroup: g, column: index)
+                    if let mask = removed[k] { piece = piece.removing(mask) }
                     do {
                         try assembler.append(piece, conversion: conversion)
                     } catch let e as ColumnAssembler.Mismatch {

@@ -19,15 +19,20 @@ public struct ColumnRange: Sendable, Equatable {
     }
 }
 
-/// A data file to read, with the snapshot data it came from.
+/// A data file to read, with the snapshot data it came from and the delete files that apply to it.
 public struct FileScanTask: Sendable, Equatable {
     public var dataFile: DataFile
     public var snapshotId: Int64?
     public var sequenceNumber: Int64?
+    /// Position and equality delete files whose rows a reader must remove (`RowDeleteLoader`).
+    public var deletes: [ScanDeleteFile] = []
 }
 
 /// Plans a scan of one snapshot: reads its manifest list and manifests and keeps the live data files that
-/// may hold rows within `filters`.
+/// may hold rows within `filters`, each with the delete files that apply to it (table spec, "Scan Planning":
+/// a position delete applies to data files of its partition with a data sequence number no greater than
+/// its own, an equality delete to those with a smaller one, in its partition or, unpartitioned, everywhere).
+/// Delete files the scan cannot apply (v3 deletion vectors, Avro or ORC deletes) are refused by name.
 public struct TableScan: Sendable {
     public let table: Table
     public var snapshotId: Int64?
@@ -67,6 +72,7 @@ public struct TableScan: Sendable {
         let listBytes = try await FastAppend.read(table.io, snapshot.manifestList, what: "manifest list of snapshot \(snapshot.snapshotId)")
         let manifests = try ManifestList.read(listBytes, location: snapshot.manifestList)
         var tasks: [FileScanTask] = []
+        let deletes = try await deleteFiles(manifests, schema: schema)
         for manifest in manifests where manifest.content == .data {
             guard let spec = m.spec(id: manifest.partitionSpecId) else {
                 throw IcebergError.corruptFile(location: manifest.manifestPath, message: "unknown partition spec \(manifest.partitionSpecId)")
@@ -78,10 +84,63 @@ public struct TableScan: Sendable {
             where entry.status != .deleted {
                 let file = entry.dataFile
                 if !fileMayMatch(file, projections: projections, schema: schema) { continue }
-                tasks.append(FileScanTask(dataFile: file, snapshotId: entry.snapshotId, sequenceNumber: entry.sequenceNumber))
+                var task = FileScanTask(dataFile: file, snapshotId: entry.snapshotId, sequenceNumber: entry.sequenceNumber)
+                if !deletes.isEmpty { task.deletes = Self.deletes(deletes, applyingTo: task, specs: m.partitionSpecs) }
+                tasks.append(task)
             }
         }
         return tasks
+    }
+
+    /// The live delete files of a snapshot, checked to be ones a scan can apply.
+    private func deleteFiles(_ manifests: [ManifestFile], schema: Schema) async throws -> [ScanDeleteFile] {
+        var out: [ScanDeleteFile] = []
+        let m = table.metadata
+        for manifest in manifests where manifest.content == .deletes {
+            let bytes = try await FastAppend.read(table.io, manifest.manifestPath, what: "delete manifest")
+            for entry in try ManifestReader.read(bytes, location: manifest.manifestPath, manifest: manifest, schema: schema, specs: m.partitionSpecs)
+            where entry.status != .deleted {
+                let file = entry.dataFile
+                let format = file.fileFormat.uppercased()
+                if format == "PUFFIN" || file.contentOffset != nil {
+                    throw IcebergError.invalidArgument("""
+                        table \(table.identifier) has a deletion vector (format-version 3) in \(file.filePath): deletion vectors are not supported, \
+                        so its rows cannot be read as the table holds them
+                        """)
+                }
+                guard format == "PARQUET" else {
+                    throw IcebergError.invalidArgument("""
+                        table \(table.identifier) has a \(file.fileFormat) delete file \(file.filePath): only Parquet delete files are supported, \
+                        so its rows cannot be read as the table holds them
+                        """)
+                }
+                if file.content == .equalityDeletes && (file.equalityIds ?? []).isEmpty {
+                    throw IcebergError.corruptFile(location: manifest.manifestPath, message: "equality delete file \(file.filePath) lists no equality_ids")
+                }
+                out.append(ScanDeleteFile(file: file, sequenceNumber: entry.sequenceNumber ?? 0))
+            }
+        }
+        return out
+    }
+
+    /// The delete files of `all` that apply to a data file, by the spec's sequence-number and partition rules.
+    static func deletes(_ all: [ScanDeleteFile], applyingTo task: FileScanTask, specs: [PartitionSpec]) -> [ScanDeleteFile] {
+        let data = task.dataFile
+        let dataSequence = task.sequenceNumber ?? 0
+        return all.filter { delete in
+            let file = delete.file
+            let unpartitioned = specs.first(where: { $0.specId == file.specId })?.fields.isEmpty ?? false
+            let samePartition = file.specId == data.specId && file.partition == data.partition
+            switch file.content {
+            case .positionDeletes:
+                if let referenced = file.referencedDataFile, referenced != data.filePath { return false }
+                return delete.sequenceNumber >= dataSequence && (samePartition || unpartitioned)
+            case .equalityDeletes:
+                return delete.sequenceNumber > dataSequence && (samePartition || unpartitioned)
+            case .data:
+                return false
+            }
+        }
     }
 
     /// For each filter, the partition field positions and projected ranges (order-preserving transforms only).

@@ -74,6 +74,19 @@ public enum OffsetRanges {
         return (below, above)
     }
 
+    /// The offsets in `a` or `b` (each once: a set union, merged where ranges touch).
+    public static func union(_ a: [OffsetRange], _ b: [OffsetRange]) -> [OffsetRange] {
+        var result: [OffsetRange] = []
+        for range in (a + b).sorted(by: { $0.first < $1.first }) {
+            if let last = result.last, range.first <= last.last &+ 1 {
+                if range.last > last.last { result[result.count - 1] = OffsetRange(last.first, range.last) }
+            } else {
+                result.append(range)
+            }
+        }
+        return result
+    }
+
     public static func offsetCount(_ ranges: [OffsetRange]) -> Int64 {
         ranges.reduce(0) { $0 + $1.count }
     }

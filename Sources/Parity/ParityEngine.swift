@@ -212,7 +212,7 @@ public final class ParityEngine {
             guard let f = floor[index] else { continue }
             var others: [OffsetRange] = []
             for other in roles.indices where other != index {
-                others = union(others, distinct[other])
+                others = OffsetRanges.union(others, distinct[other])
             }
             let dropped = OffsetRanges.split(OffsetRanges.subtracting(others, distinct[index]), below: f).below
             if !dropped.isEmpty {
@@ -238,7 +238,7 @@ public final class ParityEngine {
             missingInLeftVsTruth: hasTruth ? missing(in: 0, from: 2) : nil,
             missingInRightVsTruth: hasTruth ? missing(in: 1, from: 2) : nil,
             missingInTruth: hasTruth ? missing(in: 2, from: 0).isEmpty && missing(in: 2, from: 1).isEmpty
-                ? [] : union(missing(in: 2, from: 0), missing(in: 2, from: 1)) : nil,
+                ? [] : OffsetRanges.union(missing(in: 2, from: 0), missing(in: 2, from: 1)) : nil,
             duplicatesLeft: tally[0].coverage.duplicates, duplicatesRight: tally[1].coverage.duplicates,
             duplicatesTruth: hasTruth ? tally[2].coverage.duplicates : nil,
             payloadMismatches: options.comparePayload ? (payload?.leftVsRight.distinctRanges ?? []) : nil,
@@ -252,17 +252,6 @@ public final class ParityEngine {
         let duplicateLists: [[DuplicateRange]?] = [report.duplicatesLeft, report.duplicatesRight, report.duplicatesTruth]
         report.parity = lists.allSatisfy { $0?.isEmpty ?? true } && duplicateLists.allSatisfy { $0?.isEmpty ?? true }
         return report
-    }
-
-    private func union(_ a: [OffsetRange], _ b: [OffsetRange]) -> [OffsetRange] {
-        var coverage = OffsetCoverage()
-        for range in (a + b).sorted(by: { $0.first < $1.first }) {
-            // Adding only the part not yet covered keeps copies at 1: a plain set union.
-            let known = coverage.maxOffset ?? Int64.min
-            if range.last <= known { continue }
-            coverage.add(max(range.first, known == Int64.min ? range.first : known + 1), range.last)
-        }
-        return coverage.distinctRanges
     }
 
     private func hourRows(_ tally: [PartitionTally], hasTruth: Bool) -> [HourRows] {
@@ -333,12 +322,12 @@ public final class ParityEngine {
             partitions: partitions.count,
             mismatchedPartitions: partitions.filter { !$0.parity }.count,
             rows: SideValues(left: rows(.left), right: rows(.right), truth: hasTruth ? rows(.truth) : nil),
-            missingInLeftOffsets: partitions.reduce(0) { $0 + OffsetRanges.offsetCount($1.missingInLeft) + OffsetRanges.offsetCount($1.missingInLeftVsTruth ?? []) },
-            missingInRightOffsets: partitions.reduce(0) { $0 + OffsetRanges.offsetCount($1.missingInRight) + OffsetRanges.offsetCount($1.missingInRightVsTruth ?? []) },
+            missingInLeftOffsets: partitions.reduce(0) { $0 + OffsetRanges.offsetCount($1.allMissingInLeft) },
+            missingInRightOffsets: partitions.reduce(0) { $0 + OffsetRanges.offsetCount($1.allMissingInRight) },
             duplicateRowsLeft: partitions.reduce(0) { $0 + $1.duplicatesLeft.reduce(0) { $0 + $1.extraRows } },
             duplicateRowsRight: partitions.reduce(0) { $0 + $1.duplicatesRight.reduce(0) { $0 + $1.extraRows } },
             payloadMismatchOffsets: partitions.reduce(0) { $0 + OffsetRanges.offsetCount($1.payloadMismatches ?? []) + OffsetRanges.offsetCount($1.payloadMismatchesLeftVsTruth ?? []) + OffsetRanges.offsetCount($1.payloadMismatchesRightVsTruth ?? []) },
-            retentionDroppedOffsets: partitions.reduce(0) { $0 + $1.retention.reduce(0) { $0 + OffsetRanges.offsetCount($1.droppedOffsets) } },
+            retentionDroppedOffsets: partitions.reduce(0) { $0 + OffsetRanges.offsetCount($1.allRetentionDropped) },
             problems: problems)
 
         let scope = options.scope

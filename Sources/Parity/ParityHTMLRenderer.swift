@@ -117,8 +117,8 @@ public enum ParityHTMLRenderer {
             html += "<tr class=\"\(p.parity ? "ok" : "mismatch")\"><td>\(escape(p.topic))[\(p.partition)]</td><td class=\"text\">\(p.parity ? "ok" : "MISMATCH")</td><td>\(p.left.rows)</td><td>\(p.right.rows)</td>"
             if let truth = p.truth { html += "<td>\(truth.rows)</td>" }
             html += "<td>\(span(p.left))</td><td>\(span(p.right))</td>"
-            html += "<td>\(OffsetRanges.offsetCount(p.missingInLeft + (p.missingInLeftVsTruth ?? [])))</td>"
-            html += "<td>\(OffsetRanges.offsetCount(p.missingInRight + (p.missingInRightVsTruth ?? [])))</td>"
+            html += "<td>\(OffsetRanges.offsetCount(p.allMissingInLeft))</td>"
+            html += "<td>\(OffsetRanges.offsetCount(p.allMissingInRight))</td>"
             html += "<td>\(p.duplicatesLeft.reduce(0) { $0 + $1.extraRows })</td><td>\(p.duplicatesRight.reduce(0) { $0 + $1.extraRows })</td>"
             html += "<td>\(OffsetRanges.offsetCount((p.payloadMismatches ?? []) + (p.payloadMismatchesLeftVsTruth ?? []) + (p.payloadMismatchesRightVsTruth ?? [])))</td></tr>\n"
         }
@@ -139,8 +139,8 @@ public enum ParityHTMLRenderer {
         let width = 900.0, laneHeight = 18.0, labelWidth = 60.0, top = 22.0
         let lanes: [(String, PartitionSideCounts, [OffsetRange], [DuplicateRange], [OffsetRange])] = {
             var result: [(String, PartitionSideCounts, [OffsetRange], [DuplicateRange], [OffsetRange])] = [
-                ("left", p.left, p.missingInLeft + (p.missingInLeftVsTruth ?? []), p.duplicatesLeft, (p.payloadMismatches ?? []) + (p.payloadMismatchesLeftVsTruth ?? [])),
-                ("right", p.right, p.missingInRight + (p.missingInRightVsTruth ?? []), p.duplicatesRight, (p.payloadMismatches ?? []) + (p.payloadMismatchesRightVsTruth ?? [])),
+                ("left", p.left, p.allMissingInLeft, p.duplicatesLeft, (p.payloadMismatches ?? []) + (p.payloadMismatchesLeftVsTruth ?? [])),
+                ("right", p.right, p.allMissingInRight, p.duplicatesRight, (p.payloadMismatches ?? []) + (p.payloadMismatchesRightVsTruth ?? [])),
             ]
             if hasTruth, let truth = p.truth {
                 result.append(("truth", truth, p.missingInTruth ?? [], p.duplicatesTruth ?? [], []))

@@ -25,15 +25,15 @@ public struct ParityReport: Codable, Sendable {
     }
 
     public struct ScopeDescription: Codable, Sendable {
-        public var since: String?
-        public var until: String?
-        public var partitions: [Int32]?
+        @NullWhenAbsent public var since: String?
+        @NullWhenAbsent public var until: String?
+        @NullWhenAbsent public var partitions: [Int32]?
     }
 
     public struct Sides: Codable, Sendable {
         public var left: SideDescription
         public var right: SideDescription
-        public var truth: SideDescription?
+        @NullWhenAbsent public var truth: SideDescription?
     }
 
     public struct Summary: Codable, Sendable {
@@ -71,10 +71,9 @@ public struct ParityReport: Codable, Sendable {
 
 /// A value per side; `truth` only when a truth side was given.
 public struct SideValues<Value: Codable & Sendable>: Codable, Sendable {
-    public var left: Value?
-    public var right: Value?
-    public var truth: Value?
-
+    @NullWhenAbsent public var left: Value?
+    @NullWhenAbsent public var right: Value?
+    @NullWhenAbsent public var truth: Value?
     public init(left: Value? = nil, right: Value? = nil, truth: Value? = nil) {
         self.left = left
         self.right = right
@@ -86,13 +85,12 @@ public struct SideValues<Value: Codable & Sendable>: Codable, Sendable {
 public struct PartitionSideCounts: Codable, Sendable, Equatable {
     public var rows: Int64
     public var distinctOffsets: Int64
-    public var minOffset: Int64?
-    public var maxOffset: Int64?
-    public var minTimestamp: String?
-    public var maxTimestamp: String?
+    @NullWhenAbsent public var minOffset: Int64?
+    @NullWhenAbsent public var maxOffset: Int64?
+    @NullWhenAbsent public var minTimestamp: String?
+    @NullWhenAbsent public var maxTimestamp: String?
     /// The first offset the side still holds (Kafka retention); offsets below it are not expected.
-    public var retentionFloor: Int64?
-
+    @NullWhenAbsent public var retentionFloor: Int64?
     enum CodingKeys: String, CodingKey {
         case rows
         case distinctOffsets = "distinct_offsets"
@@ -123,7 +121,7 @@ public struct HourRows: Codable, Sendable, Equatable {
     public var hour: String
     public var left: Int64
     public var right: Int64
-    public var truth: Int64?
+    @NullWhenAbsent public var truth: Int64?
     public var minOffset: Int64
     public var maxOffset: Int64
 
@@ -140,22 +138,22 @@ public struct PartitionReport: Codable, Sendable {
     public var parity: Bool
     public var left: PartitionSideCounts
     public var right: PartitionSideCounts
-    public var truth: PartitionSideCounts?
+    @NullWhenAbsent public var truth: PartitionSideCounts?
     /// Offsets the right side holds and the left does not (and the reverse), as `[first, last]` ranges.
     public var missingInLeft: [OffsetRange]
     public var missingInRight: [OffsetRange]
     /// With a truth side: offsets the truth holds that each table lacks, and offsets the tables hold above
     /// the truth's retention floor that the truth lacks.
-    public var missingInLeftVsTruth: [OffsetRange]?
-    public var missingInRightVsTruth: [OffsetRange]?
-    public var missingInTruth: [OffsetRange]?
+    @NullWhenAbsent public var missingInLeftVsTruth: [OffsetRange]?
+    @NullWhenAbsent public var missingInRightVsTruth: [OffsetRange]?
+    @NullWhenAbsent public var missingInTruth: [OffsetRange]?
     public var duplicatesLeft: [DuplicateRange]
     public var duplicatesRight: [DuplicateRange]
-    public var duplicatesTruth: [DuplicateRange]?
+    @NullWhenAbsent public var duplicatesTruth: [DuplicateRange]?
     /// Offsets whose payload hashes differ between left and right (only with payload comparison).
-    public var payloadMismatches: [OffsetRange]?
-    public var payloadMismatchesLeftVsTruth: [OffsetRange]?
-    public var payloadMismatchesRightVsTruth: [OffsetRange]?
+    @NullWhenAbsent public var payloadMismatches: [OffsetRange]?
+    @NullWhenAbsent public var payloadMismatchesLeftVsTruth: [OffsetRange]?
+    @NullWhenAbsent public var payloadMismatchesRightVsTruth: [OffsetRange]?
     public var retention: [RetentionNote]
     public var rowsByHour: [HourRows]
 
@@ -176,4 +174,10 @@ public struct PartitionReport: Codable, Sendable {
     }
 
     public var key: PartitionKey { PartitionKey(topic: topic, partition: partition) }
+
+    /// Offsets the left table lacks, against the right side or the truth, each counted once.
+    public var allMissingInLeft: [OffsetRange] { OffsetRanges.union(missingInLeft, missingInLeftVsTruth ?? []) }
+    public var allMissingInRight: [OffsetRange] { OffsetRanges.union(missingInRight, missingInRightVsTruth ?? []) }
+    /// Offsets some side no longer holds by retention, each counted once however many sides dropped it.
+    public var allRetentionDropped: [OffsetRange] { retention.reduce([]) { OffsetRanges.union($0, $1.droppedOffsets) } }
 }

@@ -25,8 +25,8 @@ public enum ParityTextRenderer {
             var row = [p.parity ? "ok" : "MISMATCH", "\(p.topic)[\(p.partition)]", "\(p.left.rows)", "\(p.right.rows)"]
             if let truth = p.truth { row.append("\(truth.rows)") }
             row += [span(p.left), span(p.right),
-                    "\(OffsetRanges.offsetCount(p.missingInLeft + (p.missingInLeftVsTruth ?? [])))",
-                    "\(OffsetRanges.offsetCount(p.missingInRight + (p.missingInRightVsTruth ?? [])))",
+                    "\(OffsetRanges.offsetCount(p.allMissingInLeft))",
+                    "\(OffsetRanges.offsetCount(p.allMissingInRight))",
                     "\(p.duplicatesLeft.reduce(0) { $0 + $1.extraRows })",
                     "\(p.duplicatesRight.reduce(0) { $0 + $1.extraRows })"]
             if report.payloadCompared {
@@ -50,6 +50,10 @@ public enum ParityTextRenderer {
             var line = "\n\(side) table \(health.table): snapshot \(health.snapshotId.map(String.init) ?? "none"), \(health.snapshots) snapshot(s), \(health.dataFiles) data file(s)"
             if let total = health.summaryTotalRecords { line += ", total-records \(total)" }
             if let read = health.rowsRead { line += ", rows read \(read)" }
+            if health.deleteFiles > 0 {
+                line += ", \(health.deleteFiles) delete file(s)"
+                if let deleted = health.rowsDeleted { line += " removing \(deleted) row(s)" }
+            }
             out += line + "\n"
             for marker in health.commitMarkers { out += "  \(marker.key) = \(marker.value) (snapshot \(marker.snapshotId))\n" }
             for problem in health.problems { out += "  PROBLEM: \(problem)\n" }

@@ -4,7 +4,7 @@ public struct SideDescription: Codable, Sendable, Equatable {
     public var kind: String
     /// The table (`market_data.bronze_binance_trades`), topic URL or log directory.
     public var name: String
-    public var snapshotId: Int64?
+    @NullWhenAbsent public var snapshotId: Int64?
     /// Further facts (catalog, metadata location, format version, bootstrap servers, ...).
     public var details: [String: String]
 

@@ -48,6 +48,7 @@ struct IcebergReplay {
 
         // The run id: everything that decides which rows this run writes where.
         var idParts = ["table=\(identifier)", "style=\(style.rawValue)", "shard=\(shardIndex)/\(shardCount)"]
+        var legacyIdParts: [String] = []
         var sourceDescription: String
         var selectedStreams: [StreamKey] = []
         switch origin {
@@ -61,16 +62,33 @@ struct IcebergReplay {
                 return (selection.sources?.contains(key.source) ?? true) && (selection.streams?.contains(key.stream) ?? true)
             }.filter { Self.shardOf($0, count: shardCount) == shardIndex }
         case .kafka(let bootstrap, let topic):
+            legacyIdParts = idParts
             sourceDescription = "kafka://\(bootstrap)/\(topic)"
-            idParts += ["kafka=\(sourceDescription)", "from-offset=\(options.fromOffset)", "from-time=\(options.fromTime ?? "")",
-                        "until-time=\(options.untilTime ?? "")"]
+            // The cluster is named by its id, not by the address as typed: `localhost:9092` and
+            // `127.0.0.1:9092` are one cluster and one run. Times count by the instant they name.
+            let clusterId = try Self.clusterId(bootstrap: bootstrap, properties: command.properties)
+            func instant(_ text: String?) -> String {
+                text.map { TimeParser.epochNanoseconds($0).map(String.init) ?? $0 } ?? ""
+            }
+            idParts += ["kafka-cluster=\(clusterId)", "topic=\(topic)", "from-offset=\(options.fromOffset)",
+                        "from-time=\(instant(options.fromTime))", "until-time=\(instant(options.untilTime))"]
+            legacyIdParts += ["kafka=\(sourceDescription)", "from-offset=\(options.fromOffset)", "from-time=\(options.fromTime ?? "")",
+                              "until-time=\(options.untilTime ?? "")"]
         }
-        let runId = BronzeReplayProgress.runId(idParts)
+        var runId = BronzeReplayProgress.runId(idParts)
 
         let catalog = try openCatalog()
         let table = try loadOrCreate(catalog, identifier, style: style)
         _ = try style.checkSchema(of: table)
-        let previous = try BronzeReplayProgress.latest(in: table, runId: runId)
+        var previous = try BronzeReplayProgress.latest(in: table, runId: runId)
+        if previous == nil, !legacyIdParts.isEmpty {
+            // A run begun before run ids named the cluster by id resumes under the id it started with.
+            let legacy = BronzeReplayProgress.runId(legacyIdParts)
+            if let found = try BronzeReplayProgress.latest(in: table, runId: legacy) {
+                previous = found
+                runId = legacy
+            }
+        }
         let progress = previous ?? BronzeReplayProgress(runId: runId, source: sourceDescription)
         if let previous, !command.quiet {
             StandardError.note("resuming run \(runId): \(previous.rows) rows in \(previous.commits) commits already in \(identifier)")
@@ -157,6 +175,20 @@ struct IcebergReplay {
             StandardError.note("done: \(records) records, \(appender.rowsCommitted) rows in \(appender.commits) commits "
                                + "(\(appender.filesCommitted) files) into \(identifier) in \(String(format: "%.1f", progressLine.elapsedSeconds)) s")
         }
+    }
+
+    /// The id of the Kafka cluster at `bootstrap` (with the `-X` properties, for security settings).
+    static func clusterId(bootstrap: String, properties: [String]) throws -> String {
+        var config = KafkaConfig()
+        for property in properties {
+            do { try config.apply(passthrough: property) } catch { throw ReplayError.usage("\(error)") }
+        }
+        config.set("bootstrap.servers", bootstrap)
+        let consumer = try KafkaConsumer(config: config)
+        guard let id = consumer.clusterId() else {
+            throw ReplayError.unusable("Kafka at \(bootstrap) reports no cluster id, which names this backfill's run")
+        }
+        return id
     }
 
     /// The shard of a stream: FNV-1a of `source/stream`, so shares do not depend on which streams exist.

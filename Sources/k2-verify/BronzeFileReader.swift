@@ -25,6 +25,8 @@ struct BronzeFileReader {
     /// Rows placed, and rows that could not be placed (a null topic, partition, offset or timestamp).
     private(set) var rowsRead: Int64 = 0
     private(set) var nullKeyRows: Int64 = 0
+    /// Rows the table's delete files remove (not placed, not counted in `rowsRead`).
+    private(set) var deletedRows: Int64 = 0
     private var buffers: [ParityChunk] = []
     private var bufferIndex: [PartitionKey: Int] = [:]
 
@@ -46,7 +48,10 @@ struct BronzeFileReader {
         return parquet.columnIndex(.name(column.name)) == index ? (.name(column.name), index) : nil
     }
 
+    /// `deletes` are the rows of this file that delete files remove; `equalityFields` the table's fields
+    /// they compare (by id).
     mutating func read(_ parquet: ParquetReader, location: String, scope: ParityScope,
+                       deletes: RowDeletes = RowDeletes(), equalityFields: [NestedField] = [],
                        sink: (inout ParityChunk) throws -> Void) throws {
         let ids = ParquetFieldIds(schema: parquet.schema, nameMapping: nameMapping)
         func required(_ field: NestedField) throws -> (ParquetColumnSelector, Int) {
@@ -88,7 +93,24 @@ struct BronzeFileReader {
         if let date { selectors.append(date.0) }
         if let raw { selectors.append(raw.0) }
 
+        var firstRow: [Int64] = [0]
+        for group in parquet.metadata.rowGroups { firstRow.append(firstRow.last! + group.numRows) }
         for rowGroup in try parquet.rowGroups(matching: predicates) {
+            // Rows of this row group that delete files remove, by position in the file or by field values.
+            var removed: [Bool]?
+            if !deletes.isEmpty {
+                var values: [Int: (ColumnData, IcebergType)] = [:]
+                for field in equalityFields {
+                    let (selector, index) = try required(field)
+                    let piece = try parquet.readRowGroup(rowGroup, columns: [selector])[0]
+                    do {
+                        values[field.id] = (try ScanReader.convert(piece, from: parquet.schema.columns[index], to: field.type), field.type)
+                    } catch {
+                        throw VerifyFailure("data file \(location), row group \(rowGroup): \(error)")
+                    }
+                }
+                removed = try deletes.deleted(firstRow: firstRow[rowGroup], rowCount: Int(parquet.metadata.rowGroups[rowGroup].numRows), columns: values)
+            }
             // A row group whose topic statistics say one value and no nulls needs no topic column read:
             // Bronze files hold one topic, and decoding a string per row is the costliest part of a scan.
             var constantTopic: String?
@@ -110,7 +132,8 @@ struct BronzeFileReader {
                     throw VerifyFailure("data file \(location), row group \(rowGroup): \(error)")
                 }
             }
-            try route(data, constantTopic: constantTopic, hasDate: date != nil, scale: scale, location: location, rowGroup: rowGroup)
+            try route(data, constantTopic: constantTopic, hasDate: date != nil, scale: scale, removed: removed,
+                      location: location, rowGroup: rowGroup)
             for index in buffers.indices where buffers[index].count > 0 {
                 try sink(&buffers[index])
                 buffers[index].removeAll()
@@ -119,7 +142,7 @@ struct BronzeFileReader {
     }
 
     private mutating func route(_ data: [ColumnData], constantTopic: String?, hasDate: Bool, scale: (multiply: Int64, divide: Int64),
-                                location: String, rowGroup: Int) throws {
+                                removed: [Bool]?, location: String, rowGroup: Int) throws {
         guard case .byteArray(let topics) = data[0].values else { throw wrongType("topic", location) }
         guard case .int32(let partitions) = data[1].values else { throw wrongType("partition", location) }
         guard case .int64(let offsets) = data[2].values else { throw wrongType("offset", location) }
@@ -181,6 +204,10 @@ struct BronzeFileReader {
                 }
                 if payload, let validity = payloadValidity {
                     if validity[row] { payloadIndex = cursors[payloadColumn]; cursors[payloadColumn] += 1 } else { hasPayload = false }
+                }
+                if let removed, removed[row] {
+                    deletedRows += 1
+                    continue
                 }
                 if keyIsNull {
                     nullKeyRows += 1

@@ -18,6 +18,8 @@ final class IcebergParitySource: ParitySource {
     private(set) var health: TableHealth?
     private var rowsRead: Int64 = 0
     private var nullKeyRows: Int64 = 0
+    private var deletedRows: Int64 = 0
+    private var deleteLoader: RowDeleteLoader?
 
     init(table: Table, snapshotId: Int64?, asOfMillis: Int64?, catalogName: String) throws {
         self.table = table
@@ -75,14 +77,25 @@ final class IcebergParitySource: ParitySource {
         }
         let countsRows = partitions == nil && !payload
         var reader = BronzeFileReader(columns: columns, nameMapping: try nameMapping(), payload: payload, wanted: wantedPartitions, keys: partitions)
+        if deleteLoader == nil {
+            do { deleteLoader = try RowDeleteLoader(table: table) } catch { throw VerifyFailure("\(error)") }
+        }
+        let schema = snapshot.schemaId.flatMap { table.metadata.schema(id: $0) } ?? table.metadata.currentSchema
         for task in tasks where task.dataFile.content == .data {
             let location = task.dataFile.filePath
             guard task.dataFile.fileFormat.uppercased() == "PARQUET" else {
                 throw VerifyFailure("table \(table.identifier): data file \(location) is \(task.dataFile.fileFormat), only Parquet is read")
             }
             do {
-                let parquet = try await open(location)
-                try reader.read(parquet, location: location, scope: scope, sink: sink)
+                let deletes = try await deleteLoader!.deletes(for: task)
+                let equalityFields = try deletes.equalityFieldIds.sorted().map { id in
+                    guard let field = schema.field(id: id) ?? table.metadata.schemas.lazy.compactMap({ $0.field(id: id) }).first else {
+                        throw VerifyFailure("table \(table.identifier): an equality delete file compares field id \(id), which no schema has")
+                    }
+                    return field
+                }
+                let parquet = try await table.openParquet(location)
+                try reader.read(parquet, location: location, scope: scope, deletes: deletes, equalityFields: equalityFields, sink: sink)
             } catch let failure as VerifyFailure {
                 throw failure
             } catch {
@@ -92,6 +105,7 @@ final class IcebergParitySource: ParitySource {
         if countsRows {
             rowsRead += reader.rowsRead
             nullKeyRows += reader.nullKeyRows
+            deletedRows += reader.deletedRows
         }
         if health == nil && countsRows {
             health = try await checkHealth(scanned: !scope.filtersTime && scope.partitions == nil, scope: scope, columns: columns)
@@ -104,14 +118,6 @@ final class IcebergParitySource: ParitySource {
         } catch {
             throw VerifyFailure("\(error)")
         }
-    }
-
-    private func open(_ location: String) async throws -> ParquetReader {
-        if location.hasPrefix("s3://") || location.hasPrefix("s3a://") || location.hasPrefix("s3n://") {
-            // Remote objects are fetched whole: data files are bounded by the writers' target size.
-            return try ParquetReader(input: ParquetMemoryInput(try await table.io.read(location), name: location))
-        }
-        return try ParquetReader(path: try LocalFileIO.path(of: location))
     }
 
     // MARK: health
@@ -156,8 +162,14 @@ final class IcebergParitySource: ParitySource {
         var addedBy: [String: (snapshots: [Int64], records: Int64)] = [:]
         var liveFiles: [String: Int] = [:]
         var outOfScope = Set<String>()
+        var deleteFiles = 0
         do {
             let list = try ManifestList.read(try await table.io.read(snapshot.manifestList), location: snapshot.manifestList)
+            for manifest in list where manifest.content == .deletes {
+                let bytes = try await table.io.read(manifest.manifestPath)
+                deleteFiles += try ManifestReader.read(bytes, location: manifest.manifestPath, manifest: manifest, schema: schema,
+                                                       specs: metadata.partitionSpecs).filter { $0.status != .deleted }.count
+            }
             for manifest in list where manifest.content == .data {
                 let bytes = try await table.io.read(manifest.manifestPath)
                 for entry in try ManifestReader.read(bytes, location: manifest.manifestPath, manifest: manifest, schema: schema,
@@ -190,10 +202,11 @@ final class IcebergParitySource: ParitySource {
         }
         let total = snapshot.summary["total-records"].flatMap { Int64($0) }
         var match: Bool?
+        // total-records counts rows of data files, deleted or not.
         if scanned, let total {
-            match = total == rowsRead + nullKeyRows
+            match = total == rowsRead + nullKeyRows + deletedRows
             if match == false {
-                problems.append("snapshot \(snapshot.snapshotId) summary says total-records \(total), the data files hold \(rowsRead + nullKeyRows) rows")
+                problems.append("snapshot \(snapshot.snapshotId) summary says total-records \(total), the data files hold \(rowsRead + nullKeyRows + deletedRows) rows")
             }
         }
         if nullKeyRows > 0 {
@@ -217,6 +230,7 @@ final class IcebergParitySource: ParitySource {
         return TableHealth(table: name, snapshotId: snapshot.snapshotId, snapshots: metadata.snapshots.count,
                            dataFiles: liveFiles.count, duplicateAddedFiles: duplicates, summaryTotalRecords: total,
                            rowsRead: scanned ? rowsRead + nullKeyRows : nil, totalRecordsMatch: match,
+                           deleteFiles: deleteFiles, rowsDeleted: scanned ? deletedRows : nil,
                            commitMarkers: markers.sorted { $0.key < $1.key }, problems: problems)
     }
 }

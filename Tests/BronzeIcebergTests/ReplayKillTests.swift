@@ -94,6 +94,32 @@ final class ReplayKillTests: BronzeTableTestCase {
         XCTAssertGreaterThan(killed, 0, "no replay was still running when killed")
     }
 
+    /// The run is the cluster's (by its id), not the address as typed: killed runs started as
+    /// `kafka://127.0.0.1:PORT/...` and finished as `kafka://localhost:PORT/...` write each offset once.
+    func testKilledBackfillRerunWithAnotherSpellingOfTheBrokersWritesEachOffsetOnce() throws {
+        let fixture = try BronzeLogFixture.write(to: log, binanceTrades: 0, krakenFrames: 0, kafkaPerPartition: 500)
+        let cluster = try EmbeddedKafkaCluster(brokers: 1)
+        let topic = BronzeLogFixture.kafkaTopic
+        try cluster.createTopic(topic, partitions: 3)
+        let produced = try ProcessRunner.run(TestEnvironment.productPath("k2-replay"),
+                                             ["--from", log, "--to", "kafka", "--bootstrap", cluster.bootstrap,
+                                              "--source", "kafka:" + topic, "--schema-id", "1", "--quiet"])
+        XCTAssertEqual(produced.status, 0, produced.stderrText)
+        let port = try XCTUnwrap(cluster.bootstrap.split(separator: ",").first?.split(separator: ":").last)
+        let table = "market_data.bronze_binance_trades"
+        func arguments(_ host: String) -> [String] {
+            ["--from", "kafka://\(host):\(port)/\(topic)", "--to", "iceberg", "--catalog", "sqlite:" + database,
+             "--warehouse", warehouse, "--table", table, "--style", "spark", "--create", "--until-end",
+             "--commit-rows", "31", "--rate", "1000", "--quiet"]
+        }
+        var killed = 0
+        for _ in 0..<3 where try killAfter(arguments("127.0.0.1"), delay: Double.random(in: 0.4...1.0)) { killed += 1 }
+        let final = try ProcessRunner.run(TestEnvironment.productPath("k2-replay"), arguments("localhost"))
+        XCTAssertEqual(final.status, 0, final.stderrText)
+        try assertEachKafkaRecordOnce(table: table, fixture: fixture, killed: killed)
+        XCTAssertGreaterThan(killed, 0, "no replay was still running when killed")
+    }
+
     /// Two processes, each with its own share (`--shard 0/2`, `--shard 1/2`), append to one table at the
     /// same time: both finish (commit conflicts are retried), and together they wrote every record once.
     func testConcurrentShardsIntoOneTableTogetherWriteEachRecordOnce() throws {

@@ -139,6 +139,60 @@ final class ParityEngineTests: XCTestCase, SyntheticSides {
         XCTAssertEqual(report.summary.problems.count, 2)  // missing in left, vs right and vs truth
     }
 
+    func testATruthSideCountsEachMissingOffsetOnce() async throws {
+        // A gap of 130 offsets in the right table on three partitions: missing against the left and against
+        // the truth alike, and counted once in the summary, the text columns and the HTML table.
+        var left: [RowsSource.Row] = [], right: [RowsSource.Row] = [], truth: [RowsSource.Row] = []
+        for partition in Int32(0)...2 {
+            left += rows(partition, 0...999)
+            right += rows(partition, 0...999, except: [400...529])
+            truth += rows(partition, 100...999)
+        }
+        let floors = Dictionary(uniqueKeysWithValues: (Int32(0)...2).map { (key($0), Int64(100)) })
+        let report = try await ParityEngine().run(left: side("left", left), right: side("right", right),
+                                                  truth: side("truth", truth, floors: floors))
+        XCTAssertEqual(report.partitions.map { $0.missingInRight }, Array(repeating: [OffsetRange(400, 529)], count: 3))
+        XCTAssertEqual(report.partitions.map { $0.missingInRightVsTruth }, Array(repeating: [OffsetRange(400, 529)], count: 3))
+        XCTAssertEqual(report.summary.missingInRightOffsets, 3 * 130)
+        XCTAssertEqual(report.summary.missingInLeftOffsets, 0)
+        XCTAssertEqual(report.summary.retentionDroppedOffsets, 3 * 100)
+        let line = try XCTUnwrap(ParityTextRenderer.render(report).split(separator: "\n").first { $0.hasPrefix("MISMATCH  \(Self.topic)[0]") })
+        let columns = line.split(separator: " ", omittingEmptySubsequences: true)
+        // STATUS PARTITION LEFT-ROWS RIGHT-ROWS LEFT-OFFSETS RIGHT-OFFSETS MISS-L MISS-R ...
+        XCTAssertEqual(columns[6], "0", String(line))
+        XCTAssertEqual(columns[7], "130", String(line))
+        let html = ParityHTMLRenderer.render(report)
+        XCTAssertTrue(html.contains("<td>130</td>"), "the HTML table counts the gap once")
+        XCTAssertFalse(html.contains("<td>260</td>"))
+
+        // Two Kafka-like sides with the same retention floor: the dropped offsets count once too.
+        let both = try await ParityEngine().run(left: side("table", rows(0, 0...999)),
+                                                right: side("kafka", rows(0, 600...999), floors: [key(0): 600]),
+                                                truth: side("truth", rows(0, 600...999), floors: [key(0): 600]))
+        XCTAssertEqual(both.summary.retentionDroppedOffsets, 600)
+    }
+
+    func testJSONCarriesAbsentValuesAsNull() async throws {
+        let (left, right) = makeDefectivePair()
+        let scope = ParityScope(sinceMicros: nil, untilMicros: nil, partitions: [0, 1])
+        let report = try await ParityEngine(options: ParityOptions(scope: scope)).run(left: left, right: right)
+        let object = try XCTUnwrap(JSONSerialization.jsonObject(with: report.jsonData()) as? [String: Any])
+        let scopeObject = try XCTUnwrap(object["scope"] as? [String: Any])
+        XCTAssertTrue(scopeObject["since"] is NSNull, "\(scopeObject)")
+        XCTAssertTrue(scopeObject["until"] is NSNull)
+        XCTAssertEqual(scopeObject["partitions"] as? [Int], [0, 1])
+        XCTAssertTrue((object["sides"] as? [String: Any])?["truth"] is NSNull)
+        let partition = try XCTUnwrap((object["partitions"] as? [[String: Any]])?.first)
+        for key in ["truth", "missing_in_left_vs_truth", "missing_in_right_vs_truth", "missing_in_truth", "duplicates_truth",
+                    "payload_mismatches", "payload_mismatches_left_vs_truth", "payload_mismatches_right_vs_truth"] {
+            XCTAssertTrue(partition[key] is NSNull, "\(key): \(String(describing: partition[key]))")
+        }
+        XCTAssertTrue((partition["left"] as? [String: Any])?["retention_floor"] is NSNull)
+        let decoded = try JSONDecoder().decode(ParityReport.self, from: report.jsonData())
+        XCTAssertNil(decoded.scope.since)
+        XCTAssertEqual(decoded.scope.partitions, [0, 1])
+    }
+
     func testKafkaSideWithRetentionAgainstATable() async throws {
         // A table holding 0-999 against a topic that keeps only 600 onwards: parity, with a retention note.
         let report = try await ParityEngine().run(

@@ -40,7 +40,7 @@ final class SparkFilesTests: XCTestCase {
             }
         }
         // The left files hold INT96 timestamps, the right ones INT64 micros: the same records fall in the same hours.
-        let hours = try XCTUnwrap(json["counts_by_hour"] as? [String: [String: Int]])
+        let hours = try XCTUnwrap((json["counts_by_hour"] as? [String: Any])?.compactMapValues { $0 as? [String: Int] })
         XCTAssertEqual(Set(hours["left"]?.keys ?? [:].keys), Set(hours["right"]?.keys ?? [:].keys))
         XCTAssertFalse((hours["left"] ?? [:]).isEmpty)
         let health = try XCTUnwrap(json["health"] as? [String: Any])

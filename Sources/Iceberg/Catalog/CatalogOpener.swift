@@ -89,7 +89,7 @@ public struct CatalogOpener: Sendable {
             }
             do {
                 return try await SQLCatalog.open(
-                    connection: try SQLiteConnection(path: path), name: catalogName, warehouse: warehouse ?? "", io: io,
+                    connection: try SQLiteConnection(path: path, readOnly: !create), name: catalogName, warehouse: warehouse ?? "", io: io,
                     createTables: create)
             } catch {
                 throw CatalogOpenError("--catalog \(address): \(error)")
