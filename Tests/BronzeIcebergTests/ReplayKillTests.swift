@@ -97,8 +97,9 @@ final class ReplayKillTests: BronzeTableTestCase {
     /// The run is the cluster's (by its id), not the address as typed: killed runs started as
     /// `kafka://127.0.0.1:PORT/...` and finished as `kafka://localhost:PORT/...` write each offset once.
     func testKilledBackfillRerunWithAnotherSpellingOfTheBrokersWritesEachOffsetOnce() throws {
-        let fixture = try BronzeLogFixture.write(to: log, binanceTrades: 0, krakenFrames: 0, kafkaPerPartition: 500)
-        let cluster = try EmbeddedKafkaCluster(brokers: 1)
+        let fixture = try BronzeLogFixture.write(to: log, binanceTrades: 1500, krakenFrames: 0, kafkaPerPartition: 500)
+        XCTAssertEqual(fixture.kafkaRecords.count, 1500)
+        let cluster = try EmbeddedKafkaCluster(brokers: 3)
         let topic = BronzeLogFixture.kafkaTopic
         try cluster.createTopic(topic, partitions: 3)
         let produced = try ProcessRunner.run(TestEnvironment.productPath("k2-replay"),
@@ -110,10 +111,20 @@ final class ReplayKillTests: BronzeTableTestCase {
         func arguments(_ host: String) -> [String] {
             ["--from", "kafka://\(host):\(port)/\(topic)", "--to", "iceberg", "--catalog", "sqlite:" + database,
              "--warehouse", warehouse, "--table", table, "--style", "spark", "--create", "--until-end",
-             "--commit-rows", "31", "--rate", "1000", "--quiet"]
+             "--commit-rows", "31", "--rate", "500", "--quiet"]
         }
         var killed = 0
-        for _ in 0..<3 where try killAfter(arguments("127.0.0.1"), delay: Double.random(in: 0.4...1.0)) { killed += 1 }
+        // The mock cluster advances high watermarks a moment after the producer's acknowledgements: wait for them.
+        var config = KafkaConfig()
+        config.set("bootstrap.servers", cluster.bootstrap)
+        let consumer = try KafkaConsumer(config: config)
+        let deadline = Date().addingTimeInterval(30)
+        while try (0..<3).reduce(0, { $0 + (try consumer.watermarks(topic: topic, partition: Int32($1)).high) }) < fixture.kafkaRecords.count,
+              Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        // Start-up takes about a second here: kill after it, once rows are committed (3 s of rows at --rate 500).
+        for _ in 0..<2 where try killAfter(arguments("127.0.0.1"), delay: Double.random(in: 1.6...2.4)) { killed += 1 }
         let final = try ProcessRunner.run(TestEnvironment.productPath("k2-replay"), arguments("localhost"))
         XCTAssertEqual(final.status, 0, final.stderrText)
         try assertEachKafkaRecordOnce(table: table, fixture: fixture, killed: killed)

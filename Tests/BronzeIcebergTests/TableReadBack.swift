@@ -32,8 +32,8 @@ struct ReadRow: Equatable, Comparable, CustomStringConvertible {
     }
 }
 
-/// What pyiceberg (through the same SQLite catalog) and duckdb (`read_parquet` of the table's data files)
-/// read from a table.
+/// What pyiceberg (through the same SQLite catalog) and duckdb (`iceberg_scan` of the table's current
+/// metadata file, its own Iceberg implementation) read from a table.
 struct TableReadBack {
     var fields: [[Any]]
     var spec: [[Any]]
@@ -52,7 +52,7 @@ struct TableReadBack {
     import sys, json, io
     import pyarrow as pa, duckdb, fastavro
     from pyiceberg.catalog.sql import SqlCatalog
-    db, wh, name, schemas = sys.argv[1], sys.argv[2], sys.argv[3], json.loads(sys.argv[4])
+    db, wh, name, schemas, scripts_dir = sys.argv[1], sys.argv[2], sys.argv[3], json.loads(sys.argv[4]), sys.argv[5]
     parsed = {k: fastavro.parse_schema(json.loads(v)) for k, v in schemas.items()}
     cat = SqlCatalog("k2", uri="sqlite:///" + db, warehouse=wh)
     t = cat.load_table(name)
@@ -81,9 +81,12 @@ struct TableReadBack {
     arrow = t.scan().to_arrow()
     out["arrow_types"] = {f.name: str(f.type) for f in arrow.schema}
     out["rows"] = rows(arrow)
-    files = [task.file.file_path.removeprefix("file://") for task in t.scan().plan_files()]
-    if files:
-        duck = duckdb.sql("SELECT * FROM read_parquet([" + ",".join("'" + f + "'" for f in files) + "])").fetch_arrow_table()
+    # duckdb's own Iceberg reader (manifests, deletes, column projection), not only its Parquet reader.
+    sys.path.insert(0, scripts_dir)
+    from duckdb_iceberg_read import connect, sql_string
+    con = connect(None, False)
+    if t.current_snapshot() is not None:
+        duck = con.sql("SELECT * FROM iceberg_scan(" + sql_string(t.metadata_location) + ")").fetch_arrow_table()
         out["duck_types"] = {f.name: str(f.type) for f in duck.schema}
         out["duck_rows"] = rows(duck)
     else:
@@ -94,7 +97,8 @@ struct TableReadBack {
     static func read(database: String, warehouse: String, table: String) throws -> TableReadBack {
         let schemas = ["binance": BronzeSchemas.binanceRawTrade, "kraken": BronzeSchemas.krakenRawTrade]
         let schemaJSON = String(decoding: try JSONSerialization.data(withJSONObject: schemas), as: UTF8.self)
-        let result = try ProcessRunner.python(script, [database, warehouse, table, schemaJSON])
+        let scripts = TestEnvironment.repositoryRoot.appendingPathComponent("scripts").path
+        let result = try ProcessRunner.python(script, [database, warehouse, table, schemaJSON, scripts])
         guard result.status == 0 else { throw CheckerError(message: "pyiceberg/duckdb read failed: \(result.stderrText)") }
         guard let object = try JSONSerialization.jsonObject(with: result.stdout) as? [String: Any] else {
             throw CheckerError(message: "checker printed no JSON: \(result.stdoutText.prefix(500))")

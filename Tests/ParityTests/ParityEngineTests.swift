@@ -158,9 +158,9 @@ final class ParityEngineTests: XCTestCase, SyntheticSides {
         XCTAssertEqual(report.summary.retentionDroppedOffsets, 3 * 100)
         let line = try XCTUnwrap(ParityTextRenderer.render(report).split(separator: "\n").first { $0.hasPrefix("MISMATCH  \(Self.topic)[0]") })
         let columns = line.split(separator: " ", omittingEmptySubsequences: true)
-        // STATUS PARTITION LEFT-ROWS RIGHT-ROWS LEFT-OFFSETS RIGHT-OFFSETS MISS-L MISS-R ...
-        XCTAssertEqual(columns[6], "0", String(line))
-        XCTAssertEqual(columns[7], "130", String(line))
+        // STATUS PARTITION LEFT-ROWS RIGHT-ROWS TRUTH-ROWS LEFT-OFFSETS RIGHT-OFFSETS MISS-L MISS-R ...
+        XCTAssertEqual(columns[7], "0", String(line))
+        XCTAssertEqual(columns[8], "130", String(line))
         let html = ParityHTMLRenderer.render(report)
         XCTAssertTrue(html.contains("<td>130</td>"), "the HTML table counts the gap once")
         XCTAssertFalse(html.contains("<td>260</td>"))
