@@ -56,11 +56,12 @@ def op(fn):
 class Peer:
     """The session, the catalog and small helpers shared by the ops."""
 
-    def __init__(self, config):
+    def __init__(self, config, scratch):
         cat = config.get("catalog", {})
         self.name = cat.get("name", "k2")
         self.namespace = config.get("namespace", "market_data")
-        self.spark, self.scratch = start_spark(self.name, cat)
+        self.scratch = scratch
+        self.spark = start_spark(self.name, cat, scratch)
         self.jvm = self.spark._jvm
         self.gateway = self.spark.sparkContext._gateway
         # Spark's own Iceberg catalog object (cache disabled in start_spark), so Java commits and Spark SQL
@@ -99,7 +100,7 @@ class Peer:
         return m
 
 
-def start_spark(name, cat):
+def start_spark(name, cat, scratch):
     from pyspark.sql import SparkSession
     import snowpark_connect_deps_iceberg as wheel
 
@@ -123,7 +124,6 @@ def start_spark(name, cat):
         os.makedirs(os.path.dirname(os.path.abspath(uri[len("jdbc:sqlite:"):])), exist_ok=True)
 
     # Spark's INFO/WARN chatter goes to stderr; keeping it to errors keeps test logs readable.
-    scratch = tempfile.mkdtemp(prefix="k2-spark-peer-")
     log4j = os.path.join(scratch, "log4j2.properties")
     with open(log4j, "w") as f:
         # WARN at start (a pyspark "shell" whose root level is not WARN gets a notice printed), ERROR once started.
@@ -162,7 +162,7 @@ def start_spark(name, cat):
         b = b.config(f"{c}.{k}", str(v))
     spark = b.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
-    return spark, scratch
+    return spark
 
 
 def fail(message):
@@ -575,9 +575,10 @@ def main(argv):
     started = time.time()
     out = {"ok": True, "steps": []}
     peer = None
+    scratch = tempfile.mkdtemp(prefix="k2-spark-peer-")  # logging config, stream staging, Spark's local dirs
     try:
         config = read_config(argv)
-        peer = Peer(config)
+        peer = Peer(config, scratch)
         out["spark_start_seconds"] = round(time.time() - started, 2)
         for i, step in enumerate(config["steps"]):
             t0 = time.time()
@@ -596,7 +597,7 @@ def main(argv):
     finally:
         if peer is not None:
             peer.spark.stop()
-            shutil.rmtree(peer.scratch, ignore_errors=True)
+        shutil.rmtree(scratch, ignore_errors=True)
     out["seconds"] = round(time.time() - started, 2)
     sys.stdout.flush()
     print(json.dumps(out, default=to_json), flush=True)

@@ -7,7 +7,10 @@ import NIOHTTP1
 /// The bearer token for REST catalog requests, from the environment only: a fixed token
 /// (`K2_ICEBERG_TOKEN`), or one obtained with OAuth2 client credentials (`K2_ICEBERG_CREDENTIAL` =
 /// `client_id:secret`, POSTed to `<catalog>/v1/oauth/tokens` or `K2_ICEBERG_OAUTH2_SERVER_URI`) and fetched
-/// again when it expires or the server answers 401. Tokens and secrets never appear in errors or logs.
+/// again when it expires or the server answers 401; or AWS SigV4 signatures of every request
+/// (`K2_ICEBERG_SIGV4=1`, as pyiceberg's `rest.sigv4-enabled`: credentials from `AWS_ACCESS_KEY_ID` /
+/// `AWS_SECRET_ACCESS_KEY`, service `K2_ICEBERG_SIGNING_NAME` or `execute-api`, region
+/// `K2_ICEBERG_SIGNING_REGION`, `AWS_REGION` or us-east-1). Tokens and secrets never appear in errors or logs.
 actor RESTAuthenticator {
     private enum Source {
         case none
@@ -18,10 +21,24 @@ actor RESTAuthenticator {
     private let source: Source
     private let client: HTTPClient
     private var current: (token: String, expires: Date?)?
+    /// Set when requests are signed with SigV4 instead of carrying a bearer token.
+    nonisolated let signer: SigV4Signer?
 
     init(baseURI: String, environment: [String: String], client: HTTPClient) throws {
         self.client = client
         func value(_ name: String) -> String? { environment[name].flatMap { $0.isEmpty ? nil : $0 } }
+        if ["1", "true", "yes"].contains(value("K2_ICEBERG_SIGV4")?.lowercased() ?? "") {
+            guard let credentials = S3Credentials.fromEnvironment(environment) else {
+                throw IcebergError.invalidArgument("K2_ICEBERG_SIGV4 is set but AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY are not")
+            }
+            signer = SigV4Signer(
+                credentials: credentials,
+                region: value("K2_ICEBERG_SIGNING_REGION") ?? value("AWS_REGION") ?? value("AWS_DEFAULT_REGION") ?? "us-east-1",
+                service: value("K2_ICEBERG_SIGNING_NAME") ?? "execute-api")
+            source = .none
+            return
+        }
+        signer = nil
         if let credential = value("K2_ICEBERG_CREDENTIAL") {
             guard let colon = credential.firstIndex(of: ":") else {
                 throw IcebergError.invalidArgument("K2_ICEBERG_CREDENTIAL must be client_id:secret")

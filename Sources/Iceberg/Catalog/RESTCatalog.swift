@@ -253,6 +253,25 @@ public struct RESTCatalog: Catalog {
         return out
     }
 
+    /// Adds SigV4 headers: the canonical URI is the request path encoded once more (the rule for services
+    /// other than S3), the payload hashed, `host` and `x-amz-date` signed with the rest of the headers.
+    static func sign(_ request: inout HTTPClientRequest, signer: SigV4Signer, path: [String], query: [(String, String)],
+                     payload: [UInt8]) {
+        let amzDate = SigV4Signer.amzDate(Date())
+        let payloadHash = SigV4Signer.hexSHA256(payload)
+        if let components = URLComponents(string: request.url), let host = components.host {
+            request.headers.replaceOrAdd(name: "Host", value: components.port.map { "\(host):\($0)" } ?? host)
+        }
+        request.headers.replaceOrAdd(name: "x-amz-date", value: amzDate)
+        request.headers.replaceOrAdd(name: "x-amz-content-sha256", value: payloadHash)
+        if let token = signer.credentials.sessionToken { request.headers.replaceOrAdd(name: "x-amz-security-token", value: token) }
+        let encodedPath = "/" + path.map(encodeSegment).joined(separator: "/")
+        let signature = signer.sign(
+            method: request.method.rawValue, canonicalURI: SigV4Signer.uriEncode(encodedPath, encodeSlash: false), query: query,
+            headers: request.headers.map { ($0.name, $0.value) }, payloadHash: payloadHash, amzDate: amzDate)
+        request.headers.replaceOrAdd(name: "Authorization", value: signature.authorization)
+    }
+
     /// Sends a request to `/v1/[prefix/]path` and returns the parsed JSON answer (`.null` when empty).
     /// GETs are retried on 5xx and connection errors; a 401 gets one new OAuth token and one more try.
     private func send(
@@ -282,6 +301,9 @@ public struct RESTCatalog: Catalog {
             if let payload {
                 request.headers.add(name: "Content-Type", value: "application/json")
                 request.body = .bytes(ByteBuffer(bytes: payload))
+            }
+            if let signer = auth.signer {
+                Self.sign(&request, signer: signer, path: segments, query: query, payload: payload ?? [])
             }
             let status: Int
             let bytes: [UInt8]
