@@ -37,3 +37,6 @@ if [ ! -f "$STAMP" ] || [ "$(cat "$STAMP")" != "$want" ]; then
   .venv/bin/pip install -q --disable-pip-version-check -r "$REQ"
   echo "$want" > "$STAMP"
 fi
+
+# Java Iceberg 1.10 through Spark 3.5 in a venv of its own (.venv-spark): the engine K2's Bronze jobs run.
+bash scripts/setup-spark.sh
