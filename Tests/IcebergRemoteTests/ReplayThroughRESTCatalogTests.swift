@@ -162,6 +162,20 @@ final class ReplayThroughRESTCatalogTests: XCTestCase {
             }
             XCTAssertEqual(Set(seen.keys), Set(records.keys), table)
             for (key, record) in records { XCTAssertEqual(seen[key]?.hex, record.hex, "\(table) \(key)") }
+
+            // A third reader: duckdb's iceberg extension on the same metadata file, through its own S3 client.
+            let duck = try ProcessRunner.run(TestEnvironment.python, [
+                TestEnvironment.repositoryRoot.appendingPathComponent("scripts/duckdb_iceberg_read.py").path,
+                try XCTUnwrap(back["metadata_location"] as? String), "--s3-endpoint", moto.endpoint], environment: aws)
+            XCTAssertEqual(duck.status, 0, duck.stderrText)
+            let duckRead = try XCTUnwrap(try JSONSerialization.jsonObject(with: duck.stdout) as? [String: Any], duck.stdoutText)
+            let lines = records.map { key, record in (key.split(separator: ":").map { Int($0)! }, record.hex) }
+                .sorted { ($0.0[0], $0.0[1], $0.1) < ($1.0[0], $1.0[1], $1.1) }
+                .map { "\($0.0[0])\t\($0.0[1])\t\($0.1)\n" }.joined()
+            let digest = try ProcessRunner.python("import sys, hashlib; print(hashlib.sha256(sys.stdin.buffer.read()).hexdigest())",
+                                                  stdin: Data(lines.utf8)).stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
+            XCTAssertEqual(duckRead["rows"] as? Int, records.count, "duckdb reads \(table)")
+            XCTAssertEqual(duckRead["sha256"] as? String, digest, "duckdb's rows of \(table)")
         }
         XCTAssertEqual(try readBack(server, moto, table: Self.spark)["replay_commits"] as? Int, 3)
 
