@@ -98,6 +98,7 @@ final class IcebergSideTests: XCTestCase {
         let fixture = try makeFixture("clean")
         let run = try verify(fixture, Self.sides + ["--payload", "--json"])
         XCTAssertEqual(run.status, 0, run.result.stderrText + run.result.stdoutText)
+        try ReportSchema.assertValid(run.result.stdout, "a clean pair's report")
         XCTAssertEqual(run.json?["parity"] as? Bool, true)
         let rows = ((run.json?["summary"] as? [String: Any])?["rows"] as? [String: Any])?.compactMapValues { $0 as? Int }
         XCTAssertEqual(rows, ["left": 2_400, "right": 2_400])
@@ -142,7 +143,9 @@ final class IcebergSideTests: XCTestCase {
         let scopeObject = try XCTUnwrap(scoped.json?["scope"] as? [String: Any])
         XCTAssertEqual(scopeObject["since"] as? String, "2024-02-09T23:50:50.000Z")
         XCTAssertEqual(scopeObject["partitions"] as? [Int], [1, 2])
+        try ReportSchema.assertValid(scoped.result.stdout, "a scoped report")
         let partitionOnly = try verify(fixture, Self.sides + ["--json", "--partitions", "1"])
+        try ReportSchema.assertValid(partitionOnly.result.stdout, "a partition-scoped report")
         let partitionScope = try XCTUnwrap(partitionOnly.json?["scope"] as? [String: Any])
         XCTAssertTrue(partitionScope["since"] is NSNull && partitionScope["until"] is NSNull, "\(partitionScope)")
     }

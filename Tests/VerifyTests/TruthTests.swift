@@ -42,6 +42,7 @@ final class TruthTests: XCTestCase {
             "--catalog", "sqlite:" + directory.appendingPathComponent("catalog.db").path] + IcebergSideTests.sides + [
             "--truth", "kafka://\(cluster.bootstrap)/\(IcebergSideTests.topic)", "--payload", "--json"])
         XCTAssertEqual(run.status, 1, run.stderrText)
+        try ReportSchema.assertValid(run.stdout, "a report with a truth side and payloads")
         let json = try XCTUnwrap(JSONSerialization.jsonObject(with: run.stdout) as? [String: Any])
         let partitions = try XCTUnwrap(json["partitions"] as? [[String: Any]])
         let expected: [Int: [String: [[Int]]]] = [
@@ -63,6 +64,19 @@ final class TruthTests: XCTestCase {
             XCTAssertEqual((partition["retention"] as? [Any])?.count, 0)
         }
         XCTAssertEqual(((json["summary"] as? [String: Any])?["rows"] as? [String: Any])?["truth"] as? Int, 4 * 600 + 50)
+        // Each offset a table lacks counts once, whether the other table, the truth or both hold it.
+        var missingRight = 0, missingLeft = 0
+        for partition in partitions {
+            func count(_ key: String) -> Set<Int> {
+                Set((partition[key] as? [[Int]] ?? []).flatMap { $0[0]...$0[1] })
+            }
+            missingLeft += count("missing_in_left").union(count("missing_in_left_vs_truth")).count
+            missingRight += count("missing_in_right").union(count("missing_in_right_vs_truth")).count
+        }
+        let summary = try XCTUnwrap(json["summary"] as? [String: Any])
+        XCTAssertEqual(summary["missing_in_left_offsets"] as? Int, missingLeft)
+        XCTAssertEqual(summary["missing_in_right_offsets"] as? Int, missingRight)
+        XCTAssertEqual(missingRight, 50 + 10 + 50)
         XCTAssertEqual(((json["sides"] as? [String: Any])?["truth"] as? [String: Any])?["kind"] as? String, "kafka")
     }
 }
