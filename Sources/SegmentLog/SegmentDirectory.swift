@@ -68,6 +68,14 @@ enum SegmentDirectory {
         if let name = intent.highWater, name != SequenceHighWater.fileName {
             throw SegmentLogError(.corrupt, file: path, "compaction intent names an unexpected high-water file '\(name)'")
         }
+        // Rolling an intent forward renames and deletes the files it names: only segment files of this very
+        // directory may be named, never a path that leads elsewhere.
+        for name in intent.old + intent.new where name.contains("/") || SegmentFormat.segmentId(fileName: name) == nil {
+            throw SegmentLogError(.corrupt, file: path, """
+                compaction intent names '\(name)', which is not a segment file of this directory; nothing was renamed \
+                or deleted (if no compaction is running, move the intent aside to read the log as it is)
+                """)
+        }
         return intent
     }
 
@@ -102,7 +110,16 @@ enum SegmentDirectory {
         guard intent == before else { return nil }
         var byId: [UInt64: String] = [:]
         for name in names {
-            if let id = SegmentFormat.segmentId(fileName: name) { byId[id] = directory + "/" + name }
+            if let id = SegmentFormat.segmentId(fileName: name) {
+                byId[id] = directory + "/" + name
+            } else if name.hasSuffix("." + SegmentFormat.fileExtension) {
+                // A file that looks like a segment but whose name is no segment id (20 digits that fit 64 bits)
+                // would be left out of every read: say so instead of reading the log without it.
+                throw SegmentLogError(.corrupt, file: directory + "/" + name, """
+                    is named like a segment but '\(name.dropLast(SegmentFormat.fileExtension.count + 1))' is not a \
+                    segment id (20 decimal digits up to 18446744073709551615); rename or move it
+                    """)
+            }
         }
         if let intent {
             for old in intent.old {
