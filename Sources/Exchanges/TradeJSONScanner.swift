@@ -238,10 +238,17 @@ struct TradeJSONScanner {
         return true
     }
 
-    /// Skips any value, nested or not, returning its byte range.
+    /// How deeply skipped values may nest: exchange frames nest three or four levels; a frame nested
+    /// thousands deep is hostile, and following it would overflow the stack.
+    static let maxNestingDepth = 64
+
+    /// Skips any value, nested or not (at most `maxNestingDepth` deep), returning its byte range.
     @discardableResult
-    mutating func skipValue() throws -> Range<Int> {
+    mutating func skipValue(depth: Int = 0) throws -> Range<Int> {
         guard let byte = peek() else { throw error("expected a value") }
+        guard depth < Self.maxNestingDepth else {
+            throw error("values nested more than \(Self.maxNestingDepth) deep")
+        }
         let start = position
         switch byte {
         case 0x22: _ = try readStringRange()
@@ -254,7 +261,7 @@ struct TradeJSONScanner {
                     _ = try readStringRange()
                     try expect(0x3A)
                 }
-                try skipValue()
+                try skipValue(depth: depth + 1)
             } while try nextElement(closing: closing)
         case 0x74, 0x66: _ = try readBool()
         case 0x6E: guard consumeNull() else { throw error("expected null") }
