@@ -101,13 +101,4 @@ func wrap<T>(_ body: () throws -> T) throws -> T {
     do { return try body() } catch { throw ValidationError("\(error)") }
 }
 
-// Argument errors exit 2 (K2ExitCode.unusable), as in the other programs, rather than ArgumentParser's 64.
-do {
-    var command = try K2Capture.parseAsRoot()
-    try command.run()
-} catch {
-    let code = K2Capture.exitCode(for: error)
-    if code == .success { K2Capture.exit(withError: error) }
-    StandardError.print(K2Capture.fullMessage(for: error))
-    exit(K2ExitCode.unusable.rawValue)
-}
+ProgramMain.run(K2Capture.self)

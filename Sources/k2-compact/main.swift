@@ -111,8 +111,7 @@ struct Compact: ParsableCommand {
                 print("  bytes before \(report.bytesBefore), after \(dryRun ? "-" : String(report.bytesAfter)); \(report.untouchedSegments.count) segments left as they were, \(report.unsealedSegments.count) unsealed")
             }
         } catch let error as SegmentLogError {
-            StandardError.print("k2-compact: \(error)")
-            throw ExitCode(error.kind == .corrupt ? K2ExitCode.failure.rawValue : K2ExitCode.unusable.rawValue)
+            throw ProgramFailure("\(error)", code: error.kind == .corrupt ? .failure : .unusable)
         }
     }
 }
@@ -143,4 +142,4 @@ enum ByteSize {
     }
 }
 
-Compact.main()
+ProgramMain.run(Compact.self)

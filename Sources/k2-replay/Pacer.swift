@@ -33,19 +33,26 @@ final class Pacer {
             let interval = 1e9 / perSecond
             let now = Pacer.monotonicNanos()
             // The bucket can hold `burst` tokens: never let the schedule fall further behind than that.
-            let earliest = now - Int64(interval * (burst - 1))
+            let earliest = now &- Self.nanos(interval * (burst - 1))
             if nextSendNanos < earliest { nextSendNanos = earliest }
             wait(until: nextSendNanos, whileWaiting)
-            nextSendNanos += Int64(interval)
+            nextSendNanos = nextSendNanos.addingReportingOverflow(Self.nanos(interval)).overflow ? .max : nextSendNanos + Self.nanos(interval)
         case .speed(let factor):
             guard let first = firstRecordNanos else {
                 firstRecordNanos = receiveTimeNanos
                 startNanos = Pacer.monotonicNanos()
                 return
             }
-            let due = startNanos + Int64(Double(receiveTimeNanos - first) / factor)
-            wait(until: due, whileWaiting)
+            let offset = Self.nanos(Double(receiveTimeNanos &- first) / factor)
+            let (due, overflow) = startNanos.addingReportingOverflow(offset)
+            wait(until: overflow ? .max : due, whileWaiting)
         }
+    }
+
+    /// A span in nanoseconds, clamped to about a century (a conversion of a larger Double would trap).
+    static func nanos(_ value: Double) -> Int64 {
+        guard value.isFinite else { return value < 0 ? -(1 << 62) : 1 << 62 }
+        return Int64(Swift.max(-4.6e18, Swift.min(4.6e18, value)))
     }
 
     private func wait(until due: Int64, _ whileWaiting: (Int32) -> Void) {

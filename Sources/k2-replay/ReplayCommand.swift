@@ -108,8 +108,10 @@ struct ReplayCommand: ParsableCommand {
     func validate() throws {
         let pacing = [rate != nil, speed != nil, max].filter { $0 }.count
         guard pacing <= 1 else { throw ValidationError("choose one of --rate, --speed, --max") }
-        if let rate, rate <= 0 { throw ValidationError("--rate must be positive") }
-        if let speed, speed <= 0 { throw ValidationError("--speed must be positive") }
+        // Bounded so that the pacer's nanosecond arithmetic cannot overflow (and no real replay needs more).
+        if let rate, !(rate > 0 && rate <= 1e9) { throw ValidationError("--rate must be a number of messages/s in (0, 1e9], got \(rate)") }
+        if let burst, !(burst >= 1 && burst <= 1e9) { throw ValidationError("--burst must be in [1, 1e9], got \(burst)") }
+        if let speed, !(speed > 0 && speed <= 1e6) { throw ValidationError("--speed must be a factor in (0, 1e6], got \(speed)") }
         if burst != nil && rate == nil { throw ValidationError("--burst needs --rate") }
         if checkpointInterval <= 0 { throw ValidationError("--checkpoint-interval must be positive") }
         if provenance && noProvenance { throw ValidationError("choose --provenance or --no-provenance") }
@@ -126,19 +128,16 @@ struct ReplayCommand: ParsableCommand {
         do {
             try replay()
         } catch let error as ReplayError {
-            StandardError.note("error: \(error)")
             switch error {
-            case .usage, .unusable: throw ExitCode(K2ExitCode.unusable.rawValue)
-            case .failed: throw ExitCode(K2ExitCode.failure.rawValue)
+            case .usage, .unusable: throw ProgramFailure("error: \(error)", code: .unusable)
+            case .failed: throw ProgramFailure("error: \(error)", code: .failure)
             }
         } catch let error as ExitCode {
             throw error
         } catch let error as KafkaError {
-            StandardError.note("error: \(error)")
-            throw ExitCode(K2ExitCode.unusable.rawValue)
+            throw ProgramFailure("error: \(error)", code: .unusable)
         } catch let error as SchemaRegistryError {
-            StandardError.note("error: \(error)")
-            throw ExitCode(K2ExitCode.unusable.rawValue)
+            throw ProgramFailure("error: \(error)", code: .unusable)
         } catch {
             // Segment-log read errors name the file and byte offset.
             StandardError.note("error: \(error)")

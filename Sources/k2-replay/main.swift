@@ -21,4 +21,4 @@ struct K2Replay: ParsableCommand {
 }
 
 AllocatorTuning.keepFreedMemory()
-K2Replay.main()
+ProgramMain.run(K2Replay.self)

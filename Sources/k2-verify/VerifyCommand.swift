@@ -113,8 +113,7 @@ struct VerifyCommand: AsyncParsableCommand {
                 print(fullMessage(for: error))
                 Foundation.exit(0)
             }
-            StandardError.print("k2-verify: \(fullMessage(for: error))")
-            Foundation.exit(K2ExitCode.unusable.rawValue)
+            ProgramMain.couldNotRun(fullMessage(for: error), program: "k2-verify", json: CommandLine.arguments.contains("--json"))
         }
     }
 
@@ -135,8 +134,7 @@ struct VerifyCommand: AsyncParsableCommand {
             }
             return report.parity ? .success : .failure
         } catch {
-            StandardError.print("k2-verify: could not check: \(error)")
-            return .unusable
+            ProgramMain.couldNotRun("could not check: \(error)", program: "k2-verify", json: json)
         }
     }
 
