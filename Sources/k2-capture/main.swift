@@ -52,6 +52,9 @@ struct BinanceCommand: ParsableCommand {
 
     func run() throws {
         let plan = try wrap { try BinanceStreams(symbols: split(symbols), extraStreamTypes: split(streams)) }
+        if let url = common.url {
+            try wrap { try CommandLineAddress.refuseCredentials(url, option: "--url", instead: "exchange streams take none") }
+        }
         let endpoint = try wrap { try plan.endpoint(origin: common.url) }
         var options = try common.captureOptions()
         options.maxConnectionAgeNanos = try CommonOptions.duration(maxConnectionAge, "--max-connection-age")
@@ -83,6 +86,9 @@ struct KrakenCommand: ParsableCommand {
         guard let version = KrakenAPI(rawValue: api) else { throw ValidationError("--api must be v1 or v2") }
         let defaultPairs = version == .v1 ? "XBT/USD,ETH/USD" : "BTC/USD,ETH/USD"
         let subscription = try wrap { try KrakenSubscription(api: version, pairs: split(pairs ?? defaultPairs)) }
+        if let url = common.url {
+            try wrap { try CommandLineAddress.refuseCredentials(url, option: "--url", instead: "exchange streams take none") }
+        }
         let endpoint = try wrap { try subscription.endpoint(origin: common.url) }
         var options = try common.captureOptions()
         options.maxConnectionAgeNanos = try maxConnectionAge.map { try CommonOptions.duration($0, "--max-connection-age") }

@@ -119,6 +119,11 @@ struct ReplayCommand: ParsableCommand {
             throw ValidationError("--format must be one of \(BronzeValueFormat.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         if to == .kafka && !dryRun && bootstrap == nil { throw ValidationError("--to kafka needs --bootstrap HOST:PORT or embedded") }
+        if let schemaRegistry {
+            do {
+                try CommandLineAddress.refuseCredentials(schemaRegistry, option: "--schema-registry", instead: "give the registry's address only")
+            } catch { throw ValidationError("\(error)") }
+        }
         if since.map(TimeParser.epochNanoseconds) == .some(nil) { throw ValidationError("--since: not a time: \(since!)") }
         if until.map(TimeParser.epochNanoseconds) == .some(nil) { throw ValidationError("--until: not a time: \(until!)") }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import K2CLI
 
 /// Where `--from` reads: a segment-log directory, or (later) a Kafka topic `kafka://HOST:PORT/TOPIC`.
 enum ReplayOrigin: Equatable {
@@ -6,13 +7,13 @@ enum ReplayOrigin: Equatable {
     case kafka(bootstrap: String, topic: String)
 
     init(argument: String) throws {
-        if argument.hasPrefix("kafka://") {
-            let rest = argument.dropFirst("kafka://".count)
-            guard let slash = rest.firstIndex(of: "/"), slash != rest.startIndex, rest.index(after: slash) != rest.endIndex else {
-                throw ReplayError.usage("--from kafka://HOST:PORT/TOPIC expected, got \(argument)")
+        do {
+            if let address = try KafkaTopicAddress(parsing: argument, option: "--from") {
+                self = .kafka(bootstrap: address.bootstrap, topic: address.topic)
+                return
             }
-            self = .kafka(bootstrap: String(rest[..<slash]), topic: String(rest[rest.index(after: slash)...]))
-            return
+        } catch {
+            throw ReplayError.usage("\(error)")
         }
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: argument, isDirectory: &isDirectory), isDirectory.boolValue else {

@@ -1,3 +1,4 @@
+import K2CLI
 import Parity
 
 /// A side as typed on the command line: `NAMESPACE.TABLE` (in `--catalog`), `kafka://HOST:PORT/TOPIC`,
@@ -8,16 +9,10 @@ enum SideSpecification: Equatable, CustomStringConvertible {
     case log(directory: String)
 
     init(parsing text: String) throws {
-        if text.hasPrefix("kafka://") {
-            let rest = text.dropFirst("kafka://".count)
-            guard let slash = rest.firstIndex(of: "/") else {
-                throw VerifyFailure("\(text): expected kafka://HOST:PORT/TOPIC")
-            }
-            let bootstrap = String(rest[..<slash]), topic = String(rest[rest.index(after: slash)...])
-            guard !bootstrap.isEmpty, !topic.isEmpty, !topic.contains("/") else {
-                throw VerifyFailure("\(text): expected kafka://HOST:PORT/TOPIC")
-            }
-            self = .kafka(bootstrap: bootstrap, topic: topic)
+        let address: KafkaTopicAddress?
+        do { address = try KafkaTopicAddress(parsing: text, option: "side") } catch { throw VerifyFailure("\(error)") }
+        if let address {
+            self = .kafka(bootstrap: address.bootstrap, topic: address.topic)
         } else if text.hasPrefix("log:") {
             let directory = String(text.dropFirst(4))
             guard !directory.isEmpty else { throw VerifyFailure("\(text): expected log:DIR") }

@@ -65,4 +65,27 @@ final class ProgramConventionTests: XCTestCase {
         XCTAssertEqual(run.status, 2, run.stderrText)
         XCTAssertEqual((try? JSONSerialization.jsonObject(with: run.stdout) as? [String: Any])?["exit_code"] as? Int, 2, run.stdoutText)
     }
+
+    /// A URL with credentials is refused before anything uses it, and the secret appears nowhere: not on
+    /// stderr, not in the JSON error, not handed to librdkafka (which would log it) or resolved as a host.
+    func testCredentialsInURLsAreRefusedAndNeverPrinted() throws {
+        let log = try scratch()
+        let secret = "S3cr3t-\(UUID().uuidString)"
+        let cases: [(String, [String])] = [
+            ("k2-replay", ["--from", "kafka://user:\(secret)@127.0.0.1:9/t", "--to", "jsonl"]),
+            ("k2-replay", ["--from", log, "--to", "kafka", "--bootstrap", "127.0.0.1:9", "--schema-registry", "http://u:\(secret)@127.0.0.1:9"]),
+            ("k2-verify", ["--left", "kafka://u:\(secret)@127.0.0.1:9/t", "--right", "log:\(log)"]),
+            ("k2-verify", ["--left", "log:\(log)", "--right", "log:\(log)", "--truth", "kafka://u:\(secret)@127.0.0.1:9/t"]),
+            ("k2-capture", ["binance", "--symbols", "BTCUSDT", "--out", log, "--url", "ws://u:\(secret)@127.0.0.1:9"]),
+        ]
+        for (program, arguments) in cases {
+            for extra in [[], ["--json"]] {
+                let run = try ProcessRunner.run(TestEnvironment.productPath(program), arguments + extra)
+                let line = "\(program) \(arguments.joined(separator: " ").replacingOccurrences(of: secret, with: "SECRET")) \(extra.joined())"
+                XCTAssertEqual(run.status, 2, "\(line): \(run.stderrText.replacingOccurrences(of: secret, with: "SECRET"))")
+                XCTAssertFalse(run.stderrText.contains(secret) || run.stdoutText.contains(secret), "\(line) printed the secret")
+                XCTAssertTrue(run.stderrText.contains("credentials in the URL are refused"), "\(line): \(run.stderrText)")
+            }
+        }
+    }
 }
