@@ -139,6 +139,9 @@ struct ReplayCommand: ParsableCommand {
             }
         } catch let error as ExitCode {
             throw error
+        } catch let error as Interrupted {
+            StandardError.note("\(error)")
+            throw ExitCode(K2ExitCode.interrupted.rawValue)
         } catch let error as KafkaError {
             throw ProgramFailure("error: \(error)", code: .unusable)
         } catch let error as SchemaRegistryError {

@@ -103,6 +103,9 @@ struct VerifyCommand: AsyncParsableCommand {
     var html: String?
 
     static func main() async {
+        // A check writes nothing: SIGINT/SIGTERM end it at once, even while it waits on a silent server.
+        signal(SIGINT) { _ in _exit(130) }
+        signal(SIGTERM) { _ in _exit(130) }
         do {
             let command = try parse()
             let code = await command.check()

@@ -29,7 +29,7 @@ public struct RESTCatalog: Catalog {
     ///     for OAuth2 client credentials at `/v1/oauth/tokens`, scope `K2_ICEBERG_SCOPE` or `catalog`).
     public static func connect(
         uri: String, name: String = "rest", warehouse: String? = nil, io: any FileIO,
-        environment: [String: String] = ProcessInfo.processInfo.environment, httpClient: HTTPClient = .shared
+        environment: [String: String] = ProcessInfo.processInfo.environment, httpClient: HTTPClient = RemoteHTTPClient.shared
     ) async throws -> RESTCatalog {
         var base = uri.hasPrefix("rest:") ? String(uri.dropFirst("rest:".count)) : uri
         while base.hasSuffix("/") { base.removeLast() }
@@ -314,7 +314,7 @@ public struct RESTCatalog: Catalog {
             } catch is CancellationError {
                 throw CancellationError()
             } catch {
-                if attempt < attempts {
+                if attempt < attempts, !RemoteHTTPClient.isTimeout(error) {
                     try await Task.sleep(for: .milliseconds(200 << attempt))
                     attempt += 1
                     continue

@@ -20,7 +20,7 @@ public struct S3FileIO: FileIO {
 
     /// - Parameter httpClient: defaults to AsyncHTTPClient's process-wide shared client, which needs no
     ///   shutdown.
-    public init(configuration: S3Configuration, credentials: S3Credentials, httpClient: HTTPClient = .shared) throws {
+    public init(configuration: S3Configuration, credentials: S3Credentials, httpClient: HTTPClient = RemoteHTTPClient.shared) throws {
         self.configuration = configuration
         self.signer = SigV4Signer(credentials: credentials, region: configuration.region, service: "s3")
         self.client = httpClient
@@ -251,7 +251,7 @@ public struct S3FileIO: FileIO {
                     return response
                 }
             case .failure(let error):
-                guard attempt < configuration.maxAttempts else {
+                guard attempt < configuration.maxAttempts, !RemoteHTTPClient.isTimeout(error) else {
                     throw FileIOError(
                         .io, location: location,
                         message: "\(method) failed after \(attempt) attempt(s): \(error)")
