@@ -82,14 +82,14 @@ public indirect enum IcebergType: Sendable, Equatable, CustomStringConvertible {
             switch json["type"]?.stringValue {
             case "struct": self = .structType(try StructType(json: json))
             case "list":
-                guard let id = json["element-id"]?.intValue, let element = json["element"] else {
+                guard let id = json["element-id"]?.intValue, (0...Int(Int32.max)).contains(id), let element = json["element"] else {
                     throw IcebergError.invalidMetadata("list type without element-id/element")
                 }
                 self = .list(ListType(elementId: id, element: try IcebergType(json: element),
                                       elementRequired: json["element-required"]?.boolValue ?? false))
             case "map":
-                guard let keyId = json["key-id"]?.intValue, let key = json["key"],
-                      let valueId = json["value-id"]?.intValue, let value = json["value"] else {
+                guard let keyId = json["key-id"]?.intValue, let key = json["key"], (0...Int(Int32.max)).contains(keyId),
+                      let valueId = json["value-id"]?.intValue, let value = json["value"], (0...Int(Int32.max)).contains(valueId) else {
                     throw IcebergError.invalidMetadata("map type without key-id/key/value-id/value")
                 }
                 self = .map(MapType(keyId: keyId, key: try IcebergType(json: key), valueId: valueId,
@@ -185,6 +185,10 @@ public struct NestedField: Sendable, Equatable {
     init(json: JSONValue) throws {
         guard let id = json["id"]?.intValue, let name = json["name"]?.stringValue, let type = json["type"] else {
             throw IcebergError.invalidMetadata("schema field without id, name or type: \(json.serialized())")
+        }
+        // Field ids are 32-bit in the spec and in Parquet's field_id: a larger one cannot be written.
+        guard (0...Int(Int32.max)).contains(id) else {
+            throw IcebergError.invalidMetadata("schema field \(name) has id \(id), outside 0...\(Int32.max)")
         }
         self.init(id: id, name: name, type: try IcebergType(json: type), required: json["required"]?.boolValue ?? false,
                   doc: json["doc"]?.stringValue)

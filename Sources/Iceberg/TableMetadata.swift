@@ -130,14 +130,23 @@ extension TableMetadata {
                                          extra: (r.objectValue ?? []).filter { $0.0 != "snapshot-id" && $0.0 != "type" })
             }
             if refs["main"] == nil, let current = currentSnapshotId { refs["main"] = SnapshotRef(snapshotId: current) }
+            // A pointer to a snapshot the metadata does not hold would read as an empty table: a reader that
+            // trusted it would report every row missing, a writer would fail its commits as conflicts.
+            let known = Set(snapshots.map(\.snapshotId))
+            if let current = currentSnapshotId, !known.contains(current) {
+                throw IcebergError.corruptFile(location: location, message: "current-snapshot-id \(current) names no snapshot of the metadata (\(snapshots.count) snapshot(s))")
+            }
+            if let main = refs["main"], !known.contains(main.snapshotId) {
+                throw IcebergError.corruptFile(location: location, message: "ref main names snapshot \(main.snapshotId), which the metadata does not hold")
+            }
             self.refs = refs
-            let known: Set<String> = [
+            let knownKeys: Set<String> = [
                 "format-version", "table-uuid", "location", "last-sequence-number", "last-updated-ms", "last-column-id",
                 "schema", "schemas", "current-schema-id", "partition-spec", "partition-specs", "default-spec-id",
                 "last-partition-id", "properties", "current-snapshot-id", "snapshots", "snapshot-log", "metadata-log",
                 "sort-orders", "default-sort-order-id", "refs",
             ]
-            extra = (json.objectValue ?? []).filter { !known.contains($0.0) }
+            extra = (json.objectValue ?? []).filter { !knownKeys.contains($0.0) }
         } catch let error as IcebergError {
             if case .invalidMetadata(let m) = error { throw IcebergError.corruptFile(location: location, message: m) }
             throw error
