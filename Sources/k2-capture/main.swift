@@ -24,6 +24,7 @@ struct K2Capture: ParsableCommand {
           k2-capture kraken --api v2 --pairs BTC/USD --out /data/kraken-v2 --json
           k2-capture binance --url ws://127.0.0.1:18080 --max-messages 1000 --out /tmp/log   # a local simulator
         """,
+        version: ToolkitVersion.current,
         subcommands: [BinanceCommand.self, KrakenCommand.self, KafkaCommand.self])
 }
 

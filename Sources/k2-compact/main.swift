@@ -33,7 +33,8 @@ struct Compact: ParsableCommand {
 
         Exit codes: 0 done (or check clean), 1 corrupt data found, 2 could not run (bad arguments, log in use,
         unreadable directory).
-        """)
+        """,
+        version: ToolkitVersion.current)
 
     @Argument(help: "The segment log directory.")
     var log: String

@@ -16,6 +16,7 @@ struct K2Replay: ParsableCommand {
           k2-replay embedded-kafka --brokers 3 --partitions 6
         More: docs/replay.md.
         """,
+        version: ToolkitVersion.current,
         subcommands: [ReplayCommand.self, EmbeddedKafkaCommand.self, GenerateLogCommand.self],
         defaultSubcommand: ReplayCommand.self)
 }

@@ -62,7 +62,8 @@ struct VerifyCommand: AsyncParsableCommand {
         The report format (JSON keys, text table, HTML) is described in
         docs/verify-report.md.
 
-        """ + CatalogAddress.forms)
+        """ + CatalogAddress.forms,
+        version: ToolkitVersion.current)
 
     @OptionGroup(title: "Iceberg catalog (for table sides)") var catalogOptions: CatalogOptions
 

@@ -58,6 +58,9 @@ final class ProgramConventionTests: XCTestCase {
             let help = try ProcessRunner.run(TestEnvironment.productPath(program), ["--help"])
             XCTAssertEqual(help.status, 0, "\(program) --help: \(help.stderrText)")
             XCTAssertTrue(help.stdoutText.contains("USAGE"), program)
+            let version = try ProcessRunner.run(TestEnvironment.productPath(program), ["--version"])
+            XCTAssertEqual(version.status, 0, "\(program) --version: \(version.stderrText)")
+            XCTAssertTrue(version.stdoutText.range(of: #"^\d+\.\d+\.\d+\n$"#, options: .regularExpression) != nil, "\(program) --version: \(version.stdoutText)")
         }
         // An unreadable input is "could not run" too, with the JSON error object under --json.
         let missing = try scratch() + "/no-such-log"
