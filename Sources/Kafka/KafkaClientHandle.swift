@@ -59,6 +59,24 @@ final class KafkaClientHandle {
         return (low, high)
     }
 
+    /// Asks for one topic's metadata, allowing the broker to create it (`auto.create.topics.enable`, which a
+    /// producer's first send relies on too). The topic's partition count, or nil when it does not exist.
+    func requestTopic(_ name: String, timeoutMs: Int32) throws -> Int32? {
+        guard let handle = rd_kafka_topic_new(rk, name, nil) else { throw KafkaError(message: "topic handle for \(name)") }
+        defer { rd_kafka_topic_destroy(handle) }
+        var metadata: UnsafePointer<rd_kafka_metadata>?
+        let err = rd_kafka_metadata(rk, 0, handle, &metadata, timeoutMs)
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR, let metadata else { throw KafkaError(err, "metadata request for \(name)") }
+        defer { rd_kafka_metadata_destroy(metadata) }
+        for index in 0..<Int(metadata.pointee.topic_cnt) {
+            let topic = metadata.pointee.topics[index]
+            if String(cString: topic.topic) == name, topic.err == RD_KAFKA_RESP_ERR_NO_ERROR, topic.partition_cnt > 0 {
+                return topic.partition_cnt
+            }
+        }
+        return nil
+    }
+
     /// Creates a topic through the Admin API; an existing topic is not an error.
     func createTopic(_ name: String, partitions: Int32, replicationFactor: Int32, config: [String: String],
                      timeoutMs: Int32) throws {

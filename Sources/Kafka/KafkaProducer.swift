@@ -1,3 +1,4 @@
+import Glibc
 import CRdKafka
 
 /// The outcome of one produced message, as its delivery report tells it.
@@ -305,6 +306,16 @@ public final class KafkaProducer {
 
     public func topics(timeoutMs: Int32 = 10_000) throws -> KafkaTopicPartitions {
         try client.topics(timeoutMs: timeoutMs)
+    }
+
+    /// Asks for `name`'s metadata, letting a broker with `auto.create.topics.enable` create it; its partition
+    /// count, or nil when it does not exist. Polls a few times: an auto-created topic takes a moment to appear.
+    public func requestTopic(_ name: String, timeoutMs: Int32 = 5_000) throws -> Int32? {
+        for _ in 0..<10 {
+            if let count = try client.requestTopic(name, timeoutMs: timeoutMs) { return count }
+            usleep(200_000)
+        }
+        return nil
     }
 
     public func createTopic(_ name: String, partitions: Int32, replicationFactor: Int32 = -1, timeoutMs: Int32 = 10_000,

@@ -418,18 +418,27 @@ struct ReplayCommand: ParsableCommand {
             let kafkaPartitions = streams.filter { $0.source.hasPrefix("kafka:") && router.topic(forKafkaSource: $0.source) == topic }
                 .compactMap { Int32($0.stream) }.max().map { $0 + 1 }
             let wanted = Swift.max(partitions, kafkaPartitions ?? 0)
-            StandardError.note("creating topic \(topic) with \(wanted) partitions")
             if let embedded {
+                StandardError.note("creating topic \(topic) with \(wanted) partitions")
                 try embedded.createTopic(topic, partitions: wanted)
-            } else {
-                do {
-                    try producer.createTopic(topic, partitions: wanted, timeoutMs: 15_000,
-                                             config: ["compression.type": "lz4", "retention.ms": "604800000", "cleanup.policy": "delete"])
-                } catch {
-                    throw ReplayError.unusable("topic \(topic) does not exist and could not be created (\(error)); create it first")
-                }
+                counts[topic] = wanted
+                continue
             }
-            counts[topic] = wanted
+            do {
+                try producer.createTopic(topic, partitions: wanted, timeoutMs: 5_000,
+                                         config: ["compression.type": "lz4", "retention.ms": "604800000", "cleanup.policy": "delete"])
+                StandardError.note("created topic \(topic) with \(wanted) partitions (CreateTopics)")
+                counts[topic] = wanted
+            } catch {
+                // Some clusters never answer CreateTopics (librdkafka's mock cluster among them) but create a
+                // topic when its metadata is asked for, as a producer's first send would: fall back to that,
+                // and say so, since the broker then chooses the partition count and config.
+                guard let created = try? producer.requestTopic(topic) else {
+                    throw ReplayError.unusable("topic \(topic) does not exist and could not be created (CreateTopics: \(error); the broker did not create it on a metadata request either); create it first")
+                }
+                StandardError.note("CreateTopics for \(topic) failed (\(error)); the broker auto-created it on a metadata request with \(created) partitions and its default config")
+                counts[topic] = created
+            }
         }
         // Re-read so the counts are the cluster's, not our intent.
         for _ in 0..<50 {
