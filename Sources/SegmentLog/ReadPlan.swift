@@ -58,7 +58,7 @@ struct ReadPlan {
                 guard selection.mayInclude(block, minimumSequence: selection.minimumSequence(block.key)) else { continue }
                 let last = !info.sealed && !superseded && info.tornTailOffset == nil && i == info.blocks.count - 1
                 plan.perStream[block.key, default: []].append(
-                    PlannedBlock(segment: index, info: block, sealed: info.sealed, endsUnsealedSegment: last))
+                    PlannedBlock(segment: index, info: block, sealed: info.sealed, endsUnsealedSegment: last, dataEnd: info.dataEnd))
             }
         }
         if let overlap = ranges.overlaps().first {

@@ -140,12 +140,25 @@ struct BlockInfo: Equatable {
         return Int(p.le(6, as: UInt16.self)) + Int(p.le(8, as: UInt16.self))
     }
 
+    /// Why a block header was refused.
+    struct InvalidHeader: Error {
+        var reason: String
+    }
+
     /// Decodes header + stream key (`p` starts at the block); nil when the header is invalid.
     static func decodeHeader(_ p: UnsafeRawBufferPointer, offset: Int64) -> BlockInfo? {
-        guard let keyLength = keyLength(fixedHeader: p), p.count >= SegmentFormat.blockHeaderSize + keyLength else { return nil }
+        try? decodeHeaderOrThrow(p, offset: offset)
+    }
+
+    /// `decodeHeader`, throwing `InvalidHeader` with the reason instead of returning nil.
+    static func decodeHeaderOrThrow(_ p: UnsafeRawBufferPointer, offset: Int64) throws -> BlockInfo {
+        guard let keyLength = keyLength(fixedHeader: p) else { throw InvalidHeader(reason: "invalid block header (magic)") }
+        guard p.count >= SegmentFormat.blockHeaderSize + keyLength else { throw InvalidHeader(reason: "block header cut short") }
         var crc = CRC32C.checksum(UnsafeRawBufferPointer(rebasing: p[0..<60]))
         crc = CRC32C.checksum(UnsafeRawBufferPointer(rebasing: p[64..<(64 + keyLength)]), seed: crc)
-        guard crc == p.le(60, as: UInt32.self), p.le(10, as: UInt16.self) == 0 else { return nil }
+        guard crc == p.le(60, as: UInt32.self), p.le(10, as: UInt16.self) == 0 else {
+            throw InvalidHeader(reason: "invalid block header (CRC32C)")
+        }
         let sourceLength = Int(p.le(6, as: UInt16.self))
         let source = String(decoding: UnsafeRawBufferPointer(rebasing: p[64..<(64 + sourceLength)]), as: UTF8.self)
         let stream = String(decoding: UnsafeRawBufferPointer(rebasing: p[(64 + sourceLength)..<(64 + keyLength)]), as: UTF8.self)
@@ -157,7 +170,7 @@ struct BlockInfo: Equatable {
         guard info.recordCount > 0, info.firstSequence <= info.lastSequence, info.minTime <= info.maxTime,
               Int(info.uncompressedSize) <= SegmentFormat.maxBlockBytes, Int(info.compressedSize) <= SegmentFormat.maxBlockBytes,
               SegmentFormat.codec(byte: info.codecByte, level: info.codecLevel) != nil
-        else { return nil }
+        else { throw InvalidHeader(reason: "invalid block header (counts, sequences, times or codec out of range)") }
         return info
     }
 

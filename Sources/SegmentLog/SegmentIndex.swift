@@ -49,16 +49,32 @@ struct SegmentIndex {
         var blockCount: UInt32
     }
 
-    /// nil when the last 32 bytes are not a valid footer (the segment is then unsealed).
-    static func decodeFooter(_ p: UnsafeRawBufferPointer, fileSize: Int64) -> Footer? {
-        guard p.count == SegmentFormat.footerSize, p.le(28, as: UInt32.self) == SegmentFormat.footerMagic,
+    /// A footer whose magic and CRC are right but whose index does not fit the file: corruption (or a hostile
+    /// file), never a segment to seek in.
+    struct InvalidFooter: Error {
+        var reason: String
+    }
+
+    /// nil when the last 32 bytes are not a footer (magic or CRC: the segment is then unsealed). Throws
+    /// `InvalidFooter` when they are one but its index offset and length do not describe the bytes before it.
+    static func decodeFooter(_ p: UnsafeRawBufferPointer, fileSize: Int64) throws -> Footer? {
+        guard p.count == SegmentFormat.footerSize, fileSize >= Int64(SegmentFormat.footerSize), p.le(28, as: UInt32.self) == SegmentFormat.footerMagic,
               CRC32C.checksum(UnsafeRawBufferPointer(rebasing: p[0..<24])) == p.le(24, as: UInt32.self)
         else { return nil }
-        let footer = Footer(indexOffset: Int64(p.le(0, as: UInt64.self)), indexLength: Int64(p.le(8, as: UInt64.self)),
-                            indexCRC: p.le(16), blockCount: p.le(20))
-        guard footer.indexOffset >= Int64(SegmentFormat.fileHeaderSize),
-              footer.indexOffset + footer.indexLength + Int64(SegmentFormat.footerSize) == fileSize else { return nil }
-        return footer
+        let offset = p.le(0, as: UInt64.self), length = p.le(8, as: UInt64.self), blockCount = p.le(20, as: UInt32.self)
+        // Offset and length come from the file: each is bounded by the file size before they are added or
+        // converted, so no value (2^63-1, 2^64-1) can overflow the check.
+        let before = UInt64(fileSize) - UInt64(SegmentFormat.footerSize)
+        guard offset >= UInt64(SegmentFormat.fileHeaderSize), offset <= before, length <= before - offset,
+              offset + length == before else {
+            throw InvalidFooter(reason: "segment footer says the index is \(length) bytes at byte offset \(offset), which does not end where the footer starts (byte \(before) of \(fileSize))")
+        }
+        // 16 bytes of index header and 48 per block at least: a count the index cannot hold is refused here,
+        // before anything is allocated for it.
+        guard length >= 16, UInt64(blockCount) <= (length - 16) / UInt64(SegmentFormat.indexEntrySize) else {
+            throw InvalidFooter(reason: "segment footer claims \(blockCount) blocks, more than its \(length)-byte index can hold")
+        }
+        return Footer(indexOffset: Int64(offset), indexLength: Int64(length), indexCRC: p.le(16), blockCount: blockCount)
     }
 
     /// Decodes an index region whose CRC was checked. Block entries carry the index's fields only
@@ -69,7 +85,11 @@ struct SegmentIndex {
         let streamCount = Int(try c.fixed(UInt32.self))
         let count = try c.fixed(UInt32.self)
         _ = try c.fixed(UInt32.self)
-        guard count == blockCount, streamCount <= Int(count) + 1 else { throw ByteCursor.Overrun() }
+        // Counts from the file are bounded by the bytes that must hold them (4 per stream name pair, 48 per
+        // block) before any loop or reservation uses them.
+        guard count == blockCount, streamCount <= Int(count) + 1,
+              streamCount <= c.remaining / 4, Int(count) <= c.remaining / SegmentFormat.indexEntrySize
+        else { throw ByteCursor.Overrun() }
         var streams: [StreamKey] = []
         for _ in 0..<streamCount {
             let source = try c.shortString()
@@ -79,7 +99,7 @@ struct SegmentIndex {
         var entries: [BlockInfo] = []
         entries.reserveCapacity(Int(count))
         for _ in 0..<count {
-            let offset = Int64(try c.fixed(UInt64.self))
+            guard let offset = Int64(exactly: try c.fixed(UInt64.self)) else { throw ByteCursor.Overrun() }
             let first = try c.fixed(UInt64.self), last = try c.fixed(UInt64.self)
             let minTime = try c.fixed(Int64.self), maxTime = try c.fixed(Int64.self)
             let records = try c.fixed(UInt32.self)

@@ -89,7 +89,7 @@ public enum SegmentLogCompactor {
             if let (byte, level) = codec {
                 var scratch: [UInt8] = []
                 for block in info.blocks {
-                    guard let header = try SegmentScanner.validBlock(file: file, at: block.offset, end: info.fileSize, verifyPayload: false, buffer: &scratch) else {
+                    guard let header = try SegmentScanner.validBlock(file: file, at: block.offset, end: info.dataEnd, verifyPayload: false, buffer: &scratch) else {
                         throw SegmentLogError.corrupt(entry.path, block.offset, "invalid block header (run k2-compact --check)")
                     }
                     if header.codecByte != byte || header.codecLevel != level { recompress = true; break }

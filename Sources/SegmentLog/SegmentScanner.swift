@@ -14,6 +14,9 @@ struct SegmentInfo {
 
     /// End of the last whole block (where a recovering writer truncates).
     var validEnd: Int64 { blocks.last?.end ?? Int64(SegmentFormat.fileHeaderSize) }
+    /// Where the blocks must end: the index offset of a sealed segment, else the file size. A block header
+    /// whose sizes reach past it is refused before its payload is read.
+    var dataEnd: Int64
 }
 
 enum SegmentScanner {
@@ -33,7 +36,7 @@ enum SegmentScanner {
         let path = file.path
         let size = try file.size()
         var buffer: [UInt8] = []
-        var info = SegmentInfo(id: id, path: path, header: nil, sealed: false, fileSize: size, blocks: [])
+        var info = SegmentInfo(id: id, path: path, header: nil, sealed: false, fileSize: size, blocks: [], dataEnd: size)
         if size < Int64(SegmentFormat.fileHeaderSize) {
             // Created and killed before its header was written: an unsealed, empty segment.
             info.tornTailOffset = 0
@@ -49,23 +52,34 @@ enum SegmentScanner {
         // Sealed? The footer is the last 32 bytes.
         if size >= Int64(SegmentFormat.fileHeaderSize + SegmentFormat.footerSize) {
             try file.read(at: size - Int64(SegmentFormat.footerSize), count: SegmentFormat.footerSize, into: &buffer)
-            let footer = buffer.withUnsafeBytes {
-                SegmentIndex.decodeFooter(UnsafeRawBufferPointer(rebasing: $0[0..<SegmentFormat.footerSize]), fileSize: size)
+            let footer: SegmentIndex.Footer?
+            do {
+                footer = try buffer.withUnsafeBytes {
+                    try SegmentIndex.decodeFooter(UnsafeRawBufferPointer(rebasing: $0[0..<SegmentFormat.footerSize]), fileSize: size)
+                }
+            } catch let invalid as SegmentIndex.InvalidFooter {
+                let offset = size - Int64(SegmentFormat.footerSize)
+                guard lenient else { throw SegmentLogError.corrupt(path, offset, invalid.reason) }
+                diagnostics("\(path) at byte offset \(offset): \(invalid.reason); walking its blocks")
+                return try walk(file: file, info: info, end: offset, verifyPayloads: true, buffer: &buffer)
             }
             if let footer {
-                let length = Int(footer.indexLength)
+                let length = Int(footer.indexLength)   // at most the file size (decodeFooter)
                 try file.read(at: footer.indexOffset, count: length, into: &buffer)
+                var problem = "segment index does not match its CRC32C"
                 let index: SegmentIndex? = buffer.withUnsafeBytes { raw in
                     let p = UnsafeRawBufferPointer(rebasing: raw[0..<length])
                     guard CRC32C.checksum(p) == footer.indexCRC else { return nil }
+                    problem = "segment index is malformed (counts, lengths or block offsets do not fit it)"
                     return try? SegmentIndex.decode(p, blockCount: footer.blockCount)
                 }
                 if let index, index.entries.allSatisfy({ $0.offset >= Int64(SegmentFormat.fileHeaderSize) && $0.offset < footer.indexOffset }) {
                     info.sealed = true
                     info.blocks = index.entries
+                    info.dataEnd = footer.indexOffset
                     return info
                 }
-                let problem = "segment index does not match its CRC32C"
+                if index != nil { problem = "segment index lists a block outside the file's block region (bytes 40..<\(footer.indexOffset))" }
                 guard lenient else { throw SegmentLogError.corrupt(path, footer.indexOffset, problem) }
                 diagnostics("\(path) at byte offset \(footer.indexOffset): \(problem); walking its blocks")
                 return try walk(file: file, info: info, end: footer.indexOffset, verifyPayloads: true, buffer: &buffer)
@@ -78,6 +92,7 @@ enum SegmentScanner {
     private static func walk(file: SegmentFile, info: SegmentInfo, end: Int64, verifyPayloads: Bool,
                              buffer: inout [UInt8]) throws -> SegmentInfo {
         var info = info
+        info.dataEnd = end
         var offset = Int64(SegmentFormat.fileHeaderSize)
         while offset < end {
             if let block = try validBlock(file: file, at: offset, end: end, verifyPayload: verifyPayloads, buffer: &buffer) {

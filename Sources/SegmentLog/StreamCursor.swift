@@ -7,6 +7,8 @@ struct PlannedBlock {
     var info: BlockInfo
     var sealed: Bool
     var endsUnsealedSegment: Bool
+    /// The segment's `SegmentInfo.dataEnd`: the block must end before it.
+    var dataEnd: Int64
 }
 
 /// Reads one stream's planned blocks in sequence order, one decompressed block in memory at a time, and
@@ -88,12 +90,22 @@ final class BlockLoader {
         do {
             let got = try file.read(at: expected.offset, count: headerLength, into: &raw)
             guard got == headerLength else { throw Bad.problem("block header cut short (\(got) of \(headerLength) bytes)") }
-            guard let header = raw.withUnsafeBytes({ BlockInfo.decodeHeader(UnsafeRawBufferPointer(rebasing: $0[0..<headerLength]), offset: expected.offset) })
-            else { throw Bad.problem("invalid block header (magic or CRC32C)") }
+            let header: BlockInfo
+            do {
+                header = try raw.withUnsafeBytes {
+                    try BlockInfo.decodeHeaderOrThrow(UnsafeRawBufferPointer(rebasing: $0[0..<headerLength]), offset: expected.offset)
+                }
+            } catch let invalid as BlockInfo.InvalidHeader {
+                throw Bad.problem(invalid.reason)
+            }
             guard header.key == expected.key, header.firstSequence == expected.firstSequence,
                   header.lastSequence == expected.lastSequence, header.recordCount == expected.recordCount,
                   header.minTime == expected.minTime, header.maxTime == expected.maxTime
             else { throw Bad.problem("block header does not match the segment index") }
+            // The payload is read into memory: its size must fit the segment before it is trusted.
+            guard header.end <= planned.dataEnd else {
+                throw Bad.problem("block header claims a \(header.compressedSize)-byte payload, past the end of the segment's blocks (byte \(planned.dataEnd))")
+            }
             let n = Int(header.compressedSize)
             let read = try file.read(at: header.payloadOffset, count: n, into: &raw)
             guard read == n else { throw Bad.problem("block payload cut short (\(read) of \(n) bytes)") }

@@ -52,4 +52,64 @@ final class HostileLogTests: XCTestCase {
         XCTAssertNotEqual(run.status, 0, run.stdoutText)
         XCTAssertTrue(run.stderrText.contains("99999999999999999999.k2seg") && run.stderrText.contains("not a segment id"), run.stderrText)
     }
+
+    // MARK: segment files whose CRCs are valid but whose numbers are not (scripts/make-hostile-segments.py)
+
+    /// A log directory holding fixture `name` as its only segment.
+    func logHolding(_ name: String, prefix: String) throws -> (log: URL, segment: String) {
+        let log = try TestEnvironment.temporaryDirectory(prefix)
+        let segment = log.appendingPathComponent(SegmentFormat.fileName(id: 1)).path
+        try FileManager.default.copyItem(atPath: hostile(name).path, toPath: segment)
+        return (log, segment)
+    }
+
+    /// Everything a reader returns, or the error it stops with.
+    func readAll(_ log: URL) throws {
+        let reader = try SegmentLogReader(directory: log.path, diagnostics: { _ in })
+        while try reader.next() != nil {}
+    }
+
+    /// The last 32 bytes of a segment are its footer; its first 8 the index offset.
+    func footerFields(_ segment: String) throws -> (footerOffset: Int64, indexOffset: Int64) {
+        let bytes = try Array(Data(contentsOf: URL(fileURLWithPath: segment)))
+        let footer = bytes.count - SegmentFormat.footerSize
+        let indexOffset = bytes[footer..<(footer + 8)].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        return (Int64(footer), Int64(bitPattern: indexOffset))
+    }
+
+    /// Footer, index and block header numbers out of range, each with valid CRCs. They crashed every reader
+    /// (SIGILL on offset + length overflowing, SIGABRT reserving 2^31 index entries, SIGILL converting an entry
+    /// offset of 2^64-1) or allocated 1 GiB for a payload the file does not have. Now each is corruption:
+    /// `--check` and a compaction exit 1 naming the segment and byte offset, a reader throws the same.
+    func testOutOfRangeFooterIndexAndBlockNumbersAreCorruptionNamingFileAndOffset() throws {
+        let cases: [(fixture: String, offset: (String) throws -> Int64, reason: String)] = [
+            ("segment-footer-index-offset-2p63.k2seg", { try self.footerFields($0).footerOffset },
+             "segment footer says the index is"),
+            ("segment-index-count-7fffffff.k2seg", { try self.footerFields($0).footerOffset },
+             "segment footer claims 2147483647 blocks"),
+            ("segment-index-entry-offset-2p64.k2seg", { try self.footerFields($0).indexOffset },
+             "segment index is malformed"),
+            ("segment-block-payload-beyond-file.k2seg", { _ in Int64(SegmentFormat.fileHeaderSize) },
+             "past the end of the segment's blocks"),
+        ]
+        for c in cases {
+            let (log, segment) = try logHolding(c.fixture, prefix: "hostile-numbers")
+            defer { try? FileManager.default.removeItem(at: log) }
+            let offset = try c.offset(segment)
+            let place = "\(segment) at byte offset \(offset)"
+            let check = try ProcessRunner.run(tool, [log.path, "--check"])
+            XCTAssertEqual(check.status, 1, "\(c.fixture): \(check.stdoutText)\(check.stderrText)")
+            XCTAssertTrue(check.stdoutText.contains(place) && check.stdoutText.contains(c.reason), "\(c.fixture): \(check.stdoutText)")
+            let compact = try ProcessRunner.run(tool, [log.path, "--all"])
+            XCTAssertEqual(compact.status, 1, "\(c.fixture): \(compact.stderrText)")
+            XCTAssertTrue(compact.stderrText.contains(place) && compact.stderrText.contains(c.reason), "\(c.fixture): \(compact.stderrText)")
+            XCTAssertThrowsError(try readAll(log), c.fixture) { error in
+                let e = error as? SegmentLogError
+                XCTAssertEqual(e?.kind, .corrupt, "\(error)")
+                XCTAssertEqual(e?.file, segment, "\(error)")
+                XCTAssertEqual(e?.offset, offset, "\(error)")
+                XCTAssertTrue("\(error)".contains(c.reason), "\(error)")
+            }
+        }
+    }
 }

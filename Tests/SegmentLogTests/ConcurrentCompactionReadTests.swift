@@ -108,7 +108,7 @@ final class ConcurrentCompactionReadTests: XCTestCase {
             let info = try SegmentScanner.scan(file: file, id: UInt64(index + 1), verifyPayloads: true, lenient: false, diagnostics: { _ in })
             files.append(file)
             for block in info.blocks where block.key == key {
-                blocks.append(PlannedBlock(segment: index, info: block, sealed: true, endsUnsealedSegment: false))
+                blocks.append(PlannedBlock(segment: index, info: block, sealed: true, endsUnsealedSegment: false, dataEnd: info.dataEnd))
             }
         }
         blocks.sort { ($0.info.firstSequence, $0.segment) < ($1.info.firstSequence, $1.segment) }
