@@ -18,6 +18,21 @@ enum SegmentFormat {
     /// Sanity bound on a block's sizes: larger values are corruption, not data.
     static let maxBlockBytes = 1 << 30
 
+    /// The most a codec can expand `compressedSize` payload bytes into: a block header claiming more is refused
+    /// before its uncompressed size is allocated (a few bytes of payload cannot justify a 1 GiB buffer).
+    /// none: the payload is the records. lz4: a sequence of k+3 bytes (token, offset, k length bytes) yields at
+    /// most 255k+18 bytes, so under 255 per byte. zstd: a block yields at most 128 KiB (Block_Maximum_Size) and
+    /// takes at least 4 bytes (an RLE block: 3-byte header, 1 byte), so at most 32768 per byte.
+    static func maxUncompressedSize(compressedSize: UInt32, codecByte: UInt8) -> UInt64 {
+        let ratio: UInt64
+        switch codecByte {
+        case 0: ratio = 1
+        case 1: ratio = 255
+        default: ratio = 32768
+        }
+        return min(UInt64(compressedSize) * ratio, UInt64(maxBlockBytes))
+    }
+
     static func fileName(id: UInt64) -> String {
         let digits = String(id)
         return String(repeating: "0", count: max(0, 20 - digits.count)) + digits + "." + fileExtension
@@ -168,9 +183,14 @@ struct BlockInfo: Equatable {
             firstSequence: p.le(24), lastSequence: p.le(32), minTime: p.le(40), maxTime: p.le(48),
             payloadCRC: p.le(56), keyBytes: keyLength)
         guard info.recordCount > 0, info.firstSequence <= info.lastSequence, info.minTime <= info.maxTime,
-              Int(info.uncompressedSize) <= SegmentFormat.maxBlockBytes, Int(info.compressedSize) <= SegmentFormat.maxBlockBytes,
+              Int(info.compressedSize) <= SegmentFormat.maxBlockBytes,
               SegmentFormat.codec(byte: info.codecByte, level: info.codecLevel) != nil
         else { throw InvalidHeader(reason: "invalid block header (counts, sequences, times or codec out of range)") }
+        // Checked before anything is allocated for the block: the uncompressed size is what a reader allocates.
+        let bound = SegmentFormat.maxUncompressedSize(compressedSize: info.compressedSize, codecByte: info.codecByte)
+        guard UInt64(info.uncompressedSize) <= bound, info.codecByte != 0 || info.uncompressedSize == info.compressedSize else {
+            throw InvalidHeader(reason: "block header claims \(info.uncompressedSize) uncompressed bytes for a \(info.compressedSize)-byte \(info.codec) payload, more than the codec can expand it to (\(bound); docs/segment-format.md, \"Size bounds\")")
+        }
         return info
     }
 
