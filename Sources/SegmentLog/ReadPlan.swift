@@ -35,7 +35,7 @@ struct ReadPlan {
             let superseded = !info.sealed && info.header.map { latestByWriter[$0.writerId]! > entry.id } ?? false
             if let region = info.corruptRegions.first {
                 if !skipCorrupt {
-                    throw SegmentLogError.corrupt(entry.path, region.offset, "\(region.reason) (use --skip-corrupt to skip it)")
+                    throw SegmentLogError.corrupt(entry.path, region.offset, "\(region.reason); \(SegmentFormat.corruptionAdvice(segment: entry.path))")
                 }
                 for region in info.corruptRegions {
                     plan.corruptRegions += 1
@@ -44,7 +44,7 @@ struct ReadPlan {
             }
             if let torn = info.tornTailOffset, superseded {
                 let problem = "segment cut short: \(info.fileSize - torn) bytes of a partial block and no index, yet its writer went on to a later segment, so it had been sealed"
-                if !skipCorrupt { throw SegmentLogError.corrupt(entry.path, torn, "\(problem) (use --skip-corrupt to read up to it)") }
+                if !skipCorrupt { throw SegmentLogError.corrupt(entry.path, torn, "\(problem); \(SegmentFormat.corruptionAdvice(segment: entry.path))") }
                 plan.corruptRegions += 1
                 messages.append("\(entry.path) at byte offset \(torn): \(problem); read up to it")
             } else if let torn = info.tornTailOffset {

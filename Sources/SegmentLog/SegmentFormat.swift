@@ -33,6 +33,13 @@ enum SegmentFormat {
         return min(UInt64(compressedSize) * ratio, UInt64(maxBlockBytes))
     }
 
+    /// The advice a corruption error gives: what a user can run and do (no program skips damage while
+    /// reading; `skipCorrupt` is the reader option `k2-compact --check` uses to list all of it).
+    static func corruptionAdvice(segment path: String) -> String {
+        let directory = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
+        return "run `k2-compact \(directory) --check` to list all damage; to read the rest, restore this segment from a backup, or read a copy of the log directory without it"
+    }
+
     static func fileName(id: UInt64) -> String {
         let digits = String(id)
         return String(repeating: "0", count: max(0, 20 - digits.count)) + digits + "." + fileExtension

@@ -148,7 +148,7 @@ final class BlockLoader {
             diagnostics("\(path) at byte offset \(planned.info.offset): skipped a corrupt block of \(planned.info.key) (\(problem)), sequences \(planned.info.firstSequence)...\(planned.info.lastSequence)")
             return .skipped
         }
-        throw SegmentLogError.corrupt(path, planned.info.offset, "corrupt block of \(planned.info.key): \(problem) (use --skip-corrupt to skip it)")
+        throw SegmentLogError.corrupt(path, planned.info.offset, "corrupt block of \(planned.info.key): \(problem); \(SegmentFormat.corruptionAdvice(segment: path))")
     }
 
     /// Moves `cursor` to its next selected record (sets hasHead), loading blocks as needed.

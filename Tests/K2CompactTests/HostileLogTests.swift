@@ -136,6 +136,27 @@ final class HostileLogTests: XCTestCase {
         XCTAssertTrue(compact.stderr.contains("\(segment) at byte offset \(offsets[0])") && compact.stderr.contains("claims 1073741824 uncompressed bytes"), compact.stderr)
     }
 
+    /// Corruption errors advised `--skip-corrupt`, an option no program has. They name what exists:
+    /// `k2-compact <log> --check` to list all damage, and what a user can do to read the rest.
+    func testCorruptionErrorsAdviseWhatExists() throws {
+        let (log, segment) = try logHolding("segment-block-payload-beyond-file.k2seg", prefix: "hostile-advice")
+        defer { try? FileManager.default.removeItem(at: log) }
+        let compact = try ProcessRunner.run(tool, [log.path, "--all"])
+        XCTAssertEqual(compact.status, 1, compact.stderrText)
+        XCTAssertTrue(compact.stderrText.contains("\(segment) at byte offset \(SegmentFormat.fileHeaderSize)"), compact.stderrText)
+        XCTAssertTrue(compact.stderrText.contains("run `k2-compact \(log.path) --check` to list all damage")
+                      && compact.stderrText.contains("restore this segment from a backup"), compact.stderrText)
+        XCTAssertFalse(compact.stderrText.contains("--skip-corrupt"), compact.stderrText)
+        // No message of any program advises it.
+        let sources = TestEnvironment.repositoryRoot.appendingPathComponent("Sources")
+        let files = FileManager.default.enumerator(atPath: sources.path)?.compactMap { $0 as? String }.filter { $0.hasSuffix(".swift") } ?? []
+        XCTAssertFalse(files.isEmpty)
+        for file in files {
+            let text = try String(contentsOf: sources.appendingPathComponent(file), encoding: .utf8)
+            XCTAssertFalse(text.contains("--skip-" + "corrupt"), "Sources/\(file) advises an option no program has")
+        }
+    }
+
 }
 
 /// Runs a child and reports its own peak resident set (wait4's rusage of that child alone: Foundation's
