@@ -25,7 +25,13 @@ public final class SegmentLogWriter {
         for entry in try SegmentDirectory.segments(directory) {
             maxId = max(maxId, entry.id)
             let info = try SegmentLogWriter.recoverSegment(entry, diagnostics: diagnostics)
-            for block in info?.blocks ?? [] { last[block.key] = max(last[block.key] ?? 0, block.lastSequence) }
+            for block in info?.blocks ?? [] {
+                // The stream would continue at lastSequence + 1: refused here, naming the block, not trapped later.
+                guard block.lastSequence < UInt64.max else {
+                    throw SegmentLogError.corrupt(entry.path, block.offset, "block of \(block.key) ends at sequence \(block.lastSequence), the largest there is, so no record could follow it; \(SegmentFormat.corruptionAdvice(segment: entry.path))")
+                }
+                last[block.key] = max(last[block.key] ?? 0, block.lastSequence)
+            }
         }
         for (key, highest) in try SequenceHighWater.read(directory).sequences { last[key] = max(last[key] ?? 0, highest) }
         core = try SegmentSetWriter(directory: directory, options: options, nameSuffix: "", firstSegmentId: maxId + 1,
@@ -75,9 +81,18 @@ public final class SegmentLogWriter {
     public func append(_ record: LogRecord) throws -> UInt64 {
         guard !closed else { throw SegmentLogError(.usage, file: directory, "append after close") }
         let block = core.block(source: record.source, stream: record.stream)
-        let sequence = block.lastAssigned + 1
+        let sequence = try nextSequence(block)
         try core.append(record, sequence: sequence, to: block)
         return sequence
+    }
+
+    /// The stream's next sequence; an error, never an overflow trap, when none is left.
+    @inline(__always) private func nextSequence(_ block: OpenBlock) throws -> UInt64 {
+        let (next, overflow) = block.lastAssigned.addingReportingOverflow(1)
+        guard !overflow else {
+            throw SegmentLogError(.corrupt, file: directory, "stream \(block.key): sequence \(block.lastAssigned) is the largest there is; no record can follow it")
+        }
+        return next
     }
 
     /// One stream of this writer, looked up once: a capture appends its frames through it without a
@@ -98,7 +113,7 @@ public final class SegmentLogWriter {
     public func appendFrame(_ kind: RecordKind = .data, flags: RecordFlags = [], receiveTimeNanos: Int64,
                             payload: UnsafeRawBufferPointer, to stream: Stream) throws -> UInt64 {
         guard !closed else { throw SegmentLogError(.usage, file: directory, "append after close") }
-        let sequence = stream.block.lastAssigned + 1
+        let sequence = try nextSequence(stream.block)
         try core.appendFrame(kind: kind, flags: flags, receiveTimeNanos: receiveTimeNanos, payload: payload, sequence: sequence,
                              to: stream.block)
         return sequence

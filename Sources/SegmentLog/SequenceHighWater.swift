@@ -52,7 +52,20 @@ struct SequenceHighWater: Equatable {
             throw SegmentLogError(.corrupt, file: path, "sequence high-water file version \(file.version) (this program reads \(version))")
         }
         var result = SequenceHighWater()
-        for entry in file.streams { result.raise(StreamKey(source: entry.source, stream: entry.stream), to: entry.sequence) }
+        for entry in file.streams {
+            // A writer continues at mark + 1: the largest sequence there is leaves no next one (and no log holds
+            // 2^64 records), so such a mark is damage, refused before any arithmetic on it.
+            guard entry.sequence < UInt64.max else {
+                let digits = Data(String(entry.sequence).utf8)
+                let offset = data.range(of: digits).map { Int64(data.distance(from: data.startIndex, to: $0.lowerBound)) }
+                throw SegmentLogError(.corrupt, file: path, offset: offset, """
+                    stream \(entry.source)/\(entry.stream): high-water mark \(entry.sequence) is the largest sequence there \
+                    is, so no record could follow it; the file is damaged: restore it from a backup, or set the mark to \
+                    the stream's highest sequence (`k2-compact <log> --check` lists them)
+                    """)
+            }
+            result.raise(StreamKey(source: entry.source, stream: entry.stream), to: entry.sequence)
+        }
         return result
     }
 

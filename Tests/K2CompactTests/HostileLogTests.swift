@@ -157,6 +157,50 @@ final class HostileLogTests: XCTestCase {
         }
     }
 
+    // MARK: sequences at 2^64-1
+
+    /// `sequences.high-water` at 2^64-1 made the next writer trap on sequence + 1. It is refused as damage,
+    /// naming the file and the mark's byte offset, by a writer and by k2-compact (which raises the marks).
+    func testHighWaterMarkAtTheLargestSequenceIsRefusedNotTrapped() throws {
+        let log = try TestEnvironment.temporaryDirectory("hostile-high-water")
+        defer { try? FileManager.default.removeItem(at: log) }
+        var options = SegmentLogWriterOptions()
+        options.fsync = .never
+        for _ in 0..<2 {   // two segments, so that a compaction has something to merge
+            let writer = try SegmentLogWriter(directory: log.path, options: options, diagnostics: { _ in })
+            _ = try writer.append(LogRecord(receiveTimeNanos: 1, source: "kraken", stream: "XBT/USD", payload: Array("{}".utf8)))
+            try writer.close()
+        }
+        let fixture = try Data(contentsOf: hostile("sequences-high-water-uint64-max.json"))
+        let path = log.appendingPathComponent(SequenceHighWater.fileName).path
+        try fixture.write(to: URL(fileURLWithPath: path))
+        let offset = try XCTUnwrap(fixture.range(of: Data("18446744073709551615".utf8))).lowerBound
+
+        XCTAssertThrowsError(try SegmentLogWriter(directory: log.path, options: options, diagnostics: { _ in })) { error in
+            let e = error as? SegmentLogError
+            XCTAssertEqual(e?.kind, .corrupt, "\(error)")
+            XCTAssertEqual(e?.file, path, "\(error)")
+            XCTAssertEqual(e?.offset, Int64(offset), "\(error)")
+            XCTAssertTrue("\(error)".contains("kraken/XBT/USD") && "\(error)".contains("18446744073709551615"), "\(error)")
+        }
+        let compact = try ProcessRunner.run(tool, [log.path, "--all"])
+        XCTAssertEqual(compact.status, 1, compact.stderrText)
+        XCTAssertTrue(compact.stderrText.contains("\(path) at byte offset \(offset)"), compact.stderrText)
+    }
+
+    /// A segment whose block ends at sequence 2^64-1 (valid CRCs): a writer reopening the log continued that
+    /// stream at last + 1 and trapped. It is refused, naming the segment and the block's offset.
+    func testSegmentBlockEndingAtTheLargestSequenceIsRefusedByAWriter() throws {
+        let (log, segment) = try logHolding("segment-block-last-sequence-uint64-max.k2seg", prefix: "hostile-last-sequence")
+        defer { try? FileManager.default.removeItem(at: log) }
+        XCTAssertThrowsError(try SegmentLogWriter(directory: log.path, diagnostics: { _ in })) { error in
+            let e = error as? SegmentLogError
+            XCTAssertEqual(e?.kind, .corrupt, "\(error)")
+            XCTAssertEqual(e?.file, segment, "\(error)")
+            XCTAssertEqual(e?.offset, Int64(SegmentFormat.fileHeaderSize), "\(error)")
+            XCTAssertTrue("\(error)".contains("18446744073709551615"), "\(error)")
+        }
+    }
 }
 
 /// Runs a child and reports its own peak resident set (wait4's rusage of that child alone: Foundation's
