@@ -222,8 +222,14 @@ enum SegmentDirectory {
         let temp = path + SegmentFormat.temporarySuffix
         let data = try JSONEncoder().encode(intent)
         let file = try SegmentFile.create(temp)
-        try data.withUnsafeBytes { try file.write($0, at: 0) }
-        try file.sync()
+        do {
+            try data.withUnsafeBytes { try file.write($0, at: 0) }
+            try file.sync()
+        } catch {
+            file.close()
+            try? remove(temp)   // not committed: a failed write (ENOSPC) leaves no temporary behind
+            throw error
+        }
         file.close()
         try step(.intentWritten)
         guard rename(temp, path) == 0 else { throw SegmentLogError(.io, file: temp, "cannot rename: \(errnoText())") }

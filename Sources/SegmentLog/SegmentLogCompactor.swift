@@ -122,6 +122,21 @@ public enum SegmentLogCompactor {
         writerOptions.fsync = .never   // each output is fsynced when sealed, the directory before the commit
         let writer = try SegmentSetWriter(directory: directory, options: writerOptions, nameSuffix: SegmentFormat.temporarySuffix,
                                           firstSegmentId: maxId + 1, lastSequences: [:])
+        // A compaction that fails before it commits (ENOSPC, EIO, a corrupt input) removes its temporaries now
+        // instead of leaving them for the next run; once the intent exists they are the log and stay. A test that
+        // stops the protocol at a step leaves the directory as a kill -9 there would: no cleanup then.
+        var succeeded = false, stoppedAtStep = false
+        let stepHook: SegmentDirectory.StepHook = { point in
+            do { try step(point) } catch { stoppedAtStep = true; throw error }
+        }
+        defer {
+            if !succeeded && !stoppedAtStep && !options.dryRun
+                && !FileManager.default.fileExists(atPath: SegmentDirectory.intentPath(directory)) {
+                writer.abandon()
+                try? SegmentDirectory.remove(SequenceHighWater.path(directory) + SegmentFormat.temporarySuffix)
+                try? SegmentDirectory.remove(SegmentDirectory.intentPath(directory) + SegmentFormat.temporarySuffix)
+            }
+        }
         var dedup = options.dedupWindowNanos.map { Deduplicator(window: $0) }
         if !inputs.isEmpty {
             let reader = try SegmentLogReader(segments: inputs, selection: .all, skipCorrupt: false, diagnostics: diagnostics)
@@ -143,9 +158,9 @@ public enum SegmentLogCompactor {
         }
         if options.dryRun { return report }
         try writer.seal()
-        try step(.outputsSealed)
+        try stepHook(.outputsSealed)
         try highWater.prepare(directory: directory)
-        try step(.highWaterPrepared)
+        try stepHook(.highWaterPrepared)
         try syncDirectory(directory)
         report.outputSegments = writer.createdNames
         for name in writer.createdNames {
@@ -155,8 +170,9 @@ public enum SegmentLogCompactor {
         // Commit, then finish (the same code a restarted writer or k2-compact runs).
         let old = (expired + inputs).map { ($0.path as NSString).lastPathComponent }
         try SegmentDirectory.commit(.init(old: old, new: writer.createdNames, highWater: SequenceHighWater.fileName),
-                                    directory: directory, step: step)
-        try SegmentDirectory.recover(directory, diagnostics: { _ in }, step: step)
+                                    directory: directory, step: stepHook)
+        try SegmentDirectory.recover(directory, diagnostics: { _ in }, step: stepHook)
+        succeeded = true
         return report
     }
 }

@@ -180,9 +180,17 @@ final class SegmentSetWriter {
         let id = nextSegmentId
         nextSegmentId += 1
         let name = SegmentFormat.fileName(id: id)
-        let file = try SegmentFile.create(directory + "/" + name + nameSuffix)
+        let path = directory + "/" + name + nameSuffix
+        let file = try SegmentFile.create(path)
         let header = SegmentFileHeader(segmentId: id, writerId: writerId, createdNanos: wallClockNanos()).encode()
-        try header.withUnsafeBytes { try file.write($0, at: 0) }
+        do {
+            try header.withUnsafeBytes { try file.write($0, at: 0) }
+        } catch {
+            // Nothing of it is data yet: removed now rather than left for the next writer or compaction.
+            file.close()
+            try? SegmentDirectory.remove(path)
+            throw error
+        }
         current = Current(file: file, size: Int64(header.count), blocks: [], createdMonotonic: monotonicNanos(), name: name)
         createdNames.append(name)
         try onSegmentCreated?(name)
@@ -225,6 +233,14 @@ final class SegmentSetWriter {
             try? file.truncate(to: offset)
             throw error
         }
+    }
+
+    /// Closes and deletes every segment this writer created: for a compaction that failed before it committed
+    /// (its outputs are temporaries nobody reads). Never for a live writer, whose segments hold the log.
+    func abandon() {
+        current?.file.close()
+        current = nil
+        for name in createdNames { try? SegmentDirectory.remove(directory + "/" + name + nameSuffix) }
     }
 
     /// Writes the open blocks, then the index and footer; fsyncs and closes the segment.

@@ -80,8 +80,14 @@ struct SequenceHighWater: Equatable {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         let data = try encoder.encode(document)
         let file = try SegmentFile.create(temp)
-        try data.withUnsafeBytes { try file.write($0, at: 0) }
-        try file.sync()
+        do {
+            try data.withUnsafeBytes { try file.write($0, at: 0) }
+            try file.sync()
+        } catch {
+            file.close()
+            try? SegmentDirectory.remove(temp)   // a failed write (ENOSPC) leaves no temporary behind
+            throw error
+        }
         file.close()
     }
 

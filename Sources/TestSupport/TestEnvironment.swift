@@ -42,6 +42,25 @@ public enum TestEnvironment {
         return buildDir.path
     }
 
+    /// A tmpfs of `bytes` mounted on a fresh temporary directory, for tests of a full disk (ENOSPC); nil when
+    /// this process may not mount one (not root, or no CAP_SYS_ADMIN in a container): such tests skip then.
+    /// Unmount with `unmountTmpfs`.
+    public static func mountTmpfs(bytes: Int, _ prefix: String = "k2test-tmpfs") throws -> URL? {
+        let url = try temporaryDirectory(prefix)
+        let mount = try ProcessRunner.run("/usr/bin/env", ["mount", "-t", "tmpfs", "-o", "size=\(bytes)", "tmpfs", url.path])
+        if mount.status != 0 {
+            try? FileManager.default.removeItem(at: url)
+            return nil
+        }
+        return url
+    }
+
+    /// Unmounts a `mountTmpfs` file system (its files go with it) and removes the mount point.
+    public static func unmountTmpfs(_ url: URL) {
+        _ = try? ProcessRunner.run("/usr/bin/env", ["umount", url.path])
+        try? FileManager.default.removeItem(at: url)
+    }
+
     /// A fresh temporary directory, removed by the caller (or left for inspection on failure).
     public static func temporaryDirectory(_ prefix: String = "k2test") throws -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)")
