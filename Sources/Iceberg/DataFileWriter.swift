@@ -99,7 +99,14 @@ public final class DataFileWriter {
             entry = try OpenFile(location: try newLocation(partition), schema: parquetSchema, options: options, io: table.io)
             open[partition] = entry
         }
-        try entry.writer.write(batch)
+        do {
+            try entry.writer.write(batch)
+        } catch {
+            // A failed write (ENOSPC) leaves this file unusable: its hidden temporary goes now, not at a later run.
+            open[partition] = nil
+            entry.abandon()
+            throw error
+        }
         if entry.output.count >= targetFileSize {
             try await closeFile(partition)
         }
@@ -256,15 +263,36 @@ private final class OpenFile {
         writer = try ParquetWriter(schema: schema, options: options, output: output)
     }
 
+    /// Set once the temporary is renamed into place or removed.
+    private var settled = false
+
+    deinit { abandon() }   // a writer dropped after an error elsewhere leaves no hidden temporary either
+
+    /// Closes and deletes the hidden temporary (a file that will never be complete).
+    func abandon() {
+        guard !settled, let file, let temporaryPath else { return }
+        settled = true
+        try? file.close()
+        unlink(temporaryPath)
+    }
+
     func finish() async throws -> ParquetWriteResult {
-        let result = try writer.close()
+        let result: ParquetWriteResult
+        do {
+            result = try writer.close()   // writes the last row group and the footer: ENOSPC shows here too
+        } catch {
+            abandon()
+            throw error
+        }
         if let file, let temporaryPath, let finalPath {
             do {
                 try file.close(sync: true)
                 guard rename(temporaryPath, finalPath) == 0 else {
                     throw LocalFileIO.error(errno, location, "rename")
                 }
+                settled = true
             } catch {
+                settled = true
                 unlink(temporaryPath)
                 throw error
             }
