@@ -1,4 +1,5 @@
 import Foundation
+import Kafka
 import SegmentLog
 import TestSupport
 
@@ -64,5 +65,35 @@ struct BronzeLogFixture {
         }
         try writer.close()
         return fixture
+    }
+}
+
+extension BronzeLogFixture {
+    struct ProduceFailure: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    /// An embedded cluster whose topic holds the fixture's Kafka-captured records at their partitions and
+    /// offsets (`k2-replay --to kafka` of the log at `log`), returned once its high watermarks show them all:
+    /// the mock cluster advances them a moment after the producer's acknowledgements.
+    func kafkaCluster(log: String, brokers: Int = 1) throws -> EmbeddedKafkaCluster {
+        let cluster = try EmbeddedKafkaCluster(brokers: brokers)
+        let topic = Self.kafkaTopic
+        try cluster.createTopic(topic, partitions: 3)
+        let produced = try ProcessRunner.run(TestEnvironment.productPath("k2-replay"),
+                                             ["--from", log, "--to", "kafka", "--bootstrap", cluster.bootstrap,
+                                              "--source", "kafka:" + topic, "--schema-id", "1", "--quiet"])
+        guard produced.status == 0 else { throw ProduceFailure(description: "k2-replay --to kafka: \(produced.stderrText)") }
+        var config = KafkaConfig()
+        config.set("bootstrap.servers", cluster.bootstrap)
+        let consumer = try KafkaConsumer(config: config)
+        let deadline = Date().addingTimeInterval(30)
+        var high = 0
+        repeat {
+            high = try (0..<3).reduce(0) { $0 + Int(try consumer.watermarks(topic: topic, partition: Int32($1)).high) }
+            if high >= kafkaRecords.count { return cluster }
+            Thread.sleep(forTimeInterval: 0.05)
+        } while Date() < deadline
+        throw ProduceFailure(description: "the topic's high watermarks add up to \(high), not \(kafkaRecords.count)")
     }
 }

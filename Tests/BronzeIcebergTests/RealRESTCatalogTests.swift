@@ -50,13 +50,8 @@ final class RealRESTCatalogTests: BronzeTableTestCase {
     func testBackfillAndVerifyThroughSeaweedRESTCatalogWithOAuth2AndSigV4() throws {
         let server = try startServer()
         let fixture = try BronzeLogFixture.write(to: log, binanceTrades: 600, krakenFrames: 0, kafkaPerPartition: 200)
-        let cluster = try EmbeddedKafkaCluster(brokers: 1)
+        let cluster = try fixture.kafkaCluster(log: log)
         let topic = BronzeLogFixture.kafkaTopic
-        try cluster.createTopic(topic, partitions: 3)
-        let produced = try ProcessRunner.run(TestEnvironment.productPath("k2-replay"),
-                                             ["--from", log, "--to", "kafka", "--bootstrap", cluster.bootstrap,
-                                              "--source", "kafka:" + topic, "--schema-id", "1", "--quiet"])
-        XCTAssertEqual(produced.status, 0, produced.stderrText)
 
         let oauth = server.environment.merging(["K2_ICEBERG_CREDENTIAL": "\(Self.credentials["AWS_ACCESS_KEY_ID"]!):\(Self.credentials["AWS_SECRET_ACCESS_KEY"]!)"]) { $1 }
         let sigv4 = server.environment.merging(["K2_ICEBERG_SIGV4": "1", "K2_ICEBERG_SIGNING_NAME": "s3tables"]) { $1 }

@@ -77,14 +77,9 @@ final class ReplayKillTests: BronzeTableTestCase {
 
     func testKilledKafkaTopicBackfillResumesWithEachOffsetOnce() throws {
         let fixture = try BronzeLogFixture.write(to: log, binanceTrades: 1500, krakenFrames: 0, kafkaPerPartition: 500)
-        let cluster = try EmbeddedKafkaCluster(brokers: 3)
-        let topic = BronzeLogFixture.kafkaTopic
-        try cluster.createTopic(topic, partitions: 3)
         // The Kafka-captured records go back to their partitions at their offsets (an empty topic).
-        let produced = try ProcessRunner.run(TestEnvironment.productPath("k2-replay"),
-                                             ["--from", log, "--to", "kafka", "--bootstrap", cluster.bootstrap,
-                                              "--source", "kafka:" + topic, "--schema-id", "1", "--quiet"])
-        XCTAssertEqual(produced.status, 0, produced.stderrText)
+        let cluster = try fixture.kafkaCluster(log: log, brokers: 3)
+        let topic = BronzeLogFixture.kafkaTopic
         let table = "market_data.bronze_binance_trades"
         let arguments = ["--from", "kafka://\(cluster.bootstrap)/\(topic)", "--to", "iceberg", "--catalog", "sqlite:" + database,
                          "--warehouse", warehouse, "--table", table, "--style", "spark", "--create", "--until-end",
@@ -99,13 +94,8 @@ final class ReplayKillTests: BronzeTableTestCase {
     func testKilledBackfillRerunWithAnotherSpellingOfTheBrokersWritesEachOffsetOnce() throws {
         let fixture = try BronzeLogFixture.write(to: log, binanceTrades: 1500, krakenFrames: 0, kafkaPerPartition: 500)
         XCTAssertEqual(fixture.kafkaRecords.count, 1500)
-        let cluster = try EmbeddedKafkaCluster(brokers: 3)
+        let cluster = try fixture.kafkaCluster(log: log, brokers: 3)
         let topic = BronzeLogFixture.kafkaTopic
-        try cluster.createTopic(topic, partitions: 3)
-        let produced = try ProcessRunner.run(TestEnvironment.productPath("k2-replay"),
-                                             ["--from", log, "--to", "kafka", "--bootstrap", cluster.bootstrap,
-                                              "--source", "kafka:" + topic, "--schema-id", "1", "--quiet"])
-        XCTAssertEqual(produced.status, 0, produced.stderrText)
         let port = try XCTUnwrap(cluster.bootstrap.split(separator: ",").first?.split(separator: ":").last)
         let table = "market_data.bronze_binance_trades"
         func arguments(_ host: String) -> [String] {
@@ -114,15 +104,6 @@ final class ReplayKillTests: BronzeTableTestCase {
              "--commit-rows", "31", "--rate", "500", "--quiet"]
         }
         var killed = 0
-        // The mock cluster advances high watermarks a moment after the producer's acknowledgements: wait for them.
-        var config = KafkaConfig()
-        config.set("bootstrap.servers", cluster.bootstrap)
-        let consumer = try KafkaConsumer(config: config)
-        let deadline = Date().addingTimeInterval(30)
-        while try (0..<3).reduce(0, { $0 + (try consumer.watermarks(topic: topic, partition: Int32($1)).high) }) < fixture.kafkaRecords.count,
-              Date() < deadline {
-            Thread.sleep(forTimeInterval: 0.05)
-        }
         // Start-up takes about a second here: kill after it, once rows are committed (3 s of rows at --rate 500).
         for _ in 0..<2 where try killAfter(arguments("127.0.0.1"), delay: Double.random(in: 1.6...2.4)) { killed += 1 }
         let final = try ProcessRunner.run(TestEnvironment.productPath("k2-replay"), arguments("localhost"))

@@ -122,7 +122,7 @@ final class HostileLogTests: XCTestCase {
     func testBlocksClaimingAGibibyteFromAFewBytesAreRefusedBeforeAllocating() throws {
         let (log, segment) = try logHolding("segment-blocks-claim-1gib.k2seg", prefix: "hostile-1gib")
         defer { try? FileManager.default.removeItem(at: log) }
-        let check = try ChildProcess.runMeasuringPeakMemory(tool, [log.path, "--check"])
+        let check = try ChildProcess.run(tool, [log.path, "--check"])
         XCTAssertEqual(check.status, 1, check.stdout + check.stderr)
         XCTAssertLessThan(check.peakResidentKiB, 256 * 1024, "peak resident set of k2-compact --check")
         let problems = check.stdout.split(separator: "\n").filter { $0.contains("PROBLEM") && $0.contains("claims 1073741824 uncompressed bytes") }
@@ -130,7 +130,7 @@ final class HostileLogTests: XCTestCase {
         let offsets = try SegmentScanner.scan(path: segment, id: 1, verifyPayloads: false, lenient: false, diagnostics: { _ in }).blocks.map(\.offset)
         for offset in offsets { XCTAssertTrue(check.stdout.contains("\(segment) at byte offset \(offset)"), check.stdout) }
 
-        let compact = try ChildProcess.runMeasuringPeakMemory(tool, [log.path, "--all"])
+        let compact = try ChildProcess.run(tool, [log.path, "--all"])
         XCTAssertEqual(compact.status, 1, compact.stderr)
         XCTAssertLessThan(compact.peakResidentKiB, 256 * 1024, "peak resident set of k2-compact --all")
         XCTAssertTrue(compact.stderr.contains("\(segment) at byte offset \(offsets[0])") && compact.stderr.contains("claims 1073741824 uncompressed bytes"), compact.stderr)
@@ -200,43 +200,5 @@ final class HostileLogTests: XCTestCase {
             XCTAssertEqual(e?.offset, Int64(SegmentFormat.fileHeaderSize), "\(error)")
             XCTAssertTrue("\(error)".contains("18446744073709551615"), "\(error)")
         }
-    }
-}
-
-/// Runs a child and reports its own peak resident set (wait4's rusage of that child alone: Foundation's
-/// Process reaps without it, and RUSAGE_CHILDREN mixes in every earlier child of the test process).
-enum ChildProcess {
-    struct Result {
-        var status: Int32        // exit status, or 128 + signal
-        var stdout: String
-        var stderr: String
-        var peakResidentKiB: Int
-    }
-
-    static func runMeasuringPeakMemory(_ executable: String, _ arguments: [String]) throws -> Result {
-        let directory = try TestEnvironment.temporaryDirectory("child-output")
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let outPath = directory.appendingPathComponent("stdout").path, errPath = directory.appendingPathComponent("stderr").path
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
-        defer { for p in argv { free(p) } }
-        var pid = pid_t()
-        let spawned = posix_spawn(&pid, executable, &actions, nil, argv, environ)
-        guard spawned == 0 else { throw NSError(domain: "posix_spawn", code: Int(spawned)) }
-        var status: Int32 = 0
-        var usage = rusage()
-        while wait4(pid, &status, 0, &usage) < 0 {
-            guard errno == EINTR else { throw NSError(domain: "wait4", code: Int(errno)) }
-        }
-        let signal = status & 0x7F
-        return Result(status: signal == 0 ? (status >> 8) & 0xFF : 128 + signal,
-                      stdout: (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "",
-                      stderr: (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "",
-                      peakResidentKiB: Int(usage.ru_maxrss))
     }
 }

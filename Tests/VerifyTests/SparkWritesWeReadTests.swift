@@ -127,7 +127,8 @@ final class SparkWritesWeReadTests: XCTestCase {
     func testSparkAndJavaWrittenTablesOnPostgreSQLCatalog() throws {
         try XCTSkipUnless(TestEnvironment.hasPythonCheckers, "checker venv missing (run scripts/setup.sh)")
         try XCTSkipUnless(SparkPeer.isAvailable, "Spark peer venv missing (run scripts/setup-spark.sh)")
-        let server = try PostgreSQLServer()
+        try XCTSkipUnless(PostgreSQLTestServer.isAvailable, "PostgreSQL server binaries not installed (apt-get install postgresql)")
+        let server = try PostgreSQLTestServer()
         defer { server.stop() }
         let directory = try TestEnvironment.temporaryDirectory("k2-verify-spark-peer-pg")
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -282,89 +283,5 @@ final class SparkWritesWeReadTests: XCTestCase {
                        (summary?["problems"] as? [String] ?? []).joined(separator: "\n"), file: file, line: line)
         XCTAssertEqual(summary?["mismatched_partitions"] as? Int,
                        partitions.filter { $0["parity"] as? Bool == false }.count, file: file, line: line)
-    }
-}
-
-/// A throw-away PostgreSQL server (scripts/pg-test-server.sh) for one test.
-private final class PostgreSQLServer {
-    let directory: URL
-    let port: Int
-    let user: String
-    let password: String
-    private static var script: String { TestEnvironment.repositoryRoot.appendingPathComponent("scripts/pg-test-server.sh").path }
-    private static var psqlPath: String? {
-        let root = "/usr/lib/postgresql"
-        let versions = ((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []).sorted().reversed()
-        return versions.map { "\(root)/\($0)/bin/psql" }.first { FileManager.default.isExecutableFile(atPath: $0) }
-    }
-
-    init() throws {
-        guard Self.psqlPath != nil else { throw XCTSkip("PostgreSQL server binaries not installed (apt-get install postgresql)") }
-        // Under /tmp with default permissions, so the `postgres` user can reach it when tests run as root.
-        directory = URL(fileURLWithPath: "/tmp/k2-pgtest-\(UUID().uuidString)")
-        let result = try Self.spawn("/bin/bash", [Self.script, "start", directory.path])
-        let fields = (result.output.split(separator: "\n").last ?? "").split(separator: " ").map(String.init)
-        guard result.status == 0, fields.count == 3, let port = Int(fields[0]) else {
-            throw SparkPeer.PeerError(description: "could not start PostgreSQL: \(result.output)")
-        }
-        self.port = port
-        user = fields[1]
-        password = fields[2]
-    }
-
-    func psql(_ sql: String) throws -> String {
-        let result = try ProcessRunner.run(Self.psqlPath!, ["-h", "127.0.0.1", "-p", String(port), "-U", user, "-d", "postgres",
-                                                            "-v", "ON_ERROR_STOP=1", "-A", "-t", "-q", "-c", sql],
-                                           environment: ["PGPASSWORD": password])
-        XCTAssertEqual(result.status, 0, result.stderrText)
-        return result.stdoutText
-    }
-
-    func stop() {
-        _ = try? Self.spawn("/bin/bash", [Self.script, "stop", directory.path])
-        try? FileManager.default.removeItem(at: directory)
-    }
-
-    /// Runs a command that leaves a daemon behind (`pg_ctl start`) to completion: with posix_spawn and
-    /// waitpid, its output in a file (as IcebergRemoteTests' ChildProcess does). Through pipes, the daemon
-    /// would hold them open and the read would never end.
-    static func spawn(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-        let outputFile = FileManager.default.temporaryDirectory.appendingPathComponent("child-\(UUID().uuidString).out")
-        defer { try? FileManager.default.removeItem(at: outputFile) }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, outputFile.path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        // A clean signal mask and default dispositions for the daemon.
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        posix_spawnattr_setsigmask(&attributes, &empty)
-        var all = sigset_t()
-        sigfillset(&all)
-        sigdelset(&all, SIGKILL)
-        sigdelset(&all, SIGSTOP)
-        posix_spawnattr_setsigdefault(&attributes, &all)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        let env = ProcessInfo.processInfo.environment.map { "\($0.key)=\($0.value)" }
-        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
-        let envp = env.map { strdup($0) } + [nil]
-        defer {
-            argv.forEach { free($0) }
-            envp.forEach { free($0) }
-        }
-        var pid = pid_t()
-        let spawned = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
-        guard spawned == 0 else { throw POSIXError(POSIXErrorCode(rawValue: spawned) ?? .EINVAL) }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 {
-            guard errno == EINTR else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .ECHILD) }
-        }
-        let exitStatus: Int32 = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
-        return (exitStatus, (try? String(contentsOf: outputFile, encoding: .utf8)) ?? "")
     }
 }

@@ -34,6 +34,7 @@ class PostgreSQLTestCase: XCTestCase {
     /// The class's server, started now if this is the first test to need it.
     func startedServer() throws -> PostgreSQLTestServer {
         if let server = Self.server { return server }
+        try XCTSkipUnless(PostgreSQLTestServer.isAvailable, "PostgreSQL server binaries not installed (apt-get install postgresql)")
         let server = try PostgreSQLTestServer()
         Self.server = server
         return server
