@@ -101,26 +101,32 @@ public struct TableScan: Sendable {
             for entry in try ManifestReader.read(bytes, location: manifest.manifestPath, manifest: manifest, schema: schema, specs: m.partitionSpecs)
             where entry.status != .deleted {
                 let file = entry.dataFile
-                let format = file.fileFormat.uppercased()
-                if format == "PUFFIN" || file.contentOffset != nil {
-                    throw IcebergError.invalidArgument("""
-                        table \(table.identifier) has a deletion vector (format-version 3) in \(file.filePath): deletion vectors are not supported, \
-                        so its rows cannot be read as the table holds them
-                        """)
-                }
-                guard format == "PARQUET" else {
-                    throw IcebergError.invalidArgument("""
-                        table \(table.identifier) has a \(file.fileFormat) delete file \(file.filePath): only Parquet delete files are supported, \
-                        so its rows cannot be read as the table holds them
-                        """)
-                }
-                if file.content == .equalityDeletes && (file.equalityIds ?? []).isEmpty {
-                    throw IcebergError.corruptFile(location: manifest.manifestPath, message: "equality delete file \(file.filePath) lists no equality_ids")
-                }
+                try Self.checkApplicable(file, table: table.identifier.description, manifest: manifest.manifestPath)
                 out.append(ScanDeleteFile(file: file, sequenceNumber: entry.sequenceNumber ?? 0))
             }
         }
         return out
+    }
+
+    /// Throws, naming the file, for a delete file a scan cannot apply: a reader that skipped it would read
+    /// rows the table no longer holds.
+    static func checkApplicable(_ file: DataFile, table: String, manifest: String) throws {
+        let format = file.fileFormat.uppercased()
+        if format == "PUFFIN" || file.contentOffset != nil {
+            throw IcebergError.invalidArgument("""
+                table \(table) has a deletion vector (format-version 3) in \(file.filePath): deletion vectors are not supported, \
+                so its rows cannot be read as the table holds them
+                """)
+        }
+        guard format == "PARQUET" else {
+            throw IcebergError.invalidArgument("""
+                table \(table) has a \(file.fileFormat) delete file \(file.filePath): only Parquet delete files are supported, \
+                so its rows cannot be read as the table holds them
+                """)
+        }
+        if file.content == .equalityDeletes && (file.equalityIds ?? []).isEmpty {
+            throw IcebergError.corruptFile(location: manifest, message: "equality delete file \(file.filePath) lists no equality_ids")
+        }
     }
 
     /// The delete files of `all` that apply to a data file, by the spec's sequence-number and partition rules.

@@ -44,4 +44,22 @@ final class RowDeletesTests: XCTestCase {
         let strings = ColumnData(.byteArray(ByteArrayValues(strings: ["a", "b", "c"]))).removing([true, false, true])
         XCTAssertEqual(strings, ColumnData(.byteArray(ByteArrayValues(strings: ["b"]))))
     }
+
+    /// Delete files a scan cannot apply are refused by name, never skipped (a skipped delete reads rows the
+    /// table no longer holds).
+    func testDeletionVectorsAndNonParquetDeletesAreRefusedByName() {
+        var vector = file("s3://w/t/data/dv-1.puffin", .positionDeletes, referenced: "s3://w/t/data/a.parquet")
+        vector.fileFormat = "PUFFIN"
+        vector.contentOffset = 4
+        XCTAssertThrowsError(try TableScan.checkApplicable(vector, table: "market_data.t", manifest: "m.avro")) { error in
+            XCTAssertTrue("\(error)".contains("deletion vector") && "\(error)".contains("dv-1.puffin"), "\(error)")
+        }
+        var avro = file("s3://w/t/data/pos.avro", .positionDeletes)
+        avro.fileFormat = "AVRO"
+        XCTAssertThrowsError(try TableScan.checkApplicable(avro, table: "market_data.t", manifest: "m.avro")) { error in
+            XCTAssertTrue("\(error)".contains("AVRO delete file s3://w/t/data/pos.avro"), "\(error)")
+        }
+        XCTAssertThrowsError(try TableScan.checkApplicable(file("eq.parquet", .equalityDeletes), table: "market_data.t", manifest: "m.avro"))
+        XCTAssertNoThrow(try TableScan.checkApplicable(file("eq.parquet", .equalityDeletes, equalityIds: [3]), table: "market_data.t", manifest: "m.avro"))
+    }
 }

@@ -122,6 +122,39 @@ final class SparkWritesWeReadTests: XCTestCase {
         for suffix in ["-wal", "-shm", "-journal"] {
             XCTAssertFalse(FileManager.default.fileExists(atPath: database + suffix), suffix)
         }
+
+        // k2-replay appending into the Spark table keeps its position deletes in force: pyiceberg (which
+        // applies them) still reads exactly Spark's rows of the topic, and the appended trades beside them.
+        let log = directory.appendingPathComponent("log").path
+        let generated = try ProcessRunner.run(TestEnvironment.productPath("k2-replay"), ["generate-log", "--out", log, "--trades", "200"])
+        XCTAssertEqual(generated.status, 0, generated.stderrText)
+        let appended = try ProcessRunner.run(TestEnvironment.productPath("k2-replay"), [
+            "--from", log, "--to", "iceberg", "--catalog", "sqlite:" + database,
+            "--warehouse", directory.appendingPathComponent("warehouse").path, "--table", "market_data." + Self.defectTables.left,
+            "--style", "spark", "--source", "binance", "--schema-id", "1", "--quiet"])
+        XCTAssertEqual(appended.status, 0, appended.stderrText)
+        let read = try ProcessRunner.python("""
+            import sys, json
+            from pyiceberg.catalog.sql import SqlCatalog
+            t = SqlCatalog("k2", uri="sqlite:///" + sys.argv[1], warehouse="file://" + sys.argv[2]).load_table("market_data." + sys.argv[3])
+            a = t.scan(selected_fields=("topic", "partition", "offset")).to_arrow()
+            rows = {}
+            other = 0
+            for topic, p, o in zip(a.column("topic").to_pylist(), a.column("partition").to_pylist(), a.column("offset").to_pylist()):
+                if topic == sys.argv[4]: rows.setdefault(str(p), []).append(o)
+                else: other += 1
+            print(json.dumps({"rows": {p: len(v) for p, v in rows.items()}, "offsets": {p: sorted(set(v)) for p, v in rows.items()}, "other": other}))
+            """, [database, directory.appendingPathComponent("warehouse").path, Self.defectTables.left, Self.topic])
+        XCTAssertEqual(read.status, 0, read.stderrText)
+        let after = try XCTUnwrap(try JSONSerialization.jsonObject(with: read.stdout) as? [String: Any])
+        let sparkFacts = SparkFacts(run.result(steps.index["facts " + Self.defectTables.left]!))
+        for partition in Self.partitions {
+            XCTAssertEqual((after["rows"] as? [String: Int])?[String(partition)], sparkFacts.partitions[partition]?.rows, "partition \(partition)")
+        }
+        let deleted = Set(Self.sparkDeleted[1]...Self.sparkDeleted[2])
+        XCTAssertTrue(Set((after["offsets"] as? [String: [Int]])?[String(Self.sparkDeleted[0])] ?? []).isDisjoint(with: deleted),
+                      "deleted offsets came back after k2-replay appended")
+        XCTAssertEqual(after["other"] as? Int, 200, "the appended trades")
     }
 
     func testSparkAndJavaWrittenTablesOnPostgreSQLCatalog() throws {
