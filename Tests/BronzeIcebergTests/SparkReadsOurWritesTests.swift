@@ -9,7 +9,8 @@ import XCTest
 /// catalog on SQLite; `k2-replay --to iceberg` appends into those tables (no --create) the Kafka records of a
 /// segment log and the same records read back from a Kafka cluster. Spark then reads every row exactly,
 /// appends on top, and runs its maintenance (rewrite_data_files, rewrite_manifests, expire_snapshots
-/// keeping one snapshot); after that k2-verify agrees with Spark, and a rerun of each replay writes nothing.
+/// keeping one snapshot), a Spark session per step; after each step k2-verify agrees with Spark's counts,
+/// and at the end a rerun of each replay writes nothing.
 /// Meanwhile a Spark streaming query and a paced k2-replay commit to one table at the same time: no commit
 /// is lost (every snapshot is in the current one's lineage, and Spark reads both writers' rows). That part
 /// needs the Spark session to have made the catalog's tables itself: a Java JdbcCatalog session started on
@@ -122,10 +123,11 @@ final class SparkReadsOurWritesTests: BronzeTableTestCase {
             runIds[target.table] = summary?["run_id"] as? String
         }
 
-        // 3. One Spark session: read every row, append, rewrite data files, rewrite manifests, expire snapshots.
-        var steps: [[String: Any]] = []
-        var at: [String: Int] = [:]
-        func add(_ name: String, _ step: [String: Any]) { at[name] = steps.count; steps.append(step) }
+        // 3. Spark reads every row, appends, rewrites data files, rewrites manifests, expires snapshots: one
+        // Spark session per step, and k2-verify checked against Spark's counts after each.
+        var phases: [[(name: String, step: [String: Any])]] = [[]]
+        func add(_ name: String, _ step: [String: Any]) { phases[phases.count - 1].append((name, step)) }
+        func nextPhase() { phases.append([]) }
         func name(_ table: String) -> String { "market_data." + table }
         let everyPartition = (0..<3).map { ["partition": $0, "first": Self.appended.lowerBound, "last": Self.appended.upperBound] }
         let before = Dictionary(uniqueKeysWithValues: (0..<3).map { (String($0), [0, Self.perPartition - 1]) })
@@ -149,6 +151,7 @@ final class SparkReadsOurWritesTests: BronzeTableTestCase {
         ]
         add("facts after append", Self.perPartitionFacts())
         for (procedure, statement) in maintenance {
+            nextPhase()
             for target in Self.targets { add(procedure + " " + target.table, ["op": "sql", "statement": statement(target.table)]) }
             add("facts after " + procedure, Self.perPartitionFacts())
         }
@@ -158,9 +161,31 @@ final class SparkReadsOurWritesTests: BronzeTableTestCase {
         add("facts shared", ["op": "facts", "table": Self.shared, "topic": Self.topic,
                              "expected": Dictionary(uniqueKeysWithValues: (0..<3).map { (String($0), [0, 2 * Self.perPartition - 1]) })])
         add("snapshots shared", ["op": "sql", "statement": "SELECT snapshot_id, parent_id, summary FROM k2.\(name(Self.shared)).snapshots"])
-        let spark = try SparkPeer.run(catalog: sparkCatalog, steps: steps)
-        func result(_ key: String) -> [String: Any] { spark.result(at[key]!) }
+        var results: [String: [String: Any]] = [:]
+        func result(_ key: String) -> [String: Any] { results[key] ?? [:] }
         func rows(_ key: String) -> [[String: Any]] { result(key)["rows"] as? [[String: Any]] ?? [] }
+        for (index, phase) in phases.enumerated() {
+            let spark = try SparkPeer.run(catalog: sparkCatalog, steps: phase.map(\.step))
+            for (offset, entry) in phase.enumerated() { results[entry.name] = spark.result(offset) }
+            // k2-verify after each step agrees with what Spark SQL counts: rows and last offset per partition.
+            let step = ["facts after append"] + maintenance.map { "facts after " + $0.0 }
+            let counts = rows(step[index])
+            for (left, right) in [("spark_log", "flink_log"), ("spark_kafka", "flink_kafka")] {
+                let verified = try ProcessRunner.run(TestEnvironment.productPath("k2-verify"),
+                                                     ["--catalog", "sqlite:" + database, "--left", name(left), "--right", name(right), "--json"])
+                XCTAssertEqual(verified.status, 0, "\(step[index]): \(left) vs \(right): \(verified.stdoutText.prefix(2000)) \(verified.stderrText)")
+                let json = try? JSONSerialization.jsonObject(with: verified.stdout) as? [String: Any]
+                for partition in json?["partitions"] as? [[String: Any]] ?? [] {
+                    let number = partition["partition"] as? Int ?? -1
+                    for (key, table) in [("left", left), ("right", right)] {
+                        let spark = counts.first { $0["t"] as? String == table && $0["partition"] as? Int == number }
+                        let side = partition[key] as? [String: Any]
+                        XCTAssertEqual(side?["rows"] as? Int, spark?["n"] as? Int, "\(step[index]): \(table)[\(number)] rows")
+                        XCTAssertEqual(side?["max_offset"] as? Int, spark?["hi"] as? Int, "\(step[index]): \(table)[\(number)] last offset")
+                    }
+                }
+            }
+        }
 
         // Spark reads every row k2-replay wrote, exactly: value, partition, offset, Kafka timestamp, topic.
         let expectedRows = Set(fixture.kafkaRecords.map { key, record in
