@@ -8,14 +8,14 @@ import Glibc
 ///
 /// For commands that leave daemons behind (`pg_ctl start`): Foundation's `Process` was seen never to notice
 /// such a child's exit, and a daemon holding a pipe open would keep a pipe read from ever ending; a plain
-/// wait4 depends on neither. It also reports the child's own peak resident set (wait4's rusage of that
-/// child alone: Foundation reaps without it, and RUSAGE_CHILDREN mixes in every earlier child).
+/// wait4 depends on neither. `runMeasuringPeakMemory` also reports the child's own peak resident set.
 public enum ChildProcess {
     public struct Result: Sendable {
         /// The exit status, or 128 + the signal that ended it.
         public let status: Int32
         public let stdout: String
         public let stderr: String
+        /// With `runMeasuringPeakMemory`: the program's peak resident set; otherwise not meaningful (see there).
         public let peakResidentKiB: Int
         /// stdout and stderr together, stdout first.
         public var output: String { stdout + stderr }
@@ -69,5 +69,26 @@ public enum ChildProcess {
                       stdout: (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "",
                       stderr: (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "",
                       peakResidentKiB: Int(usage.ru_maxrss))
+    }
+
+    /// Runs `executable` and measures its own peak resident set. Not with wait4's rusage of a child this
+    /// process spawns: posix_spawn shares this process's memory until the exec (vfork), and Linux counts that
+    /// memory into the child's `ru_maxrss`, so a large test process would be measured instead of the program.
+    /// A small Python process forks (a copy of its own few megabytes), execs the program and reports wait4's
+    /// figure for it.
+    public static func runMeasuringPeakMemory(_ executable: String, _ arguments: [String]) throws -> Result {
+        let report = FileManager.default.temporaryDirectory.appendingPathComponent("peak-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: report) }
+        let measured = try run("/usr/bin/python3", ["-c", """
+            import os, sys
+            pid = os.fork()
+            if pid == 0:
+                os.execv(sys.argv[2], sys.argv[2:])
+            _, status, usage = os.wait4(pid, 0)
+            open(sys.argv[1], "w").write(str(usage.ru_maxrss))
+            sys.exit(os.waitstatus_to_exitcode(status) if os.waitstatus_to_exitcode(status) >= 0 else 128 - os.waitstatus_to_exitcode(status))
+            """, report.path, executable] + arguments)
+        let peak = Int((try? String(contentsOf: report, encoding: .utf8)) ?? "") ?? -1
+        return Result(status: measured.status, stdout: measured.stdout, stderr: measured.stderr, peakResidentKiB: peak)
     }
 }

@@ -122,7 +122,7 @@ final class HostileLogTests: XCTestCase {
     func testBlocksClaimingAGibibyteFromAFewBytesAreRefusedBeforeAllocating() throws {
         let (log, segment) = try logHolding("segment-blocks-claim-1gib.k2seg", prefix: "hostile-1gib")
         defer { try? FileManager.default.removeItem(at: log) }
-        let check = try ChildProcess.run(tool, [log.path, "--check"])
+        let check = try ChildProcess.runMeasuringPeakMemory(tool, [log.path, "--check"])
         XCTAssertEqual(check.status, 1, check.stdout + check.stderr)
         XCTAssertLessThan(check.peakResidentKiB, 256 * 1024, "peak resident set of k2-compact --check")
         let problems = check.stdout.split(separator: "\n").filter { $0.contains("PROBLEM") && $0.contains("claims 1073741824 uncompressed bytes") }
@@ -130,7 +130,7 @@ final class HostileLogTests: XCTestCase {
         let offsets = try SegmentScanner.scan(path: segment, id: 1, verifyPayloads: false, lenient: false, diagnostics: { _ in }).blocks.map(\.offset)
         for offset in offsets { XCTAssertTrue(check.stdout.contains("\(segment) at byte offset \(offset)"), check.stdout) }
 
-        let compact = try ChildProcess.run(tool, [log.path, "--all"])
+        let compact = try ChildProcess.runMeasuringPeakMemory(tool, [log.path, "--all"])
         XCTAssertEqual(compact.status, 1, compact.stderr)
         XCTAssertLessThan(compact.peakResidentKiB, 256 * 1024, "peak resident set of k2-compact --all")
         XCTAssertTrue(compact.stderr.contains("\(segment) at byte offset \(offsets[0])") && compact.stderr.contains("claims 1073741824 uncompressed bytes"), compact.stderr)
