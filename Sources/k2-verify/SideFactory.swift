@@ -40,7 +40,10 @@ final class SideFactory {
     /// opener (shared with k2-replay). The catalog name is `--catalog-name`, or the one name present.
     private func openCatalog(role: String, spec: SideSpecification) async throws -> (any Catalog, String) {
         if let openedCatalog { return openedCatalog }
-        guard opener.catalog != nil else { throw VerifyFailure("\(role) \(spec): a table side needs --catalog") }
+        // Without --catalog, a local --warehouse DIR means its embedded catalog, sqlite:DIR/catalog.db (as in k2-replay).
+        guard opener.catalog != nil || opener.warehouse != nil else {
+            throw VerifyFailure("\(role) \(spec): a table side needs --catalog (or --warehouse DIR for sqlite:DIR/catalog.db)")
+        }
         do {
             let opened = try await opener.open(create: false)
             openedCatalog = (opened, opened.name)

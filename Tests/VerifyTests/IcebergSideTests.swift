@@ -99,6 +99,9 @@ final class IcebergSideTests: XCTestCase {
         let run = try verify(fixture, Self.sides + ["--payload", "--json"])
         XCTAssertEqual(run.status, 0, run.result.stderrText + run.result.stdoutText)
         try ReportSchema.assertValid(run.result.stdout, "a clean pair's report")
+        // --warehouse DIR alone names its embedded catalog, sqlite:DIR/catalog.db, as k2-replay's does.
+        let byWarehouse = try ProcessRunner.run(TestEnvironment.productPath("k2-verify"), ["--warehouse", fixture.directory.path] + Self.sides)
+        XCTAssertEqual(byWarehouse.status, 0, byWarehouse.stderrText)
         XCTAssertEqual(run.json?["parity"] as? Bool, true)
         let rows = ((run.json?["summary"] as? [String: Any])?["rows"] as? [String: Any])?.compactMapValues { $0 as? Int }
         XCTAssertEqual(rows, ["left": 2_400, "right": 2_400])
