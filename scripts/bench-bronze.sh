@@ -123,7 +123,7 @@ print()
 peer3 = [(x[4], x[5]) for x in peer]
 level3_rounds = {name: statistics.median((count / w) / (n / p) for w, p in zip(wall(xs), wall(peer3)))
                  for name, xs, count in (("log", log, n), ("kafka", kafka, kafka_rows), ("floor", floor, n))}
-print(f"Compression level: a table that sets no `write.parquet.compression-level` (as CONTRACTS.md's) is written at "
+print(f"Compression level: a table that sets no `write.parquet.compression-level` (as K2's tables, docs/k2-platform.md §3) is written at "
       f"zstd level 3 by our writer and by Java Iceberg (Spark, Flink), at level 1 by pyarrow under pyiceberg. The same "
       f"append into a table asking for level 3 ran at {n / min(wall(peer3)):,.0f} rows/s (best); against it, median of "
       f"the rounds: segment log {level3_rounds['log']:.2f}x, Kafka {level3_rounds['kafka']:.2f}x, the floor "

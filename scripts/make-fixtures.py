@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Writes the bundled fixture frames (deterministic: fixed seed, fixed clock). One frame per line, exactly the
-bytes an exchange sends (compact JSON, keys in the exchange's order). Shapes: docs/../shared CONTRACTS §1.
+bytes an exchange sends (compact JSON, keys in the exchange's order). Shapes: docs/k2-platform.md §1.
 
     python3 scripts/make-fixtures.py          # rewrites fixtures/binance/combined-trades.jsonl, fixtures/kraken/*.jsonl
 """

@@ -4,7 +4,7 @@ usage: verify_fixtures.py OUT_DIR {clean|defects} [CATALOG_URI]
 
 Creates OUT_DIR/catalog.db (SQL catalog "k2" on SQLite; or the SQLAlchemy CATALOG_URI, e.g.
 postgresql+psycopg2://USER@HOST:PORT/DB with the password in PGPASSWORD) and OUT_DIR/warehouse with two tables built from
-the same Kafka records, in the two K2 Bronze styles (../shared/CONTRACTS.md section 3):
+the same Kafka records, in the two K2 Bronze styles (docs/k2-platform.md §3):
   market_data.bronze_binance_trades        Spark style: optional columns, timestamptz, day(ingestion_date), zstd
   market_data.bronze_binance_trades_flink  Flink style: required columns, timestamp (ms values),
                                            identity(ingestion_date), snappy, gzip metadata

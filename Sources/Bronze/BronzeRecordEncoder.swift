@@ -21,7 +21,7 @@ public enum BronzeSkipReason: String, Sendable {
     case unknownSource = "unknown-source"
 }
 
-/// Turns captured exchange frames into K2's Kafka values (CONTRACTS.md §2), reusing one buffer.
+/// Turns captured exchange frames into K2's Kafka values (docs/k2-platform.md §2), reusing one buffer.
 /// Deterministic: `ingestion_timestamp` is the capture receive time in microseconds.
 public struct BronzeRecordEncoder {
     public let format: BronzeValueFormat

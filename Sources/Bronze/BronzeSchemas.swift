@@ -1,4 +1,4 @@
-/// K2's raw topics, Schema Registry subjects and v1 Avro record schemas (CONTRACTS.md §2), kept as the
+/// K2's raw topics, Schema Registry subjects and v1 Avro record schemas (docs/k2-platform.md §2), kept as the
 /// exact texts registered with the registry. Field order is the binary layout: do not reorder.
 public enum BronzeExchange: String, Sendable, CaseIterable {
     case binance, kraken

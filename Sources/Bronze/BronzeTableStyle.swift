@@ -1,7 +1,7 @@
 import Iceberg
 
 /// Which K2 job's Bronze table a replay writes: the Spark Structured Streaming one or the Flink SQL one
-/// (CONTRACTS.md §3). Both have the same seven columns; they differ in nullability, timestamp types,
+/// (docs/k2-platform.md §3). Both have the same seven columns; they differ in nullability, timestamp types,
 /// partition spec and table properties.
 ///
 /// Flink timestamps: the Flink job's columns are `TIMESTAMP(3)`. Iceberg has no millisecond timestamp

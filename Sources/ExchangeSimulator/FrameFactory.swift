@@ -1,6 +1,6 @@
 import Exchanges
 
-/// Builds realistic frames deterministically (same index, same bytes), in the exact shapes of CONTRACTS.md §1.
+/// Builds realistic frames deterministically (same index, same bytes), in the exact shapes of docs/k2-platform.md §1.
 public struct FrameFactory: Sendable {
     public let feed: ExchangeFeed
     /// Binance symbols (`BTCUSDT`) or Kraken pairs (`XBT/USD` for v1, `BTC/USD` for v2).

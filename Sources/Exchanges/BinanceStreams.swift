@@ -1,4 +1,4 @@
-/// The Binance Spot streams one combined-stream connection carries (CONTRACTS.md §1):
+/// The Binance Spot streams one combined-stream connection carries (docs/k2-platform.md §1):
 /// `wss://stream.binance.com:9443/stream?streams=btcusdt@trade/ethusdt@trade`.
 public struct BinanceStreams: Sendable, Equatable {
     public static let defaultEndpoint = WebSocketEndpoint(tls: true, host: "stream.binance.com", port: 9443, target: "/stream")

@@ -1,4 +1,4 @@
-/// A Binance Spot `trade` event (CONTRACTS.md §1), from a combined-stream frame
+/// A Binance Spot `trade` event (docs/k2-platform.md §1), from a combined-stream frame
 /// `{"stream":"btcusdt@trade","data":{...}}` or a bare event. Price and quantity keep the exact text.
 public struct BinanceTradeEvent: Sendable, Equatable {
     public var stream: String?          // the combined-stream name, when wrapped

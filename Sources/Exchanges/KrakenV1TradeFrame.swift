@@ -18,7 +18,7 @@ public struct KrakenV1Trade: Sendable, Equatable {
     }
 }
 
-/// A Kraken v1 trade frame `[channelID, [[trade], ...], "trade", "XBT/USD"]` (CONTRACTS.md §1).
+/// A Kraken v1 trade frame `[channelID, [[trade], ...], "trade", "XBT/USD"]` (docs/k2-platform.md §1).
 /// One frame can carry several trades; each becomes its own Kafka record.
 public struct KrakenV1TradeFrame: Sendable, Equatable {
     public var channelId: Int64

@@ -3,7 +3,7 @@ import Codecs
 /// Bronze-shaped rows for `make bench`: write N rows (200-byte `raw_bytes`) with zstd, then read the
 /// `partition` and `offset` columns back. Data is generated before timing starts.
 public enum ParquetBronzeBenchmark {
-    /// The Bronze table columns (CONTRACTS.md §3, Spark-written variant), field ids 1...7.
+    /// The Bronze table columns (docs/k2-platform.md §3, Spark-written variant), field ids 1...7.
     public static let schema = ParquetSchema([
         .binary("raw_bytes", fieldId: 1),
         .string("topic", fieldId: 2),

@@ -3,7 +3,7 @@ import Iceberg
 import TestSupport
 import XCTest
 
-/// The Bronze table shapes of CONTRACTS.md §3 and a Parquet fixture writer (pyarrow, independent of us).
+/// The Bronze table shapes of docs/k2-platform.md §3 and a Parquet fixture writer (pyarrow, independent of us).
 enum BronzeFixtures {
     static let baseMicros: Int64 = 1_764_028_800_000_000  // 2025-11-25T00:00:00Z
     static let baseDay: Int32 = 20417                       // 2025-11-25
