@@ -191,9 +191,8 @@ public final class RowDeleteLoader: @unchecked Sendable {
         guard let ids = file.equalityIds, !ids.isEmpty else {
             throw IcebergError.corruptFile(location: file.filePath, message: "equality delete file of table \(table.identifier) lists no equality_ids")
         }
-        let schemas = table.metadata.schemas
         let fields: [NestedField] = try ids.map { id in
-            guard let field = table.metadata.currentSchema.field(id: id) ?? schemas.lazy.compactMap({ $0.field(id: id) }).first else {
+            guard let field = table.metadata.field(id: id, preferring: table.metadata.currentSchema) else {
                 throw IcebergError.corruptFile(location: file.filePath, message: "equality delete file of table \(table.identifier) names field id \(id), which no schema of the table has")
             }
             guard field.type.isPrimitive else {

@@ -98,7 +98,7 @@ public struct ScanReader: Sendable {
         // Equality deletes compare fields the caller may not have asked for.
         var equalitySources: [(field: NestedField, index: Int, conversion: ParquetValueConversion)] = []
         for id in deletes.equalityFieldIds.sorted() {
-            guard let field = schema.field(id: id) ?? table.metadata.schemas.lazy.compactMap({ $0.field(id: id) }).first,
+            guard let field = table.metadata.field(id: id, preferring: schema),
                   let (index, conversion) = try source(of: field) else {
                 throw IcebergError.corruptFile(location: location, message: """
                     data file of table \(table.identifier) has no column for field id \(id), which an equality delete file compares

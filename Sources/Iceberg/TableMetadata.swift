@@ -43,6 +43,12 @@ public struct TableMetadata: Sendable {
     }
     public func snapshot(id: Int64) -> Snapshot? { snapshots.first(where: { $0.snapshotId == id }) }
     public func schema(id: Int) -> Schema? { schemas.first(where: { $0.schemaId == id }) }
+
+    /// The field with this id in `preferred` (the schema being read), else in any schema of the table: a delete
+    /// file may compare a field a later schema dropped.
+    public func field(id: Int, preferring preferred: Schema) -> NestedField? {
+        preferred.field(id: id) ?? schemas.lazy.compactMap { $0.field(id: id) }.first
+    }
     public func spec(id: Int) -> PartitionSpec? { partitionSpecs.first(where: { $0.specId == id }) }
 
     /// The snapshot that was current at `timestampMs`, from the snapshot log.

@@ -36,7 +36,8 @@ final class Pacer {
             let earliest = now &- Self.nanos(interval * (burst - 1))
             if nextSendNanos < earliest { nextSendNanos = earliest }
             wait(until: nextSendNanos, whileWaiting)
-            nextSendNanos = nextSendNanos.addingReportingOverflow(Self.nanos(interval)).overflow ? .max : nextSendNanos + Self.nanos(interval)
+            let (next, overflow) = nextSendNanos.addingReportingOverflow(Self.nanos(interval))
+            nextSendNanos = overflow ? .max : next
         case .speed(let factor):
             guard let first = firstRecordNanos else {
                 firstRecordNanos = receiveTimeNanos

@@ -89,7 +89,7 @@ final class IcebergParitySource: ParitySource {
             do {
                 let deletes = try await deleteLoader!.deletes(for: task)
                 let equalityFields = try deletes.equalityFieldIds.sorted().map { id in
-                    guard let field = schema.field(id: id) ?? table.metadata.schemas.lazy.compactMap({ $0.field(id: id) }).first else {
+                    guard let field = table.metadata.field(id: id, preferring: schema) else {
                         throw VerifyFailure("table \(table.identifier): an equality delete file compares field id \(id), which no schema has")
                     }
                     return field
