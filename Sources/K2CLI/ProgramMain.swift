@@ -30,7 +30,7 @@ public enum ProgramMain {
         StandardError.print("\(program): \(text)")
         if json {
             let firstLine = text.split(separator: "\n", omittingEmptySubsequences: true).first.map(String.init) ?? text
-            try? JSONReport.write(ErrorReport(error: firstLine, exitCode: Int(K2ExitCode.unusable.rawValue), program: program))
+            try? JSONReport.write(ErrorReport(error: firstLine, exitCode: Int(K2ExitCode.unusable.rawValue)), program: program, format: 1)
         }
         exit(K2ExitCode.unusable.rawValue)
     }
@@ -38,10 +38,9 @@ public enum ProgramMain {
     struct ErrorReport: Encodable {
         var error: String
         var exitCode: Int
-        var program: String
 
         enum CodingKeys: String, CodingKey {
-            case error, program
+            case error
             case exitCode = "exit_code"
         }
     }

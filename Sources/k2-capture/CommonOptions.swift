@@ -107,7 +107,7 @@ struct CommonOptions: ParsableArguments {
 /// Prints the summary and ends the process with its exit code.
 func finish(_ summary: CaptureSummary, json: Bool) throws -> Never {
     if json {
-        try JSONReport.write(summary)
+        try JSONReport.write(summary, program: "k2-capture", format: 1)
     } else {
         StandardError.print("k2-capture: \(summary.source) → \(summary.directory): \(summary.messages) messages, \(summary.bytes) bytes, "
             + "\(summary.gaps) gaps, \(summary.malformed) malformed, \(summary.reconnects) reconnects in \(String(format: "%.1f", summary.durationSeconds)) s; "

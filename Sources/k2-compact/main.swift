@@ -83,7 +83,7 @@ struct Compact: ParsableCommand {
             if check {
                 let report = try SegmentLogChecker.check(directory: log, diagnostics: diagnostics)
                 if json {
-                    try JSONReport.write(CheckOutput(report: report))
+                    try JSONReport.write(CheckOutput(report: report), program: "k2-compact", format: 1)
                 } else {
                     print("\(log): \(report.segments) segments (\(report.sealedSegments) sealed, \(report.unsealedSegments) unsealed), \(report.blocks) blocks, \(report.records) records, \(report.bytes) bytes")
                     for s in report.streams { print("  \(s.source)/\(s.stream): \(s.records) records, sequences \(s.firstSequence)...\(s.lastSequence)") }
@@ -104,7 +104,7 @@ struct Compact: ParsableCommand {
             options.dryRun = dryRun
             let report = try SegmentLogCompactor.compact(directory: log, options: options, diagnostics: diagnostics)
             if json {
-                try JSONReport.write(report)
+                try JSONReport.write(report, program: "k2-compact", format: 1)
             } else {
                 let verb = dryRun ? "would rewrite" : "rewrote"
                 print("\(log): \(verb) \(report.inputSegments.count) segments into \(dryRun ? "new" : String(report.outputSegments.count)) segments, expired \(report.expiredSegments.count) (\(report.recordsExpired) records)")

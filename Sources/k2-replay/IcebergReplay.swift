@@ -170,7 +170,7 @@ struct IcebergReplay {
             summary["seconds"] = .double((progressLine.elapsedSeconds * 1000).rounded() / 1000)
             summary["interrupted"] = .int(Signals.shouldStop ? 1 : 0)
             summary["dry_run"] = .int(command.dryRun ? 1 : 0)
-            try JSONReport.write(summary)
+            try JSONReport.write(summary, program: "k2-replay", format: 1)
         } else if !command.quiet {
             StandardError.note("done: \(records) records, \(appender.rowsCommitted) rows in \(appender.commits) commits "
                                + "(\(appender.filesCommitted) files) into \(identifier) in \(String(format: "%.1f", progressLine.elapsedSeconds)) s")

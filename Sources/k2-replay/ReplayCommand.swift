@@ -261,7 +261,7 @@ struct ReplayCommand: ParsableCommand {
             summary["seconds"] = .double((seconds * 1000).rounded() / 1000)
             summary["messages_per_second"] = .double(seconds > 0 ? (Double(messages) / seconds).rounded() : 0)
             summary["interrupted"] = .int(Signals.shouldStop ? 1 : 0)
-            try JSONReport.write(summary)
+            try JSONReport.write(summary, program: "k2-replay", format: 1)
         } else if !quiet && to == .kafka {
             StandardError.note("done: \(records) records, \(messages) messages in \(String(format: "%.1f", seconds)) s")
         }

@@ -125,7 +125,7 @@ struct VerifyCommand: AsyncParsableCommand {
         do {
             let report = try await makeReport()
             if json {
-                try JSONReport.write(report)
+                try JSONReport.write(report, program: "k2-verify", format: 1)
             } else {
                 FileHandle.standardOutput.write(Data(ParityTextRenderer.render(report).utf8))
             }
