@@ -34,14 +34,16 @@ let package = Package(
         .systemLibrary(name: "CSQLite3", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
 
         // The library, one target per concern.
+        // One implementation each of the small helpers every module uses: FNV-1a, civil dates, JSON text.
+        .target(name: "K2Core"),
         .target(name: "Codecs", dependencies: ["CZstd", "CLZ4", "CSnappy", "CZlib"]),
         .target(name: "CK2Native"),
         .target(name: "SegmentLog", dependencies: ["Codecs", "CK2Native"]),
-        .target(name: "Exchanges", dependencies: []),
+        .target(name: "Exchanges", dependencies: ["K2Core"]),
         .target(name: "Kafka", dependencies: ["CRdKafka", "Codecs"]),
         .target(name: "Avro", dependencies: ["Codecs"]),
         .target(name: "Parquet", dependencies: ["Codecs"]),
-        .target(name: "Iceberg", dependencies: ["Avro", "Parquet", "Codecs", "CSQLite3",
+        .target(name: "Iceberg", dependencies: ["K2Core", "Avro", "Parquet", "Codecs", "CSQLite3",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -49,11 +51,11 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "PostgresNIO", package: "postgres-nio")]),
-        .target(name: "Bronze", dependencies: ["Avro", "Exchanges", "SegmentLog", "Iceberg", "Parquet",
+        .target(name: "Bronze", dependencies: ["K2Core", "Avro", "Exchanges", "SegmentLog", "Iceberg", "Parquet",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio")]),
-        .target(name: "Parity", dependencies: []),
+        .target(name: "Parity", dependencies: ["K2Core"]),
         // The catalog options k2-replay and k2-verify share (one spelling of --catalog, --warehouse, --s3-*).
         .target(name: "CatalogCLI", dependencies: ["Iceberg",
             .product(name: "ArgumentParser", package: "swift-argument-parser")]),
@@ -73,14 +75,14 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         // Capture: the WebSocket client (swift-nio, NIOSSL for wss), the recorder and the metrics endpoint.
-        .target(name: "Capture", dependencies: ["SegmentLog", "Exchanges", "Kafka", "K2CLI",
+        .target(name: "Capture", dependencies: ["K2Core", "SegmentLog", "Exchanges", "Kafka", "K2CLI",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "NIOWebSocket", package: "swift-nio"),
             .product(name: "NIOSSL", package: "swift-nio-ssl")]),
         // A local exchange (Binance, Kraken v1/v2 subscribe protocols) for tests and the bench; not shipped.
-        .target(name: "ExchangeSimulator", dependencies: ["Exchanges",
+        .target(name: "ExchangeSimulator", dependencies: ["K2Core", "Exchanges",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -91,9 +93,10 @@ let package = Package(
 
         // Test-only support: paths to the checker venv and built tools, child processes.
         .target(name: "TestSupport", dependencies: [], path: "Sources/TestSupport"),
+        .testTarget(name: "K2CoreTests", dependencies: ["K2Core"]),
         .testTarget(name: "CodecsTests", dependencies: ["Codecs", "TestSupport"]),
         .testTarget(name: "IcebergRemoteTests", dependencies: ["Iceberg", "Parquet", "Avro", "SegmentLog", "TestSupport"]),
-        .testTarget(name: "ExchangesTests", dependencies: ["Exchanges", "TestSupport"]),
+        .testTarget(name: "ExchangesTests", dependencies: ["Exchanges", "K2Core", "TestSupport"]),
         .testTarget(name: "CaptureTests", dependencies: ["Capture", "ExchangeSimulator", "SegmentLog", "TestSupport",
             "k2-capture"]),
         .testTarget(name: "AvroTests", dependencies: ["Avro", "TestSupport"]),

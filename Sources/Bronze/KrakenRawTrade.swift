@@ -1,5 +1,6 @@
 import Avro
 import Exchanges
+import K2Core
 
 /// `com.k2.marketdata.raw.KrakenRawTrade`, the v1 Bronze value of one Kraken trade.
 public struct KrakenRawTrade: Sendable, Equatable {
@@ -91,14 +92,7 @@ public struct KrakenRawTrade: Sendable, Equatable {
             fraction = String(decoding: b[20..<(b.count - 1)], as: UTF8.self)
             guard !fraction.isEmpty, fraction.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
         } else if b.count != 20 { return nil }
-        // Days from civil (proleptic Gregorian), H. Hinnant's algorithm.
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let mp = (month + 9) % 12
-        let doy = (153 * mp + 2) / 5 + day - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        let days = era * 146097 + doe - 719468
+        let days = CivilDate(year: year, month: month, day: day).daysSinceEpoch
         let seconds = days * 86400 + hour * 3600 + minute * 60 + second
         return fraction.isEmpty ? String(seconds) : "\(seconds).\(fraction)"
     }

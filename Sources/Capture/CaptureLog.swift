@@ -1,5 +1,6 @@
 import Exchanges
 import K2CLI
+import K2Core
 
 /// Structured logs on stderr: one JSON object per line (`ts`, `level`, `event`, then the event's fields),
 /// so `jq` and log shippers read them without a grammar.

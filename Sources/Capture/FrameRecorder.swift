@@ -1,4 +1,5 @@
 import Exchanges
+import K2Core
 import NIOCore
 import SegmentLog
 

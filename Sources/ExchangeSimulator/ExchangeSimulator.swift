@@ -1,5 +1,6 @@
 import Exchanges
 import Foundation
+import K2Core
 import NIOCore
 import NIOHTTP1
 import NIOPosix

@@ -1,3 +1,4 @@
+import K2Core
 /// The Binance Spot streams one combined-stream connection carries (docs/k2-platform.md §1):
 /// `wss://stream.binance.com:9443/stream?streams=btcusdt@trade/ethusdt@trade`.
 public struct BinanceStreams: Sendable, Equatable {

@@ -1,3 +1,4 @@
+import K2Core
 /// Kraken's WebSocket APIs: v1 (`wss://ws.kraken.com`, the API K2 uses) and v2 (`wss://ws.kraken.com/v2`).
 public enum KrakenAPI: String, Sendable, CaseIterable {
     case v1, v2

@@ -10,7 +10,7 @@ final class RealRESTCatalogTests: BronzeTableTestCase {
     override class var directoryPrefix: String { "bronze-seaweed" }
 
     struct Server {
-        let process: Process
+        let process: BackgroundProcess
         let rest: String
         let s3: String
         let environment: [String: String]
@@ -22,28 +22,14 @@ final class RealRESTCatalogTests: BronzeTableTestCase {
     func startServer() throws -> Server {
         let weed = TestEnvironment.repositoryRoot.appendingPathComponent(".venv/bin/weed").path
         try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: weed), "SeaweedFS missing (run scripts/setup.sh)")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: TestEnvironment.python)
-        process.arguments = [TestEnvironment.repositoryRoot.appendingPathComponent("scripts/seaweed_server.py").path,
-                             "--dir", directory.appendingPathComponent("seaweed").path, "--ignore-stdin"]
-        process.environment = ProcessInfo.processInfo.environment.merging(Self.credentials) { $1 }
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        addTeardownBlock {
-            process.terminate()
-            process.waitUntilExit()
-        }
-        var line = Data()
-        while !line.contains(UInt8(ascii: "\n")) {
-            let chunk = out.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            line += chunk
-        }
+        let server = try BackgroundProcess(TestEnvironment.python,
+            [TestEnvironment.repositoryRoot.appendingPathComponent("scripts/seaweed_server.py").path,
+             "--dir", directory.appendingPathComponent("seaweed").path, "--ignore-stdin"],
+            environment: Self.credentials)
+        addTeardownBlock { server.stop() }
+        let line = Data(try XCTUnwrap(server.firstLine(seconds: 180), server.log).utf8)
         let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: line) as? [String: Any], String(decoding: line, as: UTF8.self))
-        return Server(process: process, rest: try XCTUnwrap(object["rest"] as? String), s3: try XCTUnwrap(object["s3"] as? String),
+        return Server(process: server, rest: try XCTUnwrap(object["rest"] as? String), s3: try XCTUnwrap(object["s3"] as? String),
                       environment: Self.credentials)
     }
 

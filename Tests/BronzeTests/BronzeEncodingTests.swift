@@ -186,20 +186,10 @@ final class BronzeEncodingTests: XCTestCase {
     }
 
     func testSchemaRegistryRegisterAndLookup() throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: TestEnvironment.python)
-        process.arguments = [TestEnvironment.repositoryRoot.appendingPathComponent("scripts/schema_registry_stub.py").path]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        defer { process.terminate(); process.waitUntilExit() }
-        var line = Data()
-        while !line.contains(0x0A) {
-            let chunk = pipe.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            line.append(chunk)
-        }
-        let url = String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let registry = try BackgroundProcess(TestEnvironment.python,
+            [TestEnvironment.repositoryRoot.appendingPathComponent("scripts/schema_registry_stub.py").path])
+        defer { registry.stop() }
+        let url = try XCTUnwrap(registry.firstLine(), registry.log)
         XCTAssertTrue(url.hasPrefix("url="))
         let client = SchemaRegistryClient(baseURL: URL(string: String(url.dropFirst(4)))!)
         XCTAssertThrowsError(try client.latestId(subject: BronzeExchange.binance.subject)) { error in
@@ -215,19 +205,8 @@ final class BronzeEncodingTests: XCTestCase {
     /// A registry that cannot be reached (nothing listens on the port) is reported at once, naming the URL,
     /// not after retrying for the whole request deadline (30 s).
     func testUnreachableSchemaRegistryFailsAtOnceNamingTheURL() throws {
-        // A port nothing listens on: bind one, note it, close it.
-        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        XCTAssertGreaterThanOrEqual(socket, 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.bind(socket, $0, length) == 0 && getsockname(socket, $0, &length) == 0 }
-        }
-        XCTAssertTrue(bound)
-        let port = Int(UInt16(bigEndian: address.sin_port))
-        Glibc.close(socket)
+        // A port nothing listens on: the kernel picked it free a moment ago and nothing binds it.
+        let port = try LocalPort.free()
 
         let client = SchemaRegistryClient(baseURL: URL(string: "http://127.0.0.1:\(port)")!, environment: [:])
         let started = Date()

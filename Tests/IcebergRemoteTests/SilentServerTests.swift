@@ -7,30 +7,18 @@ import XCTest
 /// them within a second or two with exit 130.
 final class SilentServerTests: XCTestCase {
     /// Starts a loopback listener that accepts and holds every connection; returns it and its port.
-    func startSilentServer() throws -> (Process, Int) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        process.arguments = ["-c", """
+    func startSilentServer() throws -> (BackgroundProcess, Int) {
+        let server = try BackgroundProcess("/usr/bin/python3", ["-c", """
             import socket, sys
             s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(64)
             print(s.getsockname()[1], flush=True)
             held = []
             while True:
                 c, _ = s.accept(); held.append(c)
-            """]
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        addTeardownBlock { process.terminate(); process.waitUntilExit() }
-        var line = Data()
-        while !line.contains(UInt8(ascii: "\n")) {
-            let chunk = out.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            line += chunk
-        }
-        let port = try XCTUnwrap(Int(String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)))
-        return (process, port)
+            """])
+        addTeardownBlock { server.stop() }
+        let port = try XCTUnwrap(Int(try XCTUnwrap(server.firstLine(), server.log).trimmingCharacters(in: .whitespaces)))
+        return (server, port)
     }
 
     /// Runs a program, sends SIGINT after `after` seconds, and returns its status and how long it took to end.

@@ -8,20 +8,10 @@ import XCTest
 /// every value with the id the registry gave (checked against the registry's own answer).
 final class ReplaySchemaRegistryTests: XCTestCase {
     func testValuesCarryTheRegisteredSchemaIds() throws {
-        let registry = Process()
-        registry.executableURL = URL(fileURLWithPath: TestEnvironment.python)
-        registry.arguments = [TestEnvironment.repositoryRoot.appendingPathComponent("scripts/schema_registry_stub.py").path]
-        let pipe = Pipe()
-        registry.standardOutput = pipe
-        try registry.run()
-        defer { registry.terminate(); registry.waitUntilExit() }
-        var output = Data()
-        while !output.contains(0x0A) {
-            let chunk = pipe.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            output.append(chunk)
-        }
-        let url = String(String(decoding: output, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines).dropFirst(4))
+        let registry = try BackgroundProcess(TestEnvironment.python,
+            [TestEnvironment.repositoryRoot.appendingPathComponent("scripts/schema_registry_stub.py").path])
+        defer { registry.stop() }
+        let url = String(try XCTUnwrap(registry.firstLine(), registry.log).dropFirst(4))
         // Another schema first, so the K2 ids are not simply 1 and 2.
         let client = SchemaRegistryClient(baseURL: URL(string: url)!)
         _ = try client.register(subject: "other-value", schema: #"{"type":"record","name":"X","fields":[{"name":"a","type":"long"}]}"#)

@@ -7,12 +7,15 @@ import Glibc
 /// A server started for a test (moto_server, the REST catalog test server), stopped by `stop()` or when the
 /// object goes away. Its stderr goes to `logFile` and its stdout to `logFile` + ".out", so a failing test
 /// can show them and a server can announce its port on its first stdout line.
-final class BackgroundProcess: @unchecked Sendable {
-    let process = Process()
-    let logFile: URL
-    let outputFile: URL
+public final class BackgroundProcess: @unchecked Sendable {
+    public let process = Process()
+    public let logFile: URL
+    public let outputFile: URL
 
-    init(_ executable: String, _ arguments: [String], environment: [String: String] = [:], logFile: URL) throws {
+    /// `logFile` defaults to a fresh file under the temporary directory.
+    public init(_ executable: String, _ arguments: [String], environment: [String: String] = [:], logFile: URL? = nil) throws {
+        let logFile = logFile ?? FileManager.default.temporaryDirectory
+            .appendingPathComponent("k2-test-\(URL(fileURLWithPath: executable).lastPathComponent)-\(UUID().uuidString).log")
         self.logFile = logFile
         self.outputFile = logFile.appendingPathExtension("out")
         FileManager.default.createFile(atPath: logFile.path, contents: nil)
@@ -26,10 +29,10 @@ final class BackgroundProcess: @unchecked Sendable {
         try process.run()
     }
 
-    var log: String { (try? String(contentsOf: logFile, encoding: .utf8)) ?? "" }
+    public var log: String { (try? String(contentsOf: logFile, encoding: .utf8)) ?? "" }
 
     /// The first line the process printed on stdout (a port), waiting up to `seconds` for it.
-    func firstLine(seconds: Double = 90) -> String? {
+    public func firstLine(seconds: Double = 90) -> String? {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
             if let text = try? String(contentsOf: outputFile, encoding: .utf8), let newline = text.firstIndex(of: "\n") {
@@ -43,7 +46,7 @@ final class BackgroundProcess: @unchecked Sendable {
 
     /// Kills the server. SIGKILL, not SIGTERM: a child started from a concurrency thread inherits that
     /// thread's blocked-signal mask, so SIGTERM may stay pending forever.
-    func stop() {
+    public func stop() {
         guard process.isRunning else { return }
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
@@ -52,9 +55,10 @@ final class BackgroundProcess: @unchecked Sendable {
     deinit { stop() }
 }
 
-enum LocalPort {
+/// Loopback ports for test servers, one implementation for every test target.
+public enum LocalPort {
     /// A TCP port on 127.0.0.1 that was free a moment ago (the kernel's pick for port 0).
-    static func free() throws -> Int {
+    public static func free() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw POSIXError(.EMFILE) }
         defer { close(fd) }
@@ -71,7 +75,7 @@ enum LocalPort {
     }
 
     /// Waits until something accepts connections on 127.0.0.1:`port`; false after `seconds`.
-    static func waitUntilListening(_ port: Int, seconds: Double = 60, while alive: () -> Bool = { true }) -> Bool {
+    public static func waitUntilListening(_ port: Int, seconds: Double = 60, while alive: () -> Bool = { true }) -> Bool {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline && alive() {
             let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
