@@ -4,9 +4,10 @@ import PackageDescription
 
 // Targets use the Swift 5 language mode (see swiftLanguageModes below): the C libraries' contexts
 // (librdkafka handles, zstd contexts) are confined to one thread each, which strict checking cannot see.
+// Linux only (Debian 12, x86_64): the sources call glibc and link Debian's C libraries, so no Apple platform is
+// claimed in `platforms` (SwiftPM has no entry for Linux; it is always a build platform).
 let package = Package(
     name: "k2-backfill",
-    platforms: [.macOS(.v14)],
     products: [
         .executable(name: "k2-capture", targets: ["k2-capture"]),
         .executable(name: "k2-replay", targets: ["k2-replay"]),
