@@ -3,6 +3,9 @@ import Foundation
 
 /// Appends data files to a table as one new snapshot (Iceberg's "fast append"): a new manifest for the
 /// files, a manifest list of that manifest plus the parent snapshot's manifests, and a metadata commit.
+/// Delete files (position or equality deletes) may come in the same snapshot, in a delete manifest of their
+/// own, as Java's `RowDelta` adds them: the snapshot's operation is then `overwrite`, or `delete` when it
+/// adds no data file.
 ///
 /// On a commit conflict the table is reloaded, the append re-validated (same schema columns and
 /// partition spec), and the manifest list rewritten on top of the new current snapshot; the manifest
@@ -25,28 +28,49 @@ public struct FastAppend: Sendable {
     ///   catalog applies them to the freshly loaded metadata, keeping every other property as it is.
     /// - Parameter validate: called with each reloaded table before retrying; throw to abort the append
     ///   (for example when a replay finds its progress keys already committed by another process).
-    public func commit(table: Table, files: [DataFile], summary: [String: String] = [:], properties: [String: String] = [:],
-                       validate: (@Sendable (Table) throws -> Void)? = nil) async throws -> Table {
-        guard !files.isEmpty else { throw IcebergError.invalidArgument("append to \(table.identifier) with no data files") }
+    public func commit(table: Table, files: [DataFile], deleteFiles: [DataFile] = [], summary: [String: String] = [:],
+                       properties: [String: String] = [:], validate: (@Sendable (Table) throws -> Void)? = nil) async throws -> Table {
+        guard !files.isEmpty || !deleteFiles.isEmpty else {
+            throw IcebergError.invalidArgument("append to \(table.identifier) with no data files")
+        }
+        for f in files where f.content != .data {
+            throw IcebergError.invalidArgument("\(f.filePath) is a delete file: pass it as one of deleteFiles")
+        }
+        for f in deleteFiles where f.content == .data {
+            throw IcebergError.invalidArgument("\(f.filePath) is a data file: pass it as one of files")
+        }
         guard table.metadata.formatVersion == 2 else {
             throw IcebergError.invalidArgument("table \(table.identifier) is format-version \(table.metadata.formatVersion); appends are written for format-version 2 only")
         }
         let spec = table.metadata.defaultSpec
         let schema = table.metadata.currentSchema
-        for f in files where f.specId != spec.specId || f.partition.count != spec.fields.count {
+        for f in files + deleteFiles where f.specId != spec.specId || f.partition.count != spec.fields.count {
             throw IcebergError.invalidArgument("data file \(f.filePath) does not match partition spec \(spec.specId) of \(table.identifier)")
         }
         let snapshotId = Self.newSnapshotId()
         let io = table.io
         let metadataDir = table.metadata.metadataDirectory
         let commitUUID = UUID().uuidString.lowercased()
-        let manifestLocation = "\(metadataDir)/\(commitUUID)-m0.avro"
-        let entries = files.map {
-            ManifestEntry(status: .added, snapshotId: snapshotId, sequenceNumber: nil, fileSequenceNumber: nil, dataFile: $0)
+        // One manifest for the data files and one for the delete files, written once and reused by every attempt.
+        var newManifests: [(location: String, bytes: [UInt8], content: ManifestFile.Content, files: [DataFile],
+                            summaries: [PartitionFieldSummary])] = []
+        for (index, (content, group)) in [(ManifestFile.Content.data, files), (.deletes, deleteFiles)].enumerated() where !group.isEmpty {
+            let entries = group.map {
+                ManifestEntry(status: .added, snapshotId: snapshotId, sequenceNumber: nil, fileSequenceNumber: nil, dataFile: $0)
+            }
+            newManifests.append(("\(metadataDir)/\(commitUUID)-m\(index).avro",
+                                 try ManifestWriter.write(entries: entries, schema: schema, spec: spec, content: content), content, group,
+                                 try Self.partitionSummaries(group, spec: spec, schema: schema)))
         }
-        let manifestBytes = try ManifestWriter.write(entries: entries, schema: schema, spec: spec)
-        try await io.write(manifestLocation, contents: manifestBytes)
-        let partitionSummaries = try Self.partitionSummaries(files, spec: spec, schema: schema)
+        func deleteNewManifests() async {
+            for manifest in newManifests { try? await io.delete(manifest.location) }
+        }
+        do {
+            for manifest in newManifests { try await io.write(manifest.location, contents: manifest.bytes) }
+        } catch {
+            await deleteNewManifests()
+            throw error
+        }
 
         var base = table
         var attempt = 0
@@ -54,12 +78,12 @@ public struct FastAppend: Sendable {
             attempt += 1
             let parent = base.metadata.currentSnapshot
             let sequenceNumber = base.metadata.lastSequenceNumber + 1
-            var manifests = [ManifestFile(
-                manifestPath: manifestLocation, manifestLength: Int64(manifestBytes.count), partitionSpecId: spec.specId,
-                content: .data, sequenceNumber: sequenceNumber, minSequenceNumber: sequenceNumber, addedSnapshotId: snapshotId,
-                addedFilesCount: Int32(files.count), existingFilesCount: 0, deletedFilesCount: 0,
-                addedRowsCount: files.reduce(0) { $0 + $1.recordCount }, existingRowsCount: 0, deletedRowsCount: 0,
-                partitions: partitionSummaries)]
+            var manifests = newManifests.map { manifest in ManifestFile(
+                manifestPath: manifest.location, manifestLength: Int64(manifest.bytes.count), partitionSpecId: spec.specId,
+                content: manifest.content, sequenceNumber: sequenceNumber, minSequenceNumber: sequenceNumber, addedSnapshotId: snapshotId,
+                addedFilesCount: Int32(manifest.files.count), existingFilesCount: 0, deletedFilesCount: 0,
+                addedRowsCount: manifest.files.reduce(0) { $0 + $1.recordCount }, existingRowsCount: 0, deletedRowsCount: 0,
+                partitions: manifest.summaries) }
             let listLocation = "\(metadataDir)/snap-\(snapshotId)-\(attempt)-\(commitUUID).avro"
             do {
                 if let parent {
@@ -71,13 +95,13 @@ public struct FastAppend: Sendable {
             } catch {
                 // Nothing references these files yet: leave no orphans behind.
                 try? await io.delete(listLocation)
-                try? await io.delete(manifestLocation)
+                await deleteNewManifests()
                 throw error
             }
             let now = max(Int64(Date().timeIntervalSince1970 * 1000), base.metadata.lastUpdatedMs)
             let snapshot = Snapshot(
                 snapshotId: snapshotId, parentSnapshotId: parent?.snapshotId, sequenceNumber: sequenceNumber, timestampMs: now,
-                manifestList: listLocation, summary: Self.summary(files: files, parent: parent, extra: summary),
+                manifestList: listLocation, summary: Self.summary(files: files, deleteFiles: deleteFiles, parent: parent, extra: summary),
                 schemaId: schema.schemaId)
             var updates: [TableUpdate] = [.addSnapshot(snapshot), .setSnapshotRef(name: "main", snapshotId: snapshotId, type: "branch")]
             if !properties.isEmpty { updates.append(.setProperties(properties)) }
@@ -99,12 +123,12 @@ public struct FastAppend: Sendable {
                 // The catalog refused the commit before changing anything: the files are unreferenced.
                 // (Other errors leave the outcome unknown, so the files stay: they may be committed.)
                 try? await io.delete(listLocation)
-                try? await io.delete(manifestLocation)
+                await deleteNewManifests()
                 throw error
             } catch IcebergError.commitConflict(let name, let message) {
                 try? await io.delete(listLocation)
                 guard attempt < maxAttempts else {
-                    try? await io.delete(manifestLocation)
+                    await deleteNewManifests()
                     throw IcebergError.commitConflict(table: name, message: "\(message); gave up after \(attempt) attempts")
                 }
                 do {
@@ -117,7 +141,7 @@ public struct FastAppend: Sendable {
                     }
                     try validate?(base)
                 } catch {
-                    try? await io.delete(manifestLocation)
+                    await deleteNewManifests()
                     throw error
                 }
                 // Back off a little, more on each attempt, so contending writers spread out.
@@ -139,10 +163,12 @@ public struct FastAppend: Sendable {
         Int64.random(in: 1...Int64.max)
     }
 
-    static func summary(files: [DataFile], parent: Snapshot?, extra: [String: String]) -> [String: String] {
+    static func summary(files: [DataFile], deleteFiles: [DataFile] = [], parent: Snapshot?, extra: [String: String]) -> [String: String] {
         let addedRecords = files.reduce(Int64(0)) { $0 + $1.recordCount }
-        let addedSize = files.reduce(Int64(0)) { $0 + $1.fileSizeInBytes }
-        let partitions = Set(files.map { $0.partition.map { $0?.description ?? "null" }.joined(separator: "/") })
+        let addedSize = (files + deleteFiles).reduce(Int64(0)) { $0 + $1.fileSizeInBytes }
+        let positionDeletes = deleteFiles.filter { $0.content == .positionDeletes }.reduce(Int64(0)) { $0 + $1.recordCount }
+        let equalityDeletes = deleteFiles.filter { $0.content == .equalityDeletes }.reduce(Int64(0)) { $0 + $1.recordCount }
+        let partitions = Set((files + deleteFiles).map { $0.partition.map { $0?.description ?? "null" }.joined(separator: "/") })
         // A parent without a total (some writers omit them) leaves that total unknown, so it is omitted,
         // as Java does, rather than restarted from this append's count.
         func total(_ key: String, plus: Int64) -> String? {
@@ -152,17 +178,24 @@ public struct FastAppend: Sendable {
         var s = extra
         for key in ["total-records", "total-files-size", "total-data-files", "total-delete-files",
                     "total-position-deletes", "total-equality-deletes"] { s[key] = nil }
-        s["operation"] = "append"
-        s["added-data-files"] = String(files.count)
-        s["added-records"] = String(addedRecords)
+        s["operation"] = deleteFiles.isEmpty ? "append" : (files.isEmpty ? "delete" : "overwrite")
+        if !files.isEmpty {
+            s["added-data-files"] = String(files.count)
+            s["added-records"] = String(addedRecords)
+        }
+        if !deleteFiles.isEmpty {
+            s["added-delete-files"] = String(deleteFiles.count)
+            if positionDeletes > 0 { s["added-position-deletes"] = String(positionDeletes) }
+            if equalityDeletes > 0 { s["added-equality-deletes"] = String(equalityDeletes) }
+        }
         s["added-files-size"] = String(addedSize)
         s["changed-partition-count"] = String(partitions.count)
         s["total-records"] = total("total-records", plus: addedRecords)
         s["total-files-size"] = total("total-files-size", plus: addedSize)
         s["total-data-files"] = total("total-data-files", plus: Int64(files.count))
-        s["total-delete-files"] = total("total-delete-files", plus: 0)
-        s["total-position-deletes"] = total("total-position-deletes", plus: 0)
-        s["total-equality-deletes"] = total("total-equality-deletes", plus: 0)
+        s["total-delete-files"] = total("total-delete-files", plus: Int64(deleteFiles.count))
+        s["total-position-deletes"] = total("total-position-deletes", plus: positionDeletes)
+        s["total-equality-deletes"] = total("total-equality-deletes", plus: equalityDeletes)
         return s
     }
 

@@ -38,10 +38,10 @@ struct AvroRecordView {
     }
 }
 
-/// Writes a v2 data manifest for one partition spec.
+/// Writes a v2 manifest of data files or of delete files for one partition spec.
 public enum ManifestWriter {
     public static func write(entries: [ManifestEntry], schema: Schema, spec: PartitionSpec, formatVersion: Int = 2,
-                             codec: AvroContainerCodec = .deflate) throws -> [UInt8] {
+                             content: ManifestFile.Content = .data, codec: AvroContainerCodec = .deflate) throws -> [UInt8] {
         guard formatVersion == 2 else { throw IcebergError.invalidArgument("manifests are written in format v2 only") }
         let partitionType = try spec.partitionType(schema: schema)
         let partitionSchema = try spec.avroPartitionSchema(schema: schema)
@@ -52,7 +52,7 @@ public enum ManifestWriter {
             ("partition-spec", spec.fieldsJSON().serialized()),
             ("partition-spec-id", String(spec.specId)),
             ("format-version", "2"),
-            ("content", "data"),
+            ("content", content == .data ? "data" : "deletes"),
         ])
         func intMap(_ m: [Int: Int64]) -> AvroValue {
             m.isEmpty ? .null : .array(m.keys.sorted().map { .record([.int(Int32($0)), .long(m[$0]!)]) })
@@ -62,6 +62,9 @@ public enum ManifestWriter {
         }
         for entry in entries {
             let f = entry.dataFile
+            guard (f.content == .data) == (content == .data) else {
+                throw IcebergError.invalidArgument("\(f.filePath) (\(f.content)) does not belong in a \(content) manifest")
+            }
             guard f.partition.count == partitionType.fields.count else {
                 throw IcebergError.invalidArgument("data file \(f.filePath): \(f.partition.count) partition values for \(partitionType.fields.count) partition fields")
             }

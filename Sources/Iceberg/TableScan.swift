@@ -139,7 +139,7 @@ public struct TableScan: Sendable {
             let samePartition = file.specId == data.specId && file.partition == data.partition
             switch file.content {
             case .positionDeletes:
-                if let referenced = file.referencedDataFile, referenced != data.filePath { return false }
+                if let referenced = file.referencedDataFile ?? Self.singleReferencedPath(file), referenced != data.filePath { return false }
                 return delete.sequenceNumber >= dataSequence && (samePartition || unpartitioned)
             case .equalityDeletes:
                 return delete.sequenceNumber > dataSequence && (samePartition || unpartitioned)
@@ -147,6 +147,14 @@ public struct TableScan: Sendable {
                 return false
             }
         }
+    }
+
+    /// The one data file a position delete file names, when its `file_path` bounds are equal (as Java reads
+    /// them when `referenced_data_file` is absent): it applies to that file alone.
+    static func singleReferencedPath(_ file: DataFile) -> String? {
+        let id = Int(PositionDeleteWriter.filePathFieldId)
+        guard let lower = file.lowerBounds[id], let upper = file.upperBounds[id], lower == upper else { return nil }
+        return String(decoding: lower, as: UTF8.self)
     }
 
     /// For each filter, the partition field positions and projected ranges (order-preserving transforms only).
