@@ -39,3 +39,30 @@ final class TimestampOffsetLookupTests: XCTestCase {
         XCTAssertEqual(early[1], .some(0))
     }
 }
+
+/// `BootstrapForwarder`: a client bootstrapping through a fixed port reaches the embedded cluster.
+final class BootstrapForwarderTests: XCTestCase {
+    func testClientsBootstrapThroughAFixedPort() throws {
+        let cluster = try EmbeddedKafkaCluster(brokers: 1)
+        try cluster.createTopic("forwarded", partitions: 2, replicationFactor: 1)
+        let port = try LocalPort.free()
+        let forwarder = try BootstrapForwarder(port: port, target: String(cluster.bootstrap.split(separator: ",")[0]))
+        defer { forwarder.stop() }
+        var config = KafkaConfig()
+        config.set("bootstrap.servers", "localhost:\(port)")
+        let producer = try KafkaProducer(config: config)
+        for index in 0..<20 {
+            try producer.produce(topic: "forwarded", partition: Int32(index % 2), key: nil, value: Array("m\(index)".utf8))
+        }
+        XCTAssertTrue(producer.flush(timeoutMs: 30_000))
+        XCTAssertEqual(producer.deliveredCount, 20)
+        // kcat, an independent client, through the same port.
+        let kcat = try ProcessRunner.run("/usr/bin/kcat", ["-C", "-b", "127.0.0.1:\(port)", "-t", "forwarded", "-e", "-q", "-f", "%s\\n"])
+        XCTAssertEqual(kcat.status, 0, kcat.stderrText)
+        XCTAssertEqual(Set(kcat.stdoutText.split(separator: "\n").map(String.init)), Set((0..<20).map { "m\($0)" }))
+        // A second forwarder on the same port is refused with a message naming it.
+        XCTAssertThrowsError(try BootstrapForwarder(port: port, target: cluster.bootstrap)) { error in
+            XCTAssertTrue("\(error)".contains("127.0.0.1:\(port)"), "\(error)")
+        }
+    }
+}
