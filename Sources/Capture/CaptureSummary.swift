@@ -1,9 +1,12 @@
 import K2CLI
 
-/// What a capture did, printed at exit (JSON with `--json`).
+/// What a capture did, printed at exit (JSON with `--json`; keys snake_case, docs/segment-format.md).
 public struct CaptureSummary: Codable, Sendable {
     public struct Stream: Codable, Sendable {
         public var stream: String
+        /// A Kafka capture's streams are partitions: the topic and partition as data, not only in the name.
+        public var topic: String?
+        public var partition: Int32?
         public var messages: Int64
         public var bytes: Int64
         public var gaps: Int64
@@ -11,6 +14,13 @@ public struct CaptureSummary: Codable, Sendable {
         public var malformed: Int64
         public var oversized: Int64
         public var lastSequence: UInt64
+
+        enum CodingKeys: String, CodingKey {
+            case stream, topic, partition, messages, bytes, gaps
+            case missingIds = "missing_ids"
+            case malformed, oversized
+            case lastSequence = "last_sequence"
+        }
     }
 
     public var source: String
@@ -32,6 +42,14 @@ public struct CaptureSummary: Codable, Sendable {
     public var pings: Int64
     public var streams: [Stream]
     public var error: String?
+
+    enum CodingKeys: String, CodingKey {
+        case source, directory, url
+        case stopReason = "stop_reason"
+        case exitCode = "exit_code"
+        case durationSeconds = "duration_seconds"
+        case messages, bytes, gaps, malformed, oversized, connects, reconnects, disconnects, stalls, pings, streams, error
+    }
 }
 
 extension CaptureSummary {

@@ -13,7 +13,8 @@ public enum KafkaCaptureRunner {
         /// holds nothing of. The log is the checkpoint: a capture stopped at any point (SIGKILL included) and
         /// started again continues with the first record it did not keep, so each offset is kept once.
         case resume
-        case beginning, end, offset(Int64), time(epochMilliseconds: Int64)
+        /// Each partition's first (earliest kept) or next (latest) offset: `--from-offset earliest|latest`.
+        case earliest, latest, offset(Int64), time(epochMilliseconds: Int64)
     }
 
     public enum Until: Sendable, Equatable {
@@ -31,8 +32,10 @@ public enum KafkaCaptureRunner {
         public var partitions: [Int32]?
         public var start: Start = .resume
         public var until: Until = .forever
-        /// `-X key=value` pairs passed to librdkafka (SASL, TLS).
-        public var passthrough: [String] = []
+        /// librdkafka properties (SASL, TLS), merged from `-X` and the environment (`KafkaProperties`).
+        public var properties: [(key: String, value: String)] = []
+        /// Receives librdkafka's own log lines; nil leaves them to librdkafka's default logger.
+        public var logHandler: (@Sendable (KafkaLogLine) -> Void)?
 
         public init(bootstrap: String, topic: String) {
             self.bootstrap = bootstrap
@@ -52,7 +55,8 @@ public enum KafkaCaptureRunner {
         var partitions: [Int32]
         do {
             var config = KafkaConfig([("bootstrap.servers", settings.bootstrap)])
-            for argument in settings.passthrough { try config.apply(passthrough: argument) }
+            for (key, value) in settings.properties { config.set(key, value) }
+            config.logHandler = settings.logHandler
             consumer = try KafkaConsumer(config: config)
             guard let count = try consumer.topics()[settings.topic] else {
                 throw KafkaError(message: "topic \(settings.topic) does not exist on \(settings.bootstrap)")
@@ -74,8 +78,8 @@ public enum KafkaCaptureRunner {
                         starts[p] = .beginning
                     }
                 }
-            case .beginning: for p in partitions { starts[p] = .beginning }
-            case .end: for p in partitions { starts[p] = .end }
+            case .earliest: for p in partitions { starts[p] = .beginning }
+            case .latest: for p in partitions { starts[p] = .end }
             case .offset(let offset): for p in partitions { starts[p] = .offset(offset) }
             case .time(let ms):
                 let found = try consumer.offsetsForTimes(topic: settings.topic, partitions: partitions, timestampMs: ms)
@@ -185,7 +189,7 @@ public enum KafkaCaptureRunner {
         summary.durationSeconds = Double(WallClock.monotonicNanoseconds() - started) / 1e9
         let lastSequences = writer.lastSequences
         summary.streams = state.snapshot().map { partition, counters in
-            CaptureSummary.Stream(stream: String(partition), messages: counters.messages, bytes: counters.bytes, gaps: 0, missingIds: 0,
+            CaptureSummary.Stream(stream: String(partition), topic: settings.topic, partition: partition, messages: counters.messages, bytes: counters.bytes, gaps: 0, missingIds: 0,
                                   malformed: 0, oversized: 0,
                                   lastSequence: lastSequences[StreamKey(source: source, stream: String(partition))] ?? 0)
         }
@@ -257,5 +261,13 @@ final class KafkaCaptureState: @unchecked Sendable {
         let rows = snapshot()
         metrics.streams = rows.map(\.1)
         return metrics.prometheusText(streamNames: rows.map { String($0.0) }, nowNanos: WallClock.nanoseconds())
+    }
+}
+
+extension KafkaCaptureRunner {
+    /// librdkafka's own log lines as the capture's log lines (JSON on stderr, event `kafka`), not raw text.
+    @Sendable public static func log(_ line: KafkaLogLine) {
+        let fields: [(String, Any)] = [("facility", line.facility), ("client", line.clientName), ("message", line.message)]
+        if line.isError { CaptureLog.error("kafka", fields) } else if line.isWarning { CaptureLog.warn("kafka", fields) } else { CaptureLog.info("kafka", fields) }
     }
 }

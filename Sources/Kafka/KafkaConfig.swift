@@ -6,6 +6,10 @@ import Foundation
 public struct KafkaConfig: Sendable, CustomStringConvertible {
     public private(set) var entries: [(key: String, value: String)] = []
 
+    /// Receives librdkafka's log lines (on librdkafka's threads), so a program prints them through its own
+    /// log. When nil they go to stderr as librdkafka's default logger writes them.
+    public var logHandler: (@Sendable (KafkaLogLine) -> Void)?
+
     public init(_ pairs: [(String, String)] = []) {
         for (key, value) in pairs { set(key, value) }
     }
@@ -72,15 +76,21 @@ public struct KafkaConfig: Sendable, CustomStringConvertible {
         return conf
     }
 
-    /// librdkafka's log lines, printed as its default logger does (`%LEVEL|SEC.MS|FACILITY|CLIENT| text`),
-    /// except one known warning: every producer k2-replay makes sets `enable.gapless.guarantee` on purpose
-    /// (docs/replay.md), and librdkafka warns on each start that the property is experimental.
+    /// librdkafka's log lines, to the client's log handler (found through its opaque, a `KafkaClientContext`)
+    /// or else printed as its default logger does (`%LEVEL|SEC.MS|FACILITY|CLIENT| text`), except one known
+    /// warning: every producer k2-replay makes sets `enable.gapless.guarantee` on purpose (docs/replay.md),
+    /// and librdkafka warns on each start that the property is experimental.
     static let log: @convention(c) (OpaquePointer?, Int32, UnsafePointer<CChar>?, UnsafePointer<CChar>?) -> Void = { rk, level, facility, text in
         guard let facility, let text else { return }
         if strcmp(facility, "CONFWARN") == 0 && strstr(text, "enable.gapless.guarantee is experimental") != nil { return }
+        let name = rk.map { String(cString: rd_kafka_name($0)) } ?? ""
+        if let rk, let opaque = rd_kafka_opaque(rk),
+           let handler = Unmanaged<KafkaClientContext>.fromOpaque(opaque).takeUnretainedValue().logHandler {
+            handler(KafkaLogLine(level: level, facility: String(cString: facility), message: String(cString: text), clientName: name))
+            return
+        }
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
-        let name = rk.map { String(cString: rd_kafka_name($0)) } ?? ""
         let line = "%\(level)|\(now.tv_sec).\(String(format: "%03d", now.tv_nsec / 1_000_000))|\(String(cString: facility))|\(name)| \(String(cString: text))\n"
         fputs(line, stderr)
     }

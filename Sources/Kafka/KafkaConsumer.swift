@@ -41,7 +41,10 @@ public final class KafkaConsumer {
         config.setDefault("enable.partition.eof", "true")
         config.setDefault("auto.offset.reset", "earliest")
         if bulkRead { Self.bulkReadDefaults(&config) }
-        client = try KafkaClientHandle(type: RD_KAFKA_CONSUMER, conf: try config.makeNative())
+        let conf = try config.makeNative()
+        let context = KafkaClientContext(logHandler: config.logHandler)
+        rd_kafka_conf_set_opaque(conf, Unmanaged.passUnretained(context).toOpaque())
+        client = try KafkaClientHandle(type: RD_KAFKA_CONSUMER, conf: conf, context: context)
         rd_kafka_poll_set_consumer(client.rk)
         guard let queue = rd_kafka_queue_get_consumer(client.rk) else {
             throw KafkaError(message: "rd_kafka_queue_get_consumer failed")

@@ -55,13 +55,17 @@ struct DeliveryCounts {
     }
 }
 
-/// What only failures and report handlers need, kept apart from the counters.
-final class DeliveryTally {
+/// What only failures and report handlers need, kept apart from the counters. The producer's opaque, so it is
+/// also the client context the log callback reads.
+final class DeliveryTally: KafkaClientContext {
     let counts = UnsafeMutablePointer<DeliveryCounts>.allocate(capacity: 1)
     var firstError: KafkaError?
     var handler: ((KafkaDeliveryReport) -> Void)?
 
-    init() { counts.initialize(to: DeliveryCounts()) }
+    override init(logHandler: (@Sendable (KafkaLogLine) -> Void)?) {
+        counts.initialize(to: DeliveryCounts())
+        super.init(logHandler: logHandler)
+    }
     deinit {
         counts.pointee.partitions?.deallocate()
         counts.deallocate()
@@ -93,7 +97,7 @@ public final class KafkaProducer {
         config.setDefault("compression.type", "lz4")
         config.setDefault("linger.ms", "5")
         self.config = config
-        let tally = DeliveryTally()
+        let tally = DeliveryTally(logHandler: config.logHandler)
         tally.handler = onDelivery
         self.tally = tally
         vus.initialize(repeating: rd_kafka_vu_t(), count: 8)

@@ -6,7 +6,12 @@
 /// time, so memory is bounded by the records of one window. Control records are never duplicates, nor are
 /// heartbeat frames (identical by nature).
 struct Deduplicator {
-    enum Rule: String { case kafkaOffset = "kafka-offset", tradeId = "trade-id", identicalBytes = "identical-bytes" }
+    enum Rule: String, CaseIterable {
+        case kafkaOffset = "kafka-offset", tradeId = "trade-id", identicalBytes = "identical-bytes"
+
+        /// The rule's name as a JSON key (snake_case).
+        var key: String { String(rawValue.map { $0 == "-" ? "_" : $0 }) }
+    }
 
     let window: Int64
     private var kafka: [String: RecentKeys<KafkaPosition>] = [:]

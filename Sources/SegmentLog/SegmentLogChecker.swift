@@ -9,6 +9,12 @@ public struct CheckReport: Codable, Sendable {
         public var records: Int
         public var firstSequence: UInt64
         public var lastSequence: UInt64
+
+        enum CodingKeys: String, CodingKey {
+            case source, stream, records
+            case firstSequence = "first_sequence"
+            case lastSequence = "last_sequence"
+        }
     }
     public var directory: String
     public var segments = 0
@@ -23,6 +29,17 @@ public struct CheckReport: Codable, Sendable {
     /// Each problem names the file and byte offset.
     public var problems: [String] = []
     public var ok: Bool { problems.isEmpty }
+
+    /// snake_case in JSON, as every report of the toolkit.
+    enum CodingKeys: String, CodingKey {
+        case directory, segments
+        case sealedSegments = "sealed_segments"
+        case unsealedSegments = "unsealed_segments"
+        case blocks, records, bytes
+        case corruptBlocks = "corrupt_blocks"
+        case tornTails = "torn_tails"
+        case streams, problems
+    }
 }
 
 public enum SegmentLogChecker {

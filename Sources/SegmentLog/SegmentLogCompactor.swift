@@ -36,6 +36,52 @@ public struct CompactionReport: Codable, Sendable {
     public var bytesBefore: Int64 = 0
     public var bytesAfter: Int64 = 0
     public var notes: [String] = []
+
+    /// snake_case in JSON, as every report of the toolkit.
+    enum CodingKeys: String, CodingKey {
+        case directory
+        case dryRun = "dry_run"
+        case inputSegments = "input_segments"
+        case expiredSegments = "expired_segments"
+        case outputSegments = "output_segments"
+        case untouchedSegments = "untouched_segments"
+        case unsealedSegments = "unsealed_segments"
+        case recordsRead = "records_read"
+        case recordsWritten = "records_written"
+        case recordsExpired = "records_expired"
+        case duplicatesRemoved = "duplicates_removed"
+        case duplicatesByRule = "duplicates_by_rule"
+        case bytesBefore = "bytes_before"
+        case bytesAfter = "bytes_after"
+        case notes
+    }
+
+    /// Every rule's count under its snake_case name (`trade_id`, `kafka_offset`, `identical_bytes`), zeros
+    /// included, so the object's keys are fixed and a script never meets a missing key.
+    public var duplicatesPerRuleKey: [String: Int] {
+        var counts: [String: Int] = [:]
+        for rule in Deduplicator.Rule.allCases { counts[rule.key] = duplicatesByRule[rule.rawValue] ?? 0 }
+        return counts
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(directory, forKey: .directory)
+        try container.encode(dryRun, forKey: .dryRun)
+        try container.encode(inputSegments, forKey: .inputSegments)
+        try container.encode(expiredSegments, forKey: .expiredSegments)
+        try container.encode(outputSegments, forKey: .outputSegments)
+        try container.encode(untouchedSegments, forKey: .untouchedSegments)
+        try container.encode(unsealedSegments, forKey: .unsealedSegments)
+        try container.encode(recordsRead, forKey: .recordsRead)
+        try container.encode(recordsWritten, forKey: .recordsWritten)
+        try container.encode(recordsExpired, forKey: .recordsExpired)
+        try container.encode(duplicatesRemoved, forKey: .duplicatesRemoved)
+        try container.encode(duplicatesPerRuleKey, forKey: .duplicatesByRule)
+        try container.encode(bytesBefore, forKey: .bytesBefore)
+        try container.encode(bytesAfter, forKey: .bytesAfter)
+        try container.encode(notes, forKey: .notes)
+    }
 }
 
 public enum SegmentLogCompactor {

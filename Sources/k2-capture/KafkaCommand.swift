@@ -2,67 +2,89 @@ import ArgumentParser
 import Capture
 import Foundation
 import K2CLI
+import Kafka
 
 struct KafkaCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kafka",
         abstract: "Back up a Kafka topic: every record's partition, offset, timestamp, key, headers and value.",
         discussion: """
-        Source "kafka:<topic>", one stream per partition (named by its number). Partitions are assigned directly
+        Source "kafka:<topic>", one stream per partition (named by its number). Partitions are assigned directly \
         (no consumer group, nothing committed). Use this to save a K2 raw topic before its 7-day retention drops it.
-        Resume: the log is the checkpoint. Started again on the same --out directory (after a stop, a crash or a
-        kill -9), it continues each partition after the last offset the log kept, so each offset is kept once;
-        --from-offset or --from-time start elsewhere instead.
-        -X key=value passes settings to librdkafka (security.protocol, sasl.*, ssl.*); secrets belong in a
-        config the shell reads from the environment, never in logs (k2-capture redacts them).
+
+        Resume: the log is the checkpoint. Started again on the same --out directory (after a stop, a crash or a \
+        kill -9), it continues each partition after the last offset the log kept, so each offset is kept once; \
+        --from-offset or --since start elsewhere instead. --since (inclusive) and --until (exclusive) compare \
+        record timestamps, given as RFC 3339, a date (midnight UTC), or epoch seconds or milliseconds.
+
+        librdkafka properties: -X key=value, or the environment variable K2_KAFKA_<KEY> (the key upper-cased, \
+        "." as "_"; -X wins when both give one). Credentials (sasl.password, ssl.key.password, \
+        ssl.keystore.password, sasl.oauthbearer.client.secret, ssl.key.pem) come from the environment only: -X \
+        with one is refused, since ps, shell history and logs see arguments. librdkafka's own log lines are \
+        written as k2-capture's JSON log lines (event "kafka").
 
         Examples:
           k2-capture kafka --bootstrap localhost:9092 --topic market.crypto.trades.binance.raw --out /backup/binance --until-end
-          k2-capture kafka --bootstrap b:9092 --topic t --partitions 0,3 --from-time 2024-02-09T00:00:00Z --until-time 2024-02-10 --out /b
-          k2-capture kafka --bootstrap b:9093 --topic t --out /b -X security.protocol=SASL_SSL -X sasl.mechanism=SCRAM-SHA-512 \\
-              -X sasl.username=$KAFKA_USER -X sasl.password=$KAFKA_PASSWORD
+          k2-capture kafka --bootstrap b:9092 --topic t --partitions 0,3,5-7 --since 2024-02-09T00:00:00Z --until 2024-02-10 --out /b
+          K2_KAFKA_SASL_PASSWORD="$KAFKA_PASSWORD" k2-capture kafka --bootstrap b:9093 --topic t --out /b -X security.protocol=SASL_SSL -X sasl.mechanism=SCRAM-SHA-512 -X sasl.username=backup
         """)
 
-    @Option(help: "Bootstrap servers, HOST:PORT[,HOST:PORT].") var bootstrap: String
+    @Option(help: ArgumentHelp("Bootstrap servers.", valueName: "host:port[,host:port]")) var bootstrap: String
     @Option(help: "The topic to back up.") var topic: String
-    @Option(help: "Partitions, comma-separated (default: all).") var partitions: String?
-    @Option(help: "Start offset for every partition: a number, 'beginning' or 'end' (default: after the last offset the --out log already holds for each partition, else the beginning).") var fromOffset: String?
-    @Option(help: "Start at the first record at or after this time (RFC 3339, date, epoch s or ms).") var fromTime: String?
-    @Option(help: "Stop each partition before the first record at or after this time.") var untilTime: String?
+    @Option(help: ArgumentHelp("Partitions: numbers and ranges (0,3,5-7); all when not given.", valueName: "list"))
+    var partitions: PartitionSelection?
+    @Option(help: ArgumentHelp("Start offset for every partition: earliest, latest or an offset. Without it (or --since), each partition continues after the last offset the --out log holds, else at the earliest.", valueName: "earliest|latest|n"))
+    var fromOffset: String?
+    @Option(help: ArgumentHelp("Start each partition at its first record with a timestamp at or after this time.", valueName: "time"))
+    var since: String?
+    @Option(help: ArgumentHelp("Stop each partition before its first record with a timestamp at or after this time.", valueName: "time"))
+    var until: String?
     @Flag(help: "Stop each partition at its end as of the start.") var untilEnd = false
-    @Option(name: .customShort("X"), parsing: .unconditionalSingleValue, help: "librdkafka setting key=value (repeatable).") var settings: [String] = []
+    @Option(name: .customShort("X"), parsing: .unconditionalSingleValue,
+            help: ArgumentHelp("librdkafka property (repeatable); credentials only from K2_KAFKA_<KEY> variables.", valueName: "key=value"))
+    var settings: [String] = []
+    // The spellings before issue 15, refused with the one to use.
+    @Option(name: .customLong("from-time"), help: .hidden) var fromTime: String?
+    @Option(name: .customLong("until-time"), help: .hidden) var untilTime: String?
     @OptionGroup var common: CommonOptions
 
     func run() throws {
+        if fromTime != nil { throw ValidationError("--from-time is now --since") }
+        if untilTime != nil { throw ValidationError("--until-time is now --until") }
         var kafka = KafkaCaptureRunner.Settings(bootstrap: bootstrap, topic: topic)
-        kafka.passthrough = settings
-        if let partitions {
-            kafka.partitions = try partitions.split(separator: ",").map {
-                guard let p = Int32($0.trimmingCharacters(in: .whitespaces)), p >= 0 else { throw ValidationError("--partitions \(partitions): not a list of partition numbers") }
-                return p
-            }
+        do {
+            kafka.properties = try KafkaProperties.merged(commandLine: settings)
+        } catch let error as KafkaError {
+            throw ValidationError(error.message)
         }
-        guard fromOffset == nil || fromTime == nil else { throw ValidationError("give --from-offset or --from-time, not both") }
-        guard untilTime == nil || !untilEnd else { throw ValidationError("give --until-time or --until-end, not both") }
-        if let fromOffset {
-            switch fromOffset {
-            case "beginning", "earliest": kafka.start = .beginning
-            case "end", "latest": kafka.start = .end
-            default:
-                guard let offset = Int64(fromOffset), offset >= 0 else { throw ValidationError("--from-offset \(fromOffset): a number, beginning or end") }
-                kafka.start = .offset(offset)
-            }
-        }
-        if let fromTime {
-            guard let nanos = TimeParser.epochNanoseconds(fromTime) else { throw ValidationError("--from-time \(fromTime) is not a time") }
+        kafka.partitions = partitions?.partitions
+        guard fromOffset == nil || since == nil else { throw ValidationError("give --from-offset or --since, not both") }
+        guard until == nil || !untilEnd else { throw ValidationError("give --until or --until-end, not both") }
+        if let fromOffset { kafka.start = try Self.startOffset(fromOffset) }
+        if let since {
+            guard let nanos = TimeParser.epochNanoseconds(since) else { throw ValidationError("--since \(since) is not a time (RFC 3339, a date, epoch s or ms)") }
             kafka.start = .time(epochMilliseconds: nanos / 1_000_000)
         }
-        if let untilTime {
-            guard let nanos = TimeParser.epochNanoseconds(untilTime) else { throw ValidationError("--until-time \(untilTime) is not a time") }
+        if let until {
+            guard let nanos = TimeParser.epochNanoseconds(until) else { throw ValidationError("--until \(until) is not a time (RFC 3339, a date, epoch s or ms)") }
             kafka.until = .time(epochMilliseconds: nanos / 1_000_000)
         }
         if untilEnd { kafka.until = .end }
+        kafka.logHandler = KafkaCaptureRunner.log
         let summary = KafkaCaptureRunner.run(kafka, options: try common.captureOptions())
-        try finish(summary, json: common.json)
+        try CaptureExit.finish(summary, json: common.json)
+    }
+
+    /// `earliest`, `latest` or an offset; the spellings `beginning` and `end` are refused with the one to use.
+    static func startOffset(_ text: String) throws -> KafkaCaptureRunner.Start {
+        switch text {
+        case "earliest": return .earliest
+        case "latest": return .latest
+        case "beginning": throw ValidationError("--from-offset beginning: write --from-offset earliest")
+        case "end": throw ValidationError("--from-offset end: write --from-offset latest")
+        default:
+            guard let offset = Int64(text), offset >= 0 else { throw ValidationError("--from-offset \(text): expected earliest, latest or an offset") }
+            return .offset(offset)
+        }
     }
 }

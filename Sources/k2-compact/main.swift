@@ -10,31 +10,37 @@ struct Compact: ParsableCommand {
         commandName: "k2-compact",
         abstract: "Merge, recompress, de-duplicate, expire and check a segment log, crash-safely.",
         discussion: """
-        A capture writes many small segments, often lz4 for speed. k2-compact rewrites the small sealed
-        segments of a log into segments of --target-bytes, recompressed with --codec, dropping exact duplicate
-        records where two captures of a stream overlapped (a reconnect that overlapped, two redundant capture
-        processes): by exchange trade id where the frame has one (Binance "t", Kraken v2 "trade_id"), by
-        (partition, offset) for Kafka-sourced records, else by identical bytes within --dedup-window.
-        Segments whose newest record is older than --delete-before are deleted.
+        A capture writes many small segments, often lz4 for speed. k2-compact rewrites the small sealed segments \
+        of a log into segments of --target-bytes, recompressed with --codec, dropping exact duplicate records where \
+        two captures of a stream overlapped (a reconnect that overlapped, two redundant capture processes): by \
+        exchange trade id where the frame has one (Binance "t", Kraken v2 "trade_id"), by (partition, offset) for \
+        Kafka-sourced records, else by identical bytes within --dedup-window. Segments whose newest record is \
+        older than --delete-before are deleted.
 
-        It is crash-safe: new segments are written under temporary names and published by one atomic rename
-        of a compaction intent; killed at any point, the log holds the old segments or the new ones, never
-        both and never neither, and a rerun finishes the job. It needs the log to itself: it refuses to run
-        while a capture is writing the same directory. Unsealed segments (a live or crashed writer's) are left
-        alone. Sequence numbers are kept, and each stream's highest sequence is recorded in
-        sequences.high-water, so a capture reopening the log never reuses the numbers of records removed here
-        (replay checkpoints stay valid). See docs/segment-format.md.
+        It is crash-safe: new segments are written under temporary names and published by one atomic rename of a \
+        compaction intent; killed at any point, the log holds the old segments or the new ones, never both and \
+        never neither, and a rerun finishes the job. It needs the log to itself: it refuses to run while a capture \
+        is writing the same directory. Unsealed segments (a live or crashed writer's) are left alone. Sequence \
+        numbers are kept, and each stream's highest sequence is recorded in sequences.high-water, so a capture \
+        reopening the log never reuses the numbers of records removed here (replay checkpoints stay valid). See \
+        docs/segment-format.md.
+
+        Sizes (--target-bytes, --block-bytes) are bytes or a number with K, M, G or T, with or without B or iB, \
+        in any case; all are powers of 1024 (256M = 256MB = 256MiB = 268435456 bytes).
+
+        Exit codes: 0 done (or check clean), 1 corrupt data found, 2 could not run (bad arguments, log in use, \
+        unreadable directory).
 
         Examples:
-          k2-compact var/capture --check                       verify every CRC and index, count records
+          k2-compact var/capture --check
           k2-compact var/capture --target-bytes 256MB --codec zstd-9
           k2-compact var/capture --delete-before 2024-02-01 --dry-run --json
-          k2-compact var/capture --all --dedup-window 10m      rewrite everything, de-duplicating
-
-        Exit codes: 0 done (or check clean), 1 corrupt data found, 2 could not run (bad arguments, log in use,
-        unreadable directory).
+          k2-compact var/capture --all --dedup-window 10m
         """,
         version: ToolkitVersion.current)
+
+    /// The version of the `--json` reports' keys (2: snake_case keys, duplicates_by_rule with fixed keys).
+    static let reportFormat = 2
 
     @Argument(help: "The segment log directory.")
     var log: String
@@ -42,14 +48,14 @@ struct Compact: ParsableCommand {
     @Flag(help: "Verify every segment (header, index, block CRCs, decoding) and report counts; change nothing.")
     var check = false
 
-    @Option(help: "Target output segment size (e.g. 256MB, 64MiB, 1GB). Sealed segments smaller than it are merged.")
-    var targetBytes: String = "256MB"
+    @Option(help: ArgumentHelp("Target output segment size (256MB, 64MiB, 1G). Sealed segments smaller than it are merged.", valueName: "size"))
+    var targetBytes = ByteSize(bytes: 256 << 20)
 
     @Option(help: "Output codec: zstd-N (zstd-3, zstd-9, ...), lz4 or none. When given, segments in another codec are rewritten too.")
     var codec: String?
 
-    @Option(help: "Output block size, uncompressed (e.g. 256KB).")
-    var blockBytes: String = "256KB"
+    @Option(help: ArgumentHelp("Output block size, uncompressed (256KB, 1M).", valueName: "size"))
+    var blockBytes = ByteSize(bytes: 256 << 10)
 
     @Option(help: "How far back (receive time) to look for duplicates: 500ms, 90s, 5m, 1h.")
     var dedupWindow: String = "5m"
@@ -71,8 +77,6 @@ struct Compact: ParsableCommand {
 
     func validate() throws {
         if let codec, CompressionCodec(name: codec) == nil { throw ValidationError("unknown codec '\(codec)' (zstd-N, lz4, none)") }
-        if ByteSize.parse(targetBytes) == nil { throw ValidationError("--target-bytes: not a size: '\(targetBytes)'") }
-        if ByteSize.parse(blockBytes) == nil { throw ValidationError("--block-bytes: not a size: '\(blockBytes)'") }
         if DurationParser.nanoseconds(dedupWindow) == nil { throw ValidationError("--dedup-window: not a duration: '\(dedupWindow)'") }
         if let deleteBefore, TimeParser.epochNanoseconds(deleteBefore) == nil { throw ValidationError("--delete-before: not a time: '\(deleteBefore)'") }
     }
@@ -83,7 +87,7 @@ struct Compact: ParsableCommand {
             if check {
                 let report = try SegmentLogChecker.check(directory: log, diagnostics: diagnostics)
                 if json {
-                    try JSONReport.write(CheckOutput(report: report), program: "k2-compact", format: 1)
+                    try JSONReport.write(CheckOutput(report: report), program: "k2-compact", format: Self.reportFormat)
                 } else {
                     print("\(log): \(report.segments) segments (\(report.sealedSegments) sealed, \(report.unsealedSegments) unsealed), \(report.blocks) blocks, \(report.records) records, \(report.bytes) bytes")
                     for s in report.streams { print("  \(s.source)/\(s.stream): \(s.records) records, sequences \(s.firstSequence)...\(s.lastSequence)") }
@@ -95,8 +99,8 @@ struct Compact: ParsableCommand {
                 return
             }
             var options = CompactionOptions()
-            options.targetSegmentBytes = ByteSize.parse(targetBytes)!
-            options.blockBytes = Int(ByteSize.parse(blockBytes)!)
+            options.targetSegmentBytes = targetBytes.bytes
+            options.blockBytes = Int(blockBytes.bytes)
             options.codec = codec.flatMap { CompressionCodec(name: $0) }
             options.dedupWindowNanos = noDedup ? nil : DurationParser.nanoseconds(dedupWindow)
             options.deleteBeforeNanos = deleteBefore.flatMap { TimeParser.epochNanoseconds($0) }
@@ -104,7 +108,7 @@ struct Compact: ParsableCommand {
             options.dryRun = dryRun
             let report = try SegmentLogCompactor.compact(directory: log, options: options, diagnostics: diagnostics)
             if json {
-                try JSONReport.write(report, program: "k2-compact", format: 1)
+                try JSONReport.write(report, program: "k2-compact", format: Self.reportFormat)
             } else {
                 let verb = dryRun ? "would rewrite" : "rewrote"
                 print("\(log): \(verb) \(report.inputSegments.count) segments into \(dryRun ? "new" : String(report.outputSegments.count)) segments, expired \(report.expiredSegments.count) (\(report.recordsExpired) records)")
@@ -114,32 +118,6 @@ struct Compact: ParsableCommand {
         } catch let error as SegmentLogError {
             throw ProgramFailure("\(error)", code: error.kind == .corrupt ? .failure : .unusable)
         }
-    }
-}
-
-/// The check report with its verdict spelled out for scripts.
-struct CheckOutput: Encodable {
-    var report: CheckReport
-    func encode(to encoder: Encoder) throws {
-        try report.encode(to: encoder)
-        var c = encoder.container(keyedBy: Key.self)
-        try c.encode(report.ok, forKey: .ok)
-    }
-    enum Key: String, CodingKey { case ok }
-}
-
-/// Sizes as typed: 1048576, 64KB, 64KiB, 256MB, 1GB (KB/MB/GB are powers of 1024 too, as on disk).
-enum ByteSize {
-    static func parse(_ text: String) -> Int64? {
-        let t = text.trimmingCharacters(in: .whitespaces).uppercased()
-        let units: [(String, Int64)] = [("KIB", 1 << 10), ("MIB", 1 << 20), ("GIB", 1 << 30), ("KB", 1 << 10), ("MB", 1 << 20),
-                                        ("GB", 1 << 30), ("K", 1 << 10), ("M", 1 << 20), ("G", 1 << 30), ("B", 1)]
-        for (suffix, scale) in units where t.hasSuffix(suffix) {
-            guard let n = Double(t.dropLast(suffix.count)), n > 0 else { return nil }
-            return Int64(n * Double(scale))
-        }
-        guard let n = Int64(t), n > 0 else { return nil }
-        return n
     }
 }
 
