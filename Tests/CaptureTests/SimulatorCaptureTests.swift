@@ -84,6 +84,9 @@ final class SimulatorCaptureTests: XCTestCase {
         let connects = records.filter { $0.kind == .connect }.map { String(decoding: $0.payload, as: UTF8.self) }
         XCTAssertTrue(connects.allSatisfy { $0.contains("\"url\":\"\(simulator.url)") }, "\(connects)")
         let summary = try JSONSerialization.jsonObject(with: result.stdout) as? [String: Any]
+        XCTAssertEqual(JSONReportKeys.keysNotSnakeCase(summary ?? [:]), [])
+        XCTAssertEqual(summary?["program"] as? String, "k2-capture")
+        XCTAssertEqual(summary?["report_format"] as? Int, 2)
         XCTAssertEqual(summary?["messages"] as? Int, expectedMessages)
         XCTAssertEqual(summary?["gaps"] as? Int, gaps.values.reduce(0) { $0 + $1.count })
         XCTAssertEqual(summary?["reconnects"] as? Int, 1)
@@ -175,7 +178,7 @@ final class SimulatorCaptureTests: XCTestCase {
         XCTAssertTrue(controls[firstDisconnect].1.contains("replaced by connection 2 (--max-connection-age)"), controls[firstDisconnect].1)
         XCTAssertTrue(controls.last!.1.contains("signal"), "\(controls.last!)")
         let summary = try JSONSerialization.jsonObject(with: Data(capture.stdout.utf8)) as? [String: Any]
-        XCTAssertEqual(summary?["stopReason"] as? String, "signal")
+        XCTAssertEqual(summary?["stop_reason"] as? String, "signal")
         XCTAssertEqual(summary?["messages"] as? Int, data.count)
         XCTAssertEqual(summary?["gaps"] as? Int, 0)
     }
