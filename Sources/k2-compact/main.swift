@@ -57,13 +57,13 @@ struct Compact: ParsableCommand {
     @Option(help: ArgumentHelp("Output block size, uncompressed (256KB, 1M).", valueName: "size"))
     var blockBytes = ByteSize(bytes: 256 << 10)
 
-    @Option(help: "How far back (receive time) to look for duplicates: 500ms, 90s, 5m, 1h.")
+    @Option(help: ArgumentHelp("How far back (receive time) to look for duplicates: 500ms, 90s, 5m, 1h.", valueName: "duration"))
     var dedupWindow: String = "5m"
 
     @Flag(help: "Keep duplicates (no de-duplication).")
     var noDedup = false
 
-    @Option(help: "Delete sealed segments whose newest record is older than this time (RFC 3339, a date, or epoch seconds/ms).")
+    @Option(help: ArgumentHelp("Delete sealed segments whose newest record is older than this time (RFC 3339, a date, or epoch seconds/ms).", valueName: "time"))
     var deleteBefore: String?
 
     @Flag(help: "Rewrite every sealed segment, not only the small ones (to de-duplicate or recompress big ones).")
