@@ -113,3 +113,30 @@ final class CaptureConventionTests: XCTestCase {
         XCTAssertEqual(streams.compactMap { $0["last_sequence"] as? Int }, [3, 3])
     }
 }
+
+extension CaptureConventionTests {
+    /// Every option an example of `k2-capture ... --help` uses exists in that subcommand's help (the values of
+    /// sizes, partitions and offsets are checked by the refusal tests above; the examples connect to real
+    /// exchanges and brokers, so they are not run here).
+    func testHelpExamplesUseOnlyOptionsThatExist() throws {
+        var helps: [String: String] = [:]
+        for subcommand in ["binance", "kraken", "kafka"] {
+            helps[subcommand] = try ProcessRunner.run(capture, [subcommand, "--help"], environment: ["COLUMNS": "1000"]).stdoutText
+        }
+        var checked = 0
+        for page in [[], ["binance"], ["kraken"], ["kafka"]] {
+            let help = try ProcessRunner.run(capture, page + ["--help"], environment: ["COLUMNS": "1000"]).stdoutText
+            for line in help.split(separator: "\n") {
+                let words = line.split(separator: " ").map(String.init)
+                guard let start = words.firstIndex(of: "k2-capture"), start + 1 < words.count,
+                      let subcommandHelp = helps[words[start + 1]] else { continue }
+                checked += 1
+                for word in words[(start + 2)...] where word.hasPrefix("-") {
+                    XCTAssertTrue(subcommandHelp.contains("  \(word) ") || subcommandHelp.contains("  \(word)\n"),
+                                  "\(line): \(word) is not an option of k2-capture \(words[start + 1])")
+                }
+            }
+        }
+        XCTAssertGreaterThanOrEqual(checked, 10)
+    }
+}

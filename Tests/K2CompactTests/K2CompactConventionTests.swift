@@ -64,3 +64,26 @@ final class K2CompactConventionTests: XCTestCase {
         }
     }
 }
+
+extension K2CompactConventionTests {
+    /// Every example of `k2-compact --help` runs as written, on a log of its own in place of var/capture.
+    func testHelpExamplesRunAsWritten() throws {
+        let help = try ProcessRunner.run(tool, ["--help"], environment: ["COLUMNS": "1000"])
+        let examples = help.stdoutText.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { $0.hasPrefix("k2-compact ") }
+        XCTAssertGreaterThanOrEqual(examples.count, 4, help.stdoutText)
+        for example in examples {
+            let dir = try TestEnvironment.temporaryDirectory("compact-example").path
+            defer { try? FileManager.default.removeItem(atPath: dir) }
+            let writer = try SegmentLogWriter(directory: dir, diagnostics: { _ in })
+            for index in 0..<50 {
+                _ = try writer.append(LogRecord(receiveTimeNanos: 1_707_472_723_000_000_000 + Int64(index), source: "kraken",
+                                                stream: "XBT/USD", payload: Array("frame \(index)".utf8)))
+            }
+            try writer.close()
+            let arguments = example.split(separator: " ").dropFirst().map { $0 == "var/capture" ? dir : String($0) }
+            let result = try ProcessRunner.run(tool, arguments)
+            XCTAssertEqual(result.status, 0, "\(example): \(result.stderrText)")
+        }
+    }
+}
