@@ -17,7 +17,7 @@ PY=.venv/bin/python
 KAFKA_PID=
 cleanup() { if [ -n "$KAFKA_PID" ]; then kill "$KAFKA_PID" 2>/dev/null || true; wait "$KAFKA_PID" 2>/dev/null || true; fi; }
 trap cleanup EXIT
-"$BIN/k2-replay" embedded-kafka --brokers 1 --partitions 6 >"$WORK/kafka.out" 2>/dev/null &
+"$BIN/k2-replay" embedded-kafka --brokers 1 --topic-partitions 6 >"$WORK/kafka.out" 2>/dev/null &
 KAFKA_PID=$!
 for _ in $(seq 1 100); do grep -q '^bootstrap=' "$WORK/kafka.out" 2>/dev/null && break; sleep 0.1; done
 BOOTSTRAP=$(sed -n 's/^bootstrap=//p' "$WORK/kafka.out" | head -1)

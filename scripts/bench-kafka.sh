@@ -29,7 +29,7 @@ topics=bench.rate,bench.speed,bench.values
 ROUNDS=${KAFKA_BENCH_ROUNDS:-5}
 [ "$ROUNDS" -ge 3 ] || ROUNDS=3   # the topic copy and the appended counts below use rounds 1 to 3
 for i in $(seq "$ROUNDS"); do topics="$topics,bench.replay$i,bench.replay-prov$i,bench.kcat$i,bench.floor$i,bench.copy$i,bench.kcatcopy$i"; done
-"$R" embedded-kafka --brokers 1 --partitions 6 --topics "$topics" > "$D/embedded.out" 2> "$D/embedded.err" &
+"$R" embedded-kafka --brokers 1 --topic-partitions 6 --topics "$topics" > "$D/embedded.out" 2> "$D/embedded.err" &
 EMBEDDED=$!
 trap 'kill $EMBEDDED 2>/dev/null || true' EXIT
 for _ in $(seq 50); do [ -s "$D/embedded.out" ] && break; sleep 0.1; done

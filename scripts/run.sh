@@ -36,8 +36,8 @@ stop_kafka() {
 }
 trap stop_kafka EXIT
 stage_kafka() {
-    echo "== stage 2: embedded Kafka (k2-replay embedded-kafka --brokers 3 --partitions 6)"
-    "$BIN/k2-replay" embedded-kafka --brokers 3 --partitions 6 >"$RUN/kafka.out" 2>"$RUN/kafka.err" &
+    echo "== stage 2: embedded Kafka (k2-replay embedded-kafka --brokers 3 --topic-partitions 6)"
+    "$BIN/k2-replay" embedded-kafka --brokers 3 --topic-partitions 6 >"$RUN/kafka.out" 2>"$RUN/kafka.err" &
     KAFKA_PID=$!
     for _ in $(seq 1 100); do
         grep -q '^bootstrap=' "$RUN/kafka.out" 2>/dev/null && break

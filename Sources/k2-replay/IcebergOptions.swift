@@ -1,7 +1,7 @@
 import ArgumentParser
 import Bronze
 import CatalogCLI
-import Iceberg
+import Replay
 
 /// The options of `--to iceberg` and of the Kafka topic source (`--from kafka://HOST:PORT/TOPIC`).
 struct IcebergOptions: ParsableArguments {
@@ -14,35 +14,49 @@ struct IcebergOptions: ParsableArguments {
     var style: String = "spark"
     @Flag(help: "--to iceberg: create the table (and namespace) when missing, exactly as the chosen job would.")
     var create = false
+    @Option(help: "--to iceberg --create: binance or kraken, the exchange whose table properties to use (default: the one of the selected streams or topic).")
+    var exchange: String?
     @Option(name: .customLong("commit-rows"), help: "--to iceberg: commit after this many rows.")
     var commitRows: Int = 100_000
     @Option(name: .customLong("commit-seconds"), help: "--to iceberg: commit at least this often (seconds).")
     var commitSeconds: Double = 10
     @Option(name: .customLong("ingestion-time"), help: "--to iceberg: replay (this run's clock, as the jobs do) or capture (the record's receive time).")
     var ingestionTime: IngestionTime = .replay
-    @Option(help: "i/n: take the i-th (0-based) of n disjoint shares of the source (--to iceberg: by stream or Kafka partition; a kafka:// source into Kafka: by partition).")
-    var shard: String?
+    @Option(name: .customLong("shard"), help: "i/n: take the i-th (0-based) of n disjoint shares of the source (a log into Iceberg: by stream; a kafka:// source: by partition).")
+    var shardText: String?
     @Option(name: .customLong("from-offset"), help: "kafka:// source: earliest, latest or an offset N, for every partition.")
     var fromOffset: String = "earliest"
-    @Option(name: .customLong("from-time"), help: "kafka:// source: start at the first record with this timestamp or later.")
-    var fromTime: String?
-    @Option(name: .customLong("until-time"), help: "kafka:// source: stop each partition at its first record at or after this time.")
-    var untilTime: String?
-    @Flag(name: .customLong("until-end"), help: "kafka:// source: stop at the end offsets seen at start (always the bound; the default).")
+    @Flag(name: .customLong("until-end"), help: "kafka:// source: stop at the end offsets seen at start (always the bound).")
     var untilEnd = false
 
-    var tableStyle: BronzeTableStyle? { BronzeTableStyle(rawValue: style) }
-
-    /// The catalog these options name (the option group k2-verify shares).
-    var catalogOpener: CatalogOpener { catalogOptions.opener }
-
-    /// (index, count) of `--shard`, (0, 1) without it.
-    func shardParts() throws -> (Int, Int) {
-        guard let shard else { return (0, 1) }
-        let parts = shard.split(separator: "/")
-        guard parts.count == 2, let i = Int(parts[0]), let n = Int(parts[1]), n > 0, i >= 0, i < n else {
-            throw ValidationError("--shard expects i/n with 0 <= i < n, got \(shard)")
+    func validate() throws {
+        if ["beginning", "end"].contains(fromOffset) {
+            throw ValidationError("--from-offset \(fromOffset): use earliest or latest")
         }
-        return (i, n)
+        if KafkaStartOffset(fromOffset) == nil { throw ValidationError("--from-offset: earliest, latest or N, got \(fromOffset)") }
+        _ = try shard()
+        if BronzeTableStyle(rawValue: style) == nil { throw ValidationError("--style must be spark or flink") }
+        if let exchange, BronzeExchange(rawValue: exchange) == nil { throw ValidationError("--exchange must be binance or kraken") }
+        if commitRows < 1 { throw ValidationError("--commit-rows must be at least 1") }
+        if !(commitSeconds > 0) { throw ValidationError("--commit-seconds must be positive") }
+    }
+
+    /// `--shard i/n`, the whole source without it.
+    func shard() throws -> ReplayShard {
+        guard let shardText else { return .whole }
+        guard let shard = ReplayShard(shardText) else { throw ValidationError("--shard expects i/n with 0 <= i < n, got \(shardText)") }
+        return shard
+    }
+
+    /// The table of `--to iceberg`.
+    func target() throws -> IcebergTarget {
+        guard let table else { throw ValidationError("--to iceberg needs --table market_data.NAME") }
+        var target = IcebergTarget(catalog: catalogOptions.opener, table: table, style: BronzeTableStyle(rawValue: style)!)
+        target.create = create
+        target.commitRows = commitRows
+        target.commitSeconds = commitSeconds
+        target.captureIngestionTime = ingestionTime == .capture
+        target.exchange = exchange.flatMap(BronzeExchange.init(rawValue:))
+        return target
     }
 }

@@ -1,4 +1,4 @@
-// k2-replay: replays segment logs into Kafka (K2's exact messages) or as JSON lines. See docs/replay.md.
+// k2-replay: the command line of the Replay library: segment logs or Kafka topic ranges into Kafka (K2's exact messages), Bronze tables or JSON lines. See docs/replay.md.
 import ArgumentParser
 import K2CLI
 
@@ -7,13 +7,12 @@ struct K2Replay: ParsableCommand {
         commandName: "k2-replay",
         abstract: "Replay captured segment logs into Kafka with K2's topics, keys and message values.",
         discussion: """
-        `replay` is the default subcommand: `k2-replay --from DIR --to kafka --bootstrap HOST:PORT ...` runs it.
-        All its options, with examples: `k2-replay help replay` (or `k2-replay replay --help`).
+        `replay` is the default subcommand: `k2-replay --from DIR --to kafka --bootstrap HOST:PORT ...` runs it. All its options, with examples: `k2-replay help replay` (or `k2-replay replay --help`).
 
         Examples:
           k2-replay --from var/log --bootstrap localhost:9092 --schema-registry http://localhost:8081
-          k2-replay --from var/log --to jsonl --data-only | head
-          k2-replay embedded-kafka --brokers 3 --partitions 6
+          k2-replay --from var/log --to jsonl --data-only
+          k2-replay embedded-kafka --brokers 3 --topic-partitions 6
         More: docs/replay.md.
         """,
         version: ToolkitVersion.current,

@@ -104,7 +104,7 @@ final class KafkaCopyTests: XCTestCase {
         assertSame(try contents(clusters.target, "orders"), source, "after the rerun")
 
         // Another replay: from offset 375 of each partition into another topic (--topic), up to the end offsets
-        // seen now (625 per partition). (--from-time is not tried: librdkafka 2.0.2's mock cluster answers a
+        // seen now (625 per partition). (--since is not tried: librdkafka 2.0.2's mock cluster answers a
         // look-up by time with the end offset.)
         let late = try ReplayProcess.run(arguments(clusters, state, ["--topic", "late", "--from-offset", "375", "--quiet"]))
         XCTAssertEqual(late.status, 0, late.stderrText)
@@ -112,10 +112,10 @@ final class KafkaCopyTests: XCTestCase {
         XCTAssertEqual(expected.values.map(\.count).reduce(0, +), 1000)
         assertSame(try contents(clusters.target, "late"), expected, "--from-offset 375 --topic late")
         // And up to a time: each partition stops at its first message stamped 1,000 ms after the base or later.
-        let early = try ReplayProcess.run(arguments(clusters, state, ["--topic", "early", "--until-time", String(base + 1000), "--quiet"]))
+        let early = try ReplayProcess.run(arguments(clusters, state, ["--topic", "early", "--until", String(base + 1000), "--quiet"]))
         XCTAssertEqual(early.status, 0, early.stderrText)
         let before = try contents(clusters.source, "orders").mapValues { Array($0.prefix(250)) }
-        assertSame(try contents(clusters.target, "early"), before, "--until-time base+1000 --topic early")
+        assertSame(try contents(clusters.target, "early"), before, "--until base+1000 --topic early")
         // Two shares of the partitions (--shard 0/2 and 1/2, two replays) make the whole topic once.
         for shard in ["0/2", "1/2"] {
             let part = try ReplayProcess.run(arguments(clusters, state, ["--topic", "sharded", "--shard", shard, "--quiet"]))
@@ -215,10 +215,14 @@ final class KafkaCopyTests: XCTestCase {
                     "--state-dir", state.path]
         let cases: [([String], String)] = [
             (onto, "are the same topic of the same cluster"),
-            (arguments(clusters, state, ["--symbols", "BTCUSDT"]), "--source, --symbols, --since and --until select log streams"),
+            (arguments(clusters, state, ["--symbols", "BTCUSDT"]), "--source and --symbols select log streams"),
             (arguments(clusters, state, ["--dry-run"]), "--dry-run and --to jsonl read segment logs"),
             (arguments(clusters, state, ["--topic", "small"]), "topic small has 2 partitions, fewer than the 4 of orders"),
             (arguments(clusters, state, ["--from-offset", "soon"]), "--from-offset: earliest, latest or N, got soon"),
+            (arguments(clusters, state, ["--from-offset", "beginning"]), "--from-offset beginning: use earliest or latest"),
+            (arguments(clusters, state, ["--shard", "3/2"]), "--shard expects i/n with 0 <= i < n, got 3/2"),
+            (arguments(clusters, state, ["--partitions", "2-1"]), "--partitions 2-1: expected partition numbers and ranges"),
+            (arguments(clusters, state, ["--until-time", "2024-02-09"]), "Unknown option '--until-time'"),
         ]
         for (arguments, message) in cases {
             let result = try ReplayProcess.run(arguments)

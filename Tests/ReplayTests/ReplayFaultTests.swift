@@ -519,7 +519,7 @@ final class ReplayFaultTests: XCTestCase {
     func testEmbeddedKafkaSubcommandServesUntilSIGTERM() throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: ReplayProcess.path)
-        process.arguments = ["embedded-kafka", "--brokers", "2", "--partitions", "3", "--topics", "a.topic,b.topic"]
+        process.arguments = ["embedded-kafka", "--brokers", "2", "--topic-partitions", "3", "--topics", "a.topic,b.topic"]
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = FileHandle.nullDevice

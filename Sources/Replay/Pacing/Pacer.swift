@@ -4,11 +4,7 @@ import Foundation
 /// is steady: never more than `burst` messages above the line), `--speed X` keeps the recorded spacing
 /// divided by X, neither (`--max`) does nothing.
 final class Pacer {
-    enum Mode: Equatable {
-        case unpaced
-        case rate(perSecond: Double, burst: Double)
-        case speed(Double)
-    }
+    typealias Mode = ReplayPacing
 
     let mode: Mode
     private var nextSendNanos: Int64 = 0      // rate: when the next message is due (GCRA)
@@ -69,4 +65,13 @@ final class Pacer {
             }
         }
     }
+}
+
+/// How fast a replay sends: as fast as possible, at a steady rate, or at a multiple of the recorded timing.
+public enum ReplayPacing: Equatable, Sendable {
+    case unpaced
+    /// A token bucket: `perSecond` messages/s, at most `burst` above the steady line.
+    case rate(perSecond: Double, burst: Double)
+    /// The recorded inter-arrival timing divided by the factor (1 = real time).
+    case speed(Double)
 }

@@ -1,4 +1,3 @@
-import K2CLI
 import Kafka
 
 /// Start-up of a `--to kafka` run: loads this replay's checkpoint, or (fresh run) records every target
@@ -11,6 +10,8 @@ struct ResumePlanner {
     let identity: ReplayIdentity
     /// librdkafka settings for the consumer that reads the tails (the replay's own, as given with -X).
     let consumerConfig: KafkaConfig
+    /// Where notes on what resume found go.
+    var diagnostics: ReplayDiagnostics = { _ in }
 
     struct Plan {
         var checkpoint: ReplayCheckpoint
@@ -83,8 +84,8 @@ struct ResumePlanner {
                                                + "\(last.offset): was the topic deleted and re-created?")
                 }
                 if last.offset < low {
-                    StandardError.note("resume: \(entry.target) no longer holds offset \(last.offset) (retention), "
-                                       + "so the last message this replay delivered there cannot be compared")
+                    diagnostics(ReplayNote(.warning, "resume: \(entry.target) no longer holds offset \(last.offset) (retention), "
+                                       + "so the last message this replay delivered there cannot be compared"))
                 } else {
                     lastReads.append(Range(index: index, from: last.offset, until: last.offset + 1))
                 }
@@ -119,7 +120,7 @@ struct ResumePlanner {
             tails[index] = tail
         }
         if !tailReads.isEmpty {
-            StandardError.note("resume: read \(read) messages after the checkpoint in \(tailReads.count) partitions")
+            diagnostics(ReplayNote(.notice, "resume: read \(read) messages after the checkpoint in \(tailReads.count) partitions"))
         }
         return Plan(checkpoint: checkpoint, tails: tails, lastInKafka: lastInKafka, highWatermarks: highs, resumed: true)
     }

@@ -1,5 +1,4 @@
 import Bronze
-import K2CLI
 import SegmentLog
 
 /// `--dry-run`: what `--to kafka` would produce, counted per topic/partition, nothing sent.
@@ -36,18 +35,22 @@ final class DryRunSink: ReplaySink {
         }
     }
 
-    func finish() throws {
-        for (target, count) in perPartition.sorted(by: { $0.key < $1.key }) {
-            StandardError.note("dry run: \(target): \(count) messages")
-        }
+    /// The readerStreams of `write(view:)`.
+    var readerStreams: [StreamKey] = []
+
+    func write(view: LogRecordView) throws -> Int { try write(record(of: view)) }
+
+    func finish() throws {}
+
+    /// What would be produced where, a line per partition.
+    var planLines: [String] {
+        perPartition.sorted { $0.key < $1.key }.map { "dry run: \($0.key): \($0.value) messages" }
     }
 
     var progressNote: String { "" }
 
     var summary: [String: SummaryValue] {
-        var partitions: [String: SummaryValue] = [:]
-        for (target, count) in perPartition { partitions[target.description] = .int(count) }
-        return ["would_produce": .int(messages), "frames_not_trades": .int(notTrade), "frames_malformed": .int(malformed),
-                "per_partition": .object(partitions)]
+        ["would_produce": .int(messages), "frames_not_trades": .int(notTrade), "frames_malformed": .int(malformed),
+         "per_partition": .partitions(perPartition, key: "messages")]
     }
 }

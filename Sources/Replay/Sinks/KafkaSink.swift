@@ -1,7 +1,6 @@
 import Foundation
 import Bronze
 import Kafka
-import K2CLI
 import SegmentLog
 
 /// `--to kafka`: K2's messages (no headers unless `--provenance`) produced with an idempotent producer;
@@ -28,6 +27,8 @@ final class KafkaSink: ReplaySink {
     private let checkpointWriter: CheckpointWriter
     private var checkpoint: ReplayCheckpoint
     private let checkpointIntervalNanos: Int64
+    private let stop: StopSignal
+    private let diagnostics: ReplayDiagnostics
     private var lastCheckpointNanos: Int64
     /// The provenance header of the message being produced (written in place, no allocation per message).
     private let headerBytes = UnsafeMutablePointer<UInt8>.allocate(capacity: ProvenanceID.maxEncodedCount)
@@ -138,7 +139,9 @@ final class KafkaSink: ReplaySink {
     init(producer: KafkaProducer, format: BronzeValueFormat, schemaIds: [BronzeExchange: Int32], router: KafkaTargetRouter,
          pacer: Pacer, logPath: String, provenance: Bool, plan: ResumePlanner.Plan, store: CheckpointStore,
          checkpointIntervalSeconds: Double, sourceMessage: ((ReplayCheckpoint.LastMessage) throws -> SourceLookup)? = nil,
-         readsAfterAcknowledged: Bool = false) throws {
+         readsAfterAcknowledged: Bool = false, stop: StopSignal, diagnostics: @escaping ReplayDiagnostics) throws {
+        self.stop = stop
+        self.diagnostics = diagnostics
         self.producer = producer
         encoder = BronzeRecordEncoder(format: format, schemaIds: schemaIds)
         self.router = router
@@ -572,8 +575,8 @@ final class KafkaSink: ReplaySink {
             case .found(let message):
                 found = message
             case .removedByRetention:
-                StandardError.note("resume: \(logPath) no longer holds \(name) (retention), so the last message this replay "
-                                   + "delivered to \(entry.target) cannot be compared with it")
+                diagnostics(ReplayNote(.warning, "resume: \(logPath) no longer holds \(name) (retention), so the last message "
+                                       + "this replay delivered to \(entry.target) cannot be compared with it"))
                 continue
             case .absent:
                 let source = logPath.hasPrefix("kafka://") ? "the source topic \(logPath)" : "the log"
@@ -627,24 +630,24 @@ final class KafkaSink: ReplaySink {
         }
         // Every delivery report is awaited: librdkafka retries until message.timeout.ms, then reports failure.
         while !producer.flush(timeoutMs: 1000) {
-            StandardError.note("waiting for \(producer.outstanding) delivery reports")
+            diagnostics(ReplayNote(.notice, "waiting for \(producer.outstanding) delivery reports"))
             try writeCheckpoint(complete: false)
         }
         if producer.failedCount > 0 { throw deliveryFailure() }
-        try writeCheckpoint(complete: !Signals.shouldStop)
-        if !Signals.shouldStop {
+        try writeCheckpoint(complete: !stop.isRequested)
+        if !stop.isRequested {
             let unmet = pairs.filter { $0.progress.acknowledged != nil && !$0.reachedAcknowledged && !$0.resolved }
                 .map { "\($0.progress.source)/\($0.progress.stream) in \(slots[$0.slot].target)" }
             if !unmet.isEmpty {
-                StandardError.note("warning: the checkpoint counts messages this selection did not send for \(unmet.joined(separator: ", ")): "
-                                   + "was the first run's selection or log different?")
+                diagnostics(ReplayNote(.warning, "warning: the checkpoint counts messages this selection did not send for "
+                                       + "\(unmet.joined(separator: ", ")): was the first run's selection or log different?"))
             }
         }
         if !unknownSources.isEmpty {
-            StandardError.note("warning: records of unknown sources not replayed: \(unknownSources.sorted().joined(separator: ", "))")
+            diagnostics(ReplayNote(.warning, "warning: records of unknown sources not replayed: \(unknownSources.sorted().joined(separator: ", "))"))
         }
         if let firstMalformed {
-            StandardError.note("warning: \(malformed) malformed frames not replayable as \(encoder.format.rawValue); first: \(firstMalformed)")
+            diagnostics(ReplayNote(.warning, "warning: \(malformed) malformed frames not replayable as \(encoder.format.rawValue); first: \(firstMalformed)"))
         }
     }
 
@@ -661,8 +664,8 @@ final class KafkaSink: ReplaySink {
     var progressNote: String { "\(producer.outstanding) awaiting delivery" }
 
     var summary: [String: SummaryValue] {
-        var partitions: [String: SummaryValue] = [:]
-        for slot in slots where slot.produced > 0 { partitions[slot.target.description] = .int(slot.produced) }
+        var partitions: [TopicPartition: Int] = [:]
+        for slot in slots where slot.produced > 0 { partitions[slot.target] = slot.produced }
         return [
             "produced": .int(produced),
             "delivered": .int(producer.deliveredCount),
@@ -671,7 +674,7 @@ final class KafkaSink: ReplaySink {
             "skipped_already_in_kafka": .int(skippedForResume),
             "frames_not_trades": .int(notTrade),
             "frames_malformed": .int(malformed),
-            "per_partition": .object(partitions),
+            "per_partition": .partitions(partitions, key: "produced"),
             "checkpoint": .string(store.path(for: checkpoint.identity)),
         ]
     }

@@ -1,24 +1,21 @@
-import K2CLI
-
-extension StandardError {
-    static func note(_ text: String) { print("k2-replay: " + text) }
-}
-
-/// A progress line on stderr about once a second: records done / about how many in all, messages/s, ETA.
+/// A progress line about once a second: records done / about how many in all, messages/s, ETA.
 /// The total is an upper bound known before reading (from a log: the records of the blocks the read will
-/// visit, which a selection may cut; from Kafka: the offset ranges, which --until-time may cut), so it is
+/// visit, which a selection may cut; from Kafka: the offset ranges, which --until may cut), so it is
 /// shown as "~N" and the last line may stop short of 100%.
 final class ProgressReporter {
     /// Records in all, when known (set once reading is planned).
     var total: Int?
     private let enabled: Bool
+    private let diagnostics: ReplayDiagnostics
     private let start = Pacer.monotonicNanos()
     private var lastReport = Pacer.monotonicNanos()
     private var lastMessages = 0
 
-    init(total: Int?, enabled: Bool) {
+    /// `enabled`: whether lines are made at all (a dry run or JSON lines have none).
+    init(total: Int?, enabled: Bool, diagnostics: @escaping ReplayDiagnostics) {
         self.total = total
         self.enabled = enabled
+        self.diagnostics = diagnostics
     }
 
     var elapsedSeconds: Double { Double(Pacer.monotonicNanos() - start) / 1e9 }
@@ -40,6 +37,6 @@ final class ProgressReporter {
         line += ", messages \(messages), \(Int(rate)) msg/s"
         let extra = note()
         if !extra.isEmpty { line += ", " + extra }
-        StandardError.note(line)
+        diagnostics(ReplayNote(.progress, line))
     }
 }

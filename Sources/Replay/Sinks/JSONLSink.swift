@@ -1,7 +1,6 @@
 import Bronze
 import Foundation
 import Glibc
-import K2CLI
 import SegmentLog
 
 /// `--to jsonl`: the log's `cat`, one JSON object per record on stdout: receive time, source, stream,
@@ -111,6 +110,10 @@ final class JSONLSink: ReplaySink {
     private func append(_ text: String) {
         line.append(contentsOf: text.utf8)
     }
+
+    var readerStreams: [StreamKey] = []
+
+    func write(view: LogRecordView) throws -> Int { try write(record(of: view)) }
 
     func finish() throws {
         guard fflush(output) == 0 else { throw ReplayError.failed("flushing stdout failed (errno \(errno))") }

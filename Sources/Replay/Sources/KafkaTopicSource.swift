@@ -1,36 +1,26 @@
-import Bronze
-import K2CLI
 import Kafka
 import SegmentLog
 
-/// What a replay from a Kafka topic keeps between runs, per source partition (key `kafka:TOPIC/P`): the end
-/// offset fixed at its first run, and the last offset done. `--to iceberg` keeps them in the table's commits,
-/// `--to kafka` in its checkpoint file; either way a rerun reads the same ranges and skips what was done.
-protocol KafkaSourceLedger: AnyObject {
-    /// The end offset of `key`: the one recorded, or `high` (recorded from now on) when there is none.
-    func end(_ key: String, high: Int64) -> Int64
-    /// The offset before the first one to read: the last one done (or, before any, `start - 1` as pinned);
-    /// nil when nothing is recorded.
-    func done(_ key: String) -> Int64?
-    /// Records `start` before anything of `key` is read, so a run that gets no further still pins it.
-    func pinStart(_ key: String, _ start: Int64)
-}
-
 /// `--from kafka://HOST:PORT/TOPIC`: reads a range of a topic, partition by partition position, and hands
-/// each message to the caller (`--to iceberg`: as a Kafka-sourced log record, stream = partition, sequence =
-/// offset; `--to kafka`: copied to the same partition of the target topic).
+/// each message to a sink as a Kafka-sourced log record (stream = partition, sequence = offset + 1).
 ///
-/// Range per partition: from `--from-offset` (earliest | latest | N) or `--from-time`, or after the offset
-/// a previous run of the same arguments recorded as done; up to the end offset seen at the run's first start
-/// (recorded too, so reruns stop at the same place), and with `--until-time` before the first record at or
-/// after that time.
+/// Range per partition: from `--from-offset` (earliest | latest | N) or `--since` (the first record with
+/// that timestamp or later), or after the offset a previous run of the same arguments recorded as done
+/// (the ledger); up to the end offset seen at the run's first start (recorded too, so reruns stop at the same
+/// place), and with `--until` before the first record at or after that time.
 struct KafkaTopicSource {
     let config: KafkaConfig
     let topic: String
-    let fromOffset: String
+    let fromOffset: KafkaStartOffset
     let fromTimeMs: Int64?
     let untilTimeMs: Int64?
-    let shard: (index: Int, count: Int)
+    let shard: ReplayShard
+    /// The partitions to read; nil: all (of this shard).
+    var partitionSelection: Set<Int32>? = nil
+    /// Records carry their key and headers (a copy per message): a sink that produces them needs them.
+    var carriesKeysAndHeaders = false
+    let stop: StopSignal
+    var diagnostics: ReplayDiagnostics = { _ in }
 
     static func key(topic: String, partition: Int32) -> String { "kafka:\(topic)/\(partition)" }
 
@@ -41,13 +31,15 @@ struct KafkaTopicSource {
         var records: Int { ranges.reduce(0) { $0 + Int($1.end - $1.start) } }
     }
 
-    /// The partitions of this shard (`partition % n == i`) of a topic with `count` partitions.
-    func partitions(of count: Int32) -> [Int32] { (0..<count).filter { Int($0) % shard.count == shard.index } }
+    /// The selected partitions of this shard (`partition % n == i`) of a topic with `count` partitions.
+    func partitions(of count: Int32) -> [Int32] {
+        (0..<count).filter { shard.contains(partition: $0) && (partitionSelection?.contains($0) ?? true) }
+    }
 
     /// Works out each partition's range from the watermarks, the options and `ledger` (pinning what it
-    /// decides there). Offsets retention removed are reported on stderr, even with `quiet`, naming
-    /// `destination` (where they will be missing).
-    func plan(_ consumer: KafkaConsumer, ledger: KafkaSourceLedger, destination: String, quiet: Bool) throws -> Plan {
+    /// decides there). Offsets retention removed are reported as a warning naming `destination` (where they
+    /// will be missing).
+    func plan(_ consumer: KafkaConsumer, ledger: KafkaSourceLedger, destination: String) throws -> Plan {
         let counts = try consumer.topics()
         guard let partitionCount = counts[topic] else {
             throw ReplayError.unusable("topic \(topic) does not exist at \(config["bootstrap.servers"] ?? "?")")
@@ -67,34 +59,30 @@ struct KafkaTopicSource {
                 start = (fromTime[partition] ?? nil) ?? high
             } else {
                 switch fromOffset {
-                case "earliest": start = low
-                case "latest": start = high
-                default:
-                    guard let n = Int64(fromOffset), n >= 0 else { throw ReplayError.usage("--from-offset: earliest, latest or N, got \(fromOffset)") }
-                    start = n
+                case .earliest: start = low
+                case .latest: start = high
+                case .offset(let n): start = n
                 }
             }
             if start < low && start < end {
                 // Retention (or a delete-records) removed offsets this run should have read: say so, loudly,
                 // even with --quiet, since the destination will hold a gap there (k2-verify reports it as missing).
                 let lost = min(low, end) - start
-                StandardError.note("warning: \(topic) [\(partition)]: offsets \(start)..<\(min(low, end)) (\(lost) records) are no longer "
-                                   + "in Kafka (its earliest offset is \(low)); they will be missing from \(destination)")
+                diagnostics(ReplayNote(.warning, "warning: \(topic) [\(partition)]: offsets \(start)..<\(min(low, end)) (\(lost) records) "
+                                       + "are no longer in Kafka (its earliest offset is \(low)); they will be missing from \(destination)"))
             }
             start = max(start, low)
             // Pin the start: a rerun of a run that did nothing here yet must begin at the same place.
             if ledger.done(key) == nil { ledger.pinStart(key, start) }
             if start < end { ranges.append((partition, start, end)) }
         }
-        if !quiet {
-            let text = ranges.map { "[\($0.partition)] \($0.start)..<\($0.end)" }
-            StandardError.note("reading \(topic): \(text.isEmpty ? "nothing to do" : text.joined(separator: " "))")
-        }
+        let text = ranges.map { "[\($0.partition)] \($0.start)..<\($0.end)" }
+        diagnostics(ReplayNote(.info, "reading \(topic): \(text.isEmpty ? "nothing to do" : text.joined(separator: " "))"))
         return Plan(partitionCount: partitionCount, ranges: ranges)
     }
 
     /// Reads `plan`'s ranges, handing each message to `body` in offset order per partition; `tick` runs after
-    /// every batch (`idle`: nothing came). Returns the messages read. Stops early on SIGINT/SIGTERM.
+    /// every batch (`idle`: nothing came). Returns the messages read. Stops early when a stop is requested.
     func read(_ consumer: KafkaConsumer, _ plan: Plan, tick: (_ records: Int, _ idle: Bool) throws -> Void,
               _ body: (KafkaMessageView) throws -> Void) throws -> Int {
         guard !plan.ranges.isEmpty else { return 0 }
@@ -105,7 +93,7 @@ struct KafkaTopicSource {
         var open = plan.ranges.count
         var records = 0
         var idlePolls = 0
-        while open > 0 && !Signals.shouldStop {
+        while open > 0 && !stop.isRequested {
             let events = try consumer.consumeBatch(max: 4096, timeoutMs: 200) { event in
                 let message: KafkaMessageView
                 switch event {
@@ -151,36 +139,37 @@ struct KafkaTopicSource {
         return records
     }
 
-    /// `--to iceberg`: reads the partitions' ranges into `sink`, the table's commits being the ledger; returns
-    /// the records read. `progress` gets the records to read (the ranges' sizes) and a tick after each batch.
-    func run(into sink: IcebergSink, appender: BronzeTableAppender, quiet: Bool, progress: ProgressReporter) throws -> Int {
-        let consumer = try KafkaConsumer(config: config, bulkRead: true)
-        let plan = try self.plan(consumer, ledger: TableLedger(appender: appender), destination: "table \(appender.table.identifier)",
-                                 quiet: quiet)
+    /// Reads `plan`'s ranges into `sink`: each message a data record of stream `P` (the partition number, an
+    /// index of `sink.readerStreams`), sequence offset + 1, receive time = its timestamp, with its Kafka
+    /// coordinates (key and headers when `carriesKeysAndHeaders`). Returns the records read.
+    func run(_ consumer: KafkaConsumer, _ plan: Plan, into sink: ReplaySink, progress: ProgressReporter) throws -> Int {
         progress.total = plan.records
-        // The record's source and stream strings, made once (not per record).
-        let source = "kafka:" + topic
-        let streams: [String] = (0..<plan.partitionCount).map { String($0) }
+        let source = Self.sourceName(topic)
+        sink.readerStreams = (0..<plan.partitionCount).map { StreamKey(source: source, stream: String($0)) }
+        let empty = UnsafeRawBufferPointer(start: nil, count: 0)
         return try read(consumer, plan, tick: { records, idle in
             progress.tick(records: records, messages: records, note: sink.progressNote)
-            if idle { try sink.tick() }
+            if idle { try sink.idle() }
         }) { message in
-            // A null value becomes an empty raw_bytes, as before.
-            try sink.writeKafka(source: source, stream: streams[Int(message.partition)], topic: topic, partition: message.partition,
-                                offset: message.offset, timestampMs: message.timestamp.ms,
-                                value: message.value ?? UnsafeRawBufferPointer(start: nil, count: 0))
+            let coordinates: KafkaCoordinates
+            if carriesKeysAndHeaders {
+                let copy = message.copy()
+                coordinates = KafkaCoordinates(partition: copy.partition, offset: copy.offset, timestampMs: copy.timestampMs,
+                                               timestampType: copy.timestampType.rawValue, key: copy.key,
+                                               headers: copy.headers.map { KafkaHeader(name: $0.name, value: $0.value) })
+            } else {
+                let timestamp = message.timestamp
+                coordinates = KafkaCoordinates(partition: message.partition, offset: message.offset, timestampMs: timestamp.ms,
+                                               timestampType: timestamp.type.rawValue, key: nil)
+            }
+            // A null value is written as an empty one (as from a log).
+            let view = LogRecordView(kind: .data, flags: [], receiveTimeNanos: coordinates.timestampMs * 1_000_000,
+                                     sequence: UInt64(message.offset + 1), streamIndex: Int(message.partition),
+                                     payload: message.value ?? empty, kafka: coordinates, gapExpected: nil, gapSeen: nil)
+            _ = try sink.write(view: view)
         }
     }
 
-    /// The Bronze table's recorded progress (`k2.replay.*` in its commits) as the ledger.
-    private final class TableLedger: KafkaSourceLedger {
-        let appender: BronzeTableAppender
-        init(appender: BronzeTableAppender) { self.appender = appender }
-        func end(_ key: String, high: Int64) -> Int64 {
-            appender.fixEnd(key, high)
-            return appender.progress.end[key] ?? high
-        }
-        func done(_ key: String) -> Int64? { appender.progress.done[key] }
-        func pinStart(_ key: String, _ start: Int64) { appender.markDone(key, start - 1) }
-    }
+    /// The log source name of a topic's records: `kafka:TOPIC`.
+    static func sourceName(_ topic: String) -> String { "kafka:" + topic }
 }

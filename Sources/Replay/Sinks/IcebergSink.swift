@@ -1,6 +1,5 @@
 import Bronze
 import Foundation
-import K2CLI
 import Kafka
 import SegmentLog
 
@@ -8,15 +7,15 @@ import SegmentLog
 /// K2 would have produced, appended through `BronzeTableAppender` in commits that record the progress.
 ///
 /// - Exchange frames: `raw_bytes` is the value `--to kafka --format …` sends (same encoder), `topic` K2's
-///   topic, `partition` K2's partitioner over the key with `--partitions`, `offset` null (no Kafka offset
+///   topic, `partition` K2's partitioner over the key with `--topic-partitions`, `offset` null (no Kafka offset
 ///   exists), `kafka_timestamp` the CreateTime `--to kafka` gives (the receive time, ms).
 /// - Kafka records (a topic read directly, or a log captured from Kafka): their own value, topic,
 ///   partition, offset and timestamp.
 /// - `ingestion_timestamp`: the replay's clock, read once per commit (as a streaming job stamps a
 ///   micro-batch), or with `--ingestion-time capture` the record's receive time.
 ///
-/// Progress: the last log sequence per stream (`source/stream`); for Kafka sources the stream is the
-/// partition and the sequence its offset.
+/// Progress: the last log sequence per stream (`source/stream`); for a topic read directly
+/// (`offsetsAsProgress`) the stream is the partition and the progress its offset.
 ///
 /// The state touched per record is `@exclusivity(unchecked)`: the sink is used from one thread and no access
 /// overlaps another, and the runtime's dynamic check of each class-property access was ~5% of a replay.
@@ -28,6 +27,9 @@ final class IcebergSink: ReplaySink {
     private let commitRows: Int
     private let commitNanos: Int64
     private let pacer: Pacer
+    private let offsetsAsProgress: Bool
+    private let stop: StopSignal
+    private let diagnostics: ReplayDiagnostics
     private var lastCommitNanos = Pacer.monotonicNanos()
     @exclusivity(unchecked) private var batchIngestionMicros: Int64?
     @exclusivity(unchecked) private var sinceCheck = 0
@@ -35,6 +37,8 @@ final class IcebergSink: ReplaySink {
     private var malformed = 0
     private var unknownSources = Set<String>()
     @exclusivity(unchecked) private var rows = 0
+    /// Rows staged so far by this run.
+    var rowsWritten: Int { rows }
     /// Progress per stream since the last commit; turned into the appender's string keys at commit time,
     /// so the per-record path builds no strings.
     @exclusivity(unchecked) private var done = StreamSlots<Int64>()
@@ -51,7 +55,11 @@ final class IcebergSink: ReplaySink {
     @exclusivity(unchecked) private var skipHandler: ((BronzeSkipReason, Error?) -> Void)?
 
     init(appender: BronzeTableAppender, format: BronzeValueFormat, schemaIds: [BronzeExchange: Int32], partitions: Int32,
-         captureTime: Bool, commitRows: Int, commitSeconds: Double, pacer: Pacer) {
+         captureTime: Bool, commitRows: Int, commitSeconds: Double, pacer: Pacer, offsetsAsProgress: Bool = false,
+         stop: StopSignal, diagnostics: @escaping ReplayDiagnostics) {
+        self.offsetsAsProgress = offsetsAsProgress
+        self.stop = stop
+        self.diagnostics = diagnostics
         self.appender = appender
         encoder = BronzeRecordEncoder(format: format, schemaIds: schemaIds)
         self.partitions = partitions
@@ -125,6 +133,7 @@ final class IcebergSink: ReplaySink {
     private func write(source: String, stream: String, payload: UnsafeRawBufferPointer, receiveTimeNanos: Int64,
                        sequence: UInt64, kafka: @autoclosure () -> KafkaCoordinates?) throws -> Int {
         var made = 0
+        var position = Int64(bitPattern: sequence)
         if source.hasPrefix("kafka:") {
             guard let kafka = kafka() else {
                 throw ReplayError.failed("\(source)/\(stream) sequence \(sequence): Kafka record without coordinates")
@@ -137,6 +146,7 @@ final class IcebergSink: ReplaySink {
             try appender.append(rawBytes: payload, topic: lastKafkaTopic,
                                 partition: kafka.partition, offset: kafka.offset, kafkaTimestampMicros: kafka.timestampMs * 1000,
                                 ingestionTimestampMicros: ingestionMicros(receiveTimeNanos: receiveTimeNanos))
+            if offsetsAsProgress { position = kafka.offset }
             made = 1
         } else {
             let ingestion = ingestionMicros(receiveTimeNanos: receiveTimeNanos)
@@ -153,21 +163,8 @@ final class IcebergSink: ReplaySink {
                                     ingestionTimestampMicros: ingestion)
             }
         }
-        try recordDone(source: source, stream: stream, position: Int64(bitPattern: sequence), rows: made)
+        try recordDone(source: source, stream: stream, position: position, rows: made)
         return made
-    }
-
-    /// One record read straight from a Kafka topic (`KafkaTopicSource`): the value is borrowed from the
-    /// consumer, and `source`/`stream` ("kafka:TOPIC", the partition as text) are strings the caller made once.
-    /// The same row as `write` makes of a Kafka-sourced log record.
-    func writeKafka(source: String, stream: String, topic: String, partition: Int32, offset: Int64, timestampMs: Int64,
-                    value: UnsafeRawBufferPointer) throws {
-        let receiveTimeNanos = timestampMs * 1_000_000
-        pacer.awaitTurn(receiveTimeNanos: receiveTimeNanos) { _ in }
-        let ingestion = captureTime ? receiveTimeNanos / 1000 : batchIngestion()
-        try appender.append(rawBytes: value, topic: topic, partition: partition, offset: offset,
-                            kafkaTimestampMicros: timestampMs * 1000, ingestionTimestampMicros: ingestion)
-        try recordDone(source: source, stream: stream, position: offset, rows: 1)
     }
 
     /// After a record's rows are staged: its progress, the hand-off of full batches, a commit when due.
@@ -176,7 +173,7 @@ final class IcebergSink: ReplaySink {
         rows += made
         if let slot = done.slot(source: source, stream: stream) { done[slot] = position }
         else { _ = done.add(StreamKey(source: source, stream: stream), position) }
-        if appender.hasFullBatches { try runBlocking { [appender] in try await appender.writeStaged() } }
+        if appender.hasFullBatches { try runBlocking(stop: stop) { [appender] in try await appender.writeStaged() } }
         sinceCheck += 1
         if appender.rowsBuffered >= commitRows || (sinceCheck >= 64 && dueByTime()) {
             try commit()
@@ -192,23 +189,23 @@ final class IcebergSink: ReplaySink {
     func commit() throws {
         for (key, position) in zip(done.keys, done.values) { appender.markDone(Self.progressKey(key), position) }
         done.removeAll()
-        try runBlocking { [appender] in try await appender.commit() }
+        try runBlocking(stop: stop) { [appender] in try await appender.commit() }
         lastCommitNanos = Pacer.monotonicNanos()
         batchIngestionMicros = nil
     }
 
-    /// Commits when rows wait longer than `--commit-seconds` (the Kafka source calls this when idle).
-    func tick() throws {
+    /// Commits when rows wait longer than `--commit-seconds` (a source calls this when idle).
+    func idle() throws {
         if dueByTime() { try commit() }
     }
 
     func finish() throws {
         try commit()
         if !unknownSources.isEmpty {
-            StandardError.note("warning: records of unknown sources not replayed: \(unknownSources.sorted().joined(separator: ", "))")
+            diagnostics(ReplayNote(.warning, "warning: records of unknown sources not replayed: \(unknownSources.sorted().joined(separator: ", "))"))
         }
         if malformed > 0 {
-            StandardError.note("warning: \(malformed) malformed frames not replayable as \(encoder.format.rawValue)")
+            diagnostics(ReplayNote(.warning, "warning: \(malformed) malformed frames not replayable as \(encoder.format.rawValue)"))
         }
     }
 
