@@ -18,6 +18,8 @@ final class ResumePlannerTests: XCTestCase {
         config.set("bootstrap.servers", cluster.bootstrap)
         producer = try KafkaProducer(config: config)
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("planner-\(UUID().uuidString)")
+        // A run's lock makes the state directory before the planner writes there.
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     }
 
     override func tearDown() {
