@@ -57,7 +57,7 @@ final class CheckpointStoreTests: XCTestCase {
         let good = try Data(contentsOf: URL(fileURLWithPath: path))
 
         func refusal(_ data: Data) -> String {
-            FileManager.default.createFile(atPath: path, contents: data)
+            _ = FileManager.default.createFile(atPath: path, contents: data)
             do {
                 _ = try store.load(identity)
                 return "loaded"

@@ -6,7 +6,8 @@ import Iceberg
 /// id), never from the text as typed. `--to kafka` names its checkpoint with it (`ReplayIdentity`),
 /// `--to iceberg` its commits (`BronzeReplayProgress.runId`).
 enum RunIdentity {
-    /// A Kafka source's range: start offset, time bounds, partition selection and shard.
+    /// A Kafka source's range: start offset, time bounds and partition selection. The time keys keep the
+    /// names of the options `--since`/`--until` replaced, so runs recorded before keep their ids.
     static func kafkaRange(_ configuration: ReplayConfiguration) -> [String] {
         var parts = ["from-offset=\(configuration.fromOffset)",
                      "from-time=\(configuration.sinceNanos.map(String.init) ?? "")",
