@@ -20,7 +20,7 @@ struct EmbeddedKafkaCommand: ParsableCommand {
 
     @Option(help: "Number of brokers.") var brokers: Int = 3
     @Option(name: .customLong("topic-partitions"), help: "Partitions of each created topic.") var topicPartitions: Int32 = 6
-    @Option(help: "Comma-separated topics to create (default: K2's raw topics).")
+    @Option(help: "Comma-separated topics to create.")
     var topics: String = BronzeExchange.allCases.map(\.topic).joined(separator: ",")
 
     func run() throws {

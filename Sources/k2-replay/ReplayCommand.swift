@@ -38,6 +38,7 @@ struct ReplayCommand: ParsableCommand {
 
         Secrets come from the environment: PGPASSWORD, K2_ICEBERG_TOKEN, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (docs/replay-iceberg.md).
 
+
         """ + CatalogAddress.forms)
 
     enum Target: String, ExpressibleByArgument { case kafka, jsonl, iceberg }

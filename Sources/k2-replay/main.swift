@@ -5,7 +5,7 @@ import K2CLI
 struct K2Replay: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "k2-replay",
-        abstract: "Replay captured segment logs into Kafka with K2's topics, keys and message values.",
+        abstract: "Replay captured segment logs (or a Kafka topic range) into Kafka with K2's topics, keys and message values, or into Bronze Iceberg tables.",
         discussion: """
         `replay` is the default subcommand: `k2-replay --from DIR --to kafka --bootstrap HOST:PORT ...` runs it. All its options, with examples: `k2-replay help replay` (or `k2-replay replay --help`).
 
