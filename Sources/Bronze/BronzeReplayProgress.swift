@@ -1,5 +1,6 @@
 import Avro
 import Iceberg
+import K2Core
 
 /// A replay's progress as its commits record it, so a replay killed at any point and run again with the
 /// same arguments continues after the last committed row and nothing else.
@@ -51,15 +52,7 @@ public struct BronzeReplayProgress: Sendable, Equatable {
 
     /// A run id from the arguments that decide which rows a run writes: FNV-1a-64 in hex.
     public static func runId(_ parts: [String]) -> String {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for part in parts {
-            for byte in part.utf8 + [0] {
-                hash ^= UInt64(byte)
-                hash = hash &* 0x0000_0100_0000_01b3
-            }
-        }
-        let hex = String(hash, radix: 16)
-        return String(repeating: "0", count: 16 - hex.count) + hex
+        FNV1a.hex(FNV1a.hash(fields: parts))
     }
 
     /// The summary keys of a commit.

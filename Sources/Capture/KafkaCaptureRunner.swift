@@ -82,7 +82,8 @@ public enum KafkaCaptureRunner {
             case .latest: for p in partitions { starts[p] = .end }
             case .offset(let offset): for p in partitions { starts[p] = .offset(offset) }
             case .time(let ms):
-                let found = try consumer.offsetsForTimes(topic: settings.topic, partitions: partitions, timestampMs: ms)
+                let found = try TimestampOffsetLookup.firstOffsets(atOrAfter: ms, topic: settings.topic, partitions: partitions,
+                                                                   config: config) { CaptureLog.info("time-lookup", [("note", $0)]) }
                 for p in partitions { starts[p] = (found[p] ?? nil).map { .offset($0) } ?? .end }
             }
             switch settings.until {
@@ -90,7 +91,8 @@ public enum KafkaCaptureRunner {
             case .end:
                 for p in partitions { ends[p] = try consumer.watermarks(topic: settings.topic, partition: p).high }
             case .time(let ms):
-                let found = try consumer.offsetsForTimes(topic: settings.topic, partitions: partitions, timestampMs: ms)
+                let found = try TimestampOffsetLookup.firstOffsets(atOrAfter: ms, topic: settings.topic, partitions: partitions,
+                                                                   config: config) { CaptureLog.info("time-lookup", [("note", $0)]) }
                 for p in partitions {
                     if let offset = found[p] ?? nil { ends[p] = offset } else {
                         ends[p] = try consumer.watermarks(topic: settings.topic, partition: p).high

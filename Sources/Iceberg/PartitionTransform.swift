@@ -1,4 +1,5 @@
 import Avro
+import K2Core
 
 /// A partition or sort transform (table spec, "Partition Transforms").
 public enum PartitionTransform: Sendable, Equatable, CustomStringConvertible {
@@ -87,36 +88,19 @@ public enum PartitionTransform: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {
-        let q = a / b
-        return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q
-    }
+    static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 { CivilDate.floorDivide(a, b) }
 
     static func floorMod(_ a: Int64, _ b: Int64) -> Int64 { a - floorDiv(a, b) * b }
 
     /// Proleptic Gregorian year, month, day from days since 1970-01-01 (Howard Hinnant's algorithm).
     public static func civil(fromDays days: Int64) -> (Int, Int, Int) {
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-        let y = yoe + era * 400
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        return (Int(m <= 2 ? y + 1 : y), Int(m), Int(d))
+        let date = CivilDate(daysSinceEpoch: days)
+        return (Int(date.year), Int(date.month), Int(date.day))
     }
 
     /// Days since 1970-01-01 for a proleptic Gregorian date.
     public static func days(year: Int, month: Int, day: Int) -> Int64 {
-        let y = Int64(month <= 2 ? year - 1 : year)
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let mp = Int64(month > 2 ? month - 3 : month + 9)
-        let doy = (153 * mp + 2) / 5 + Int64(day) - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
+        CivilDate(year: Int64(year), month: Int64(month), day: Int64(day)).daysSinceEpoch
     }
 }
 

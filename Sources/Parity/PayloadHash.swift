@@ -1,3 +1,5 @@
+import K2Core
+
 /// The 64-bit hash kept per offset when payloads are compared: both sides must hash the same way, and a
 /// stored hash is never 0 (0 marks "no row at this offset" in the engine's dense arrays).
 ///
@@ -8,8 +10,8 @@ public enum PayloadHash {
     public static let null: UInt64 = 0x6e75_6c6c_7061_796c
 
     public static func hash(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325 ^ UInt64(bytes.count)
-        let prime: UInt64 = 0x0000_0100_0000_01b3
+        var h: UInt64 = FNV1a.offsetBasis ^ UInt64(bytes.count)
+        let prime = FNV1a.prime
         var index = 0
         let count = bytes.count
         while index + 8 <= count {

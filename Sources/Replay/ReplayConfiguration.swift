@@ -1,6 +1,7 @@
 import Bronze
 import Foundation
 import Iceberg
+import K2Core
 
 /// Everything that decides what a replay reads, where it writes and how: plain values, built by the
 /// program from its options (or by any Swift caller).
@@ -127,12 +128,10 @@ public struct ReplayShard: Equatable, Sendable, CustomStringConvertible {
     /// on which streams exist.
     public func contains(source: String, stream: String) -> Bool {
         guard count > 1 else { return true }
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in source.utf8 + [0] + stream.utf8 {
-            hash ^= UInt64(byte)
-            hash = hash &* 0x0000_0100_0000_01b3
-        }
-        return Int(hash % UInt64(count)) == index
+        var hasher = FNV1a()
+        hasher.combineField(source)
+        hasher.combine(stream.utf8)
+        return Int(hasher.value % UInt64(count)) == index
     }
 }
 

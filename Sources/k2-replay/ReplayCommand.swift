@@ -132,18 +132,9 @@ struct ReplayCommand: ParsableCommand {
         return ids
     }
 
-    /// `--partitions 0,3,5-7`.
+    /// `--partitions 0,3,5-7`, parsed as every program parses it.
     func sourcePartitions() throws -> Set<Int32>? {
-        guard let partitions else { return nil }
-        var selected = Set<Int32>()
-        for item in partitions.split(separator: ",", omittingEmptySubsequences: false) {
-            let bounds = item.split(separator: "-", omittingEmptySubsequences: false).map { Int32($0.trimmingCharacters(in: .whitespaces)) }
-            guard (1...2).contains(bounds.count), let low = bounds.first!, let high = bounds.last!, low >= 0, low <= high else {
-                throw ValidationError("--partitions \(partitions): expected partition numbers and ranges like 0,3,5-7")
-            }
-            selected.formUnion(low...high)
-        }
-        return selected
+        try partitions.map { Set(try PartitionSelection(parsing: $0, option: "--partitions").partitions) }
     }
 
     /// The engine's configuration: the options as plain values.
@@ -152,7 +143,12 @@ struct ReplayCommand: ParsableCommand {
         c.target = ReplayConfiguration.Target(rawValue: to.rawValue)!
         c.dryRun = dryRun
         c.bootstrap = bootstrap.map { $0 == "embedded" ? .embedded : .servers($0) }
-        c.kafkaProperties = properties
+        // Credentials come from K2_KAFKA_* variables only (KafkaProperties): a secret given with -X is refused.
+        do {
+            c.kafkaProperties = try KafkaProperties.merged(commandLine: properties).map { "\($0.key)=\($0.value)" }
+        } catch {
+            throw UsageError("\(error)")
+        }
         c.sources = source.map { Set($0.split(separator: ",").map(String.init)) }
         c.symbols = symbols.map { $0.split(separator: ",").map(String.init) }
         c.sinceNanos = try Self.time(since, "--since")

@@ -1,3 +1,4 @@
+import K2Core
 /// What makes two `--to kafka` runs the same replay, so the second resumes the first: the canonical log path,
 /// the selection, the value format and schema ids, the topic override and the target cluster (the same log
 /// into another cluster is another replay). Pacing and progress options are not part of it.
@@ -33,12 +34,6 @@ struct ReplayIdentity: Codable, Equatable {
     /// The checkpoint file name: `replay-` and FNV-1a-64 of `canonicalText` in 16 hex digits. The file also
     /// holds the identity in clear, checked on load, so a hash collision cannot resume the wrong replay.
     var checkpointFileName: String {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in canonicalText.utf8 {
-            hash ^= UInt64(byte)
-            hash = hash &* 0x0000_0100_0000_01b3
-        }
-        let hex = String(hash, radix: 16)
-        return "replay-" + String(repeating: "0", count: 16 - hex.count) + hex + ".json"
+        "replay-" + FNV1a.hex(FNV1a.hash(canonicalText.utf8)) + ".json"
     }
 }

@@ -38,11 +38,17 @@ extension ReplayContext {
         return (kafkaConfig, embedded)
     }
 
-    /// The librdkafka settings of `-X` alone.
+    /// The librdkafka settings of `-X` alone, with librdkafka's own log lines sent to the diagnostics (not
+    /// printed raw by librdkafka): errors and warnings as warnings, the rest as notices.
     func kafkaProperties() throws -> KafkaConfig {
         var config = KafkaConfig()
         for property in configuration.kafkaProperties {
             do { try config.apply(passthrough: property) } catch { throw ReplayError.usage("\(error)") }
+        }
+        let diagnostics = self.diagnostics
+        config.logHandler = { line in
+            diagnostics(ReplayNote(line.isError || line.isWarning ? .warning : .notice,
+                                   "kafka: \(line.facility): \(line.message) (\(line.clientName))"))
         }
         return config
     }

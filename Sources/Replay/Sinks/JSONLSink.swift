@@ -1,6 +1,7 @@
 import Bronze
 import Foundation
 import Glibc
+import K2Core
 import SegmentLog
 
 /// `--to jsonl`: the log's `cat`, one JSON object per record on stdout: receive time, source, stream,
@@ -80,18 +81,9 @@ final class JSONLSink: ReplaySink {
     /// `2024-02-09T10:00:00.123456Z` (UTC, microseconds), without a date formatter per line.
     static func appendRFC3339(_ nanos: Int64, to out: inout [UInt8]) {
         let micros = nanos >= 0 ? nanos / 1000 : (nanos - 999) / 1000
-        var days = micros >= 0 ? micros / 86_400_000_000 : (micros - 86_399_999_999) / 86_400_000_000
+        let days = CivilDate.floorDivide(micros, 86_400_000_000)
         let inDay = micros - days * 86_400_000_000
-        // Civil from days (H. Hinnant).
-        days += 719_468
-        let era = (days >= 0 ? days : days - 146_096) / 146_097
-        let doe = days - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let day = doy - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
+        let date = CivilDate(daysSinceEpoch: days)
         func digits(_ value: Int64, _ width: Int) {
             var divisor: Int64 = 1
             for _ in 1..<width { divisor *= 10 }
@@ -102,7 +94,7 @@ final class JSONLSink: ReplaySink {
                 divisor /= 10
             }
         }
-        digits(year, 4); out.append(0x2D); digits(month, 2); out.append(0x2D); digits(day, 2); out.append(0x54)
+        digits(date.year, 4); out.append(0x2D); digits(date.month, 2); out.append(0x2D); digits(date.day, 2); out.append(0x54)
         digits(inDay / 3_600_000_000, 2); out.append(0x3A); digits(inDay / 60_000_000 % 60, 2); out.append(0x3A)
         digits(inDay / 1_000_000 % 60, 2); out.append(0x2E); digits(inDay % 1_000_000, 6); out.append(0x5A)
     }

@@ -1,3 +1,4 @@
+import K2Core
 /// The `k2-replay-id` header on every replayed record: which log record (and which trade within it) it came
 /// from, independent of the run. `{16 hex digits}:{sequence}:{trade index}`, where the hex digits are
 /// FNV-1a-64 of `canonical log path NUL source NUL stream`. Resume reads it back from the partition tails.
@@ -9,12 +10,11 @@ struct ProvenanceID: Hashable {
     var tradeIndex: Int
 
     static func streamHash(logPath: String, source: String, stream: String) -> UInt64 {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in logPath.utf8 + [0] + source.utf8 + [0] + stream.utf8 {
-            hash ^= UInt64(byte)
-            hash = hash &* 0x0000_0100_0000_01b3
-        }
-        return hash
+        var hasher = FNV1a()
+        hasher.combineField(logPath)
+        hasher.combineField(source)
+        hasher.combine(stream.utf8)
+        return hasher.value
     }
 
     /// The header name as a NUL-terminated C string, for the producer's hot path.

@@ -46,7 +46,13 @@ struct KafkaTopicSource {
         }
         let mine = partitions(of: partitionCount)
         var fromTime: [Int32: Int64?] = [:]
-        if let fromTimeMs { fromTime = try consumer.offsetsForTimes(topic: topic, partitions: mine, timestampMs: fromTimeMs) }
+        if let fromTimeMs {
+            // Checked against the records: a broker that does not index timestamps (the embedded mock cluster)
+            // would otherwise make a --since read silently empty.
+            fromTime = try TimestampOffsetLookup.firstOffsets(atOrAfter: fromTimeMs, topic: topic, partitions: mine, config: config) {
+                diagnostics(ReplayNote(.notice, "note: \($0)"))
+            }
+        }
         var ranges: [(partition: Int32, start: Int64, end: Int64)] = []
         for partition in mine {
             let key = Self.key(topic: topic, partition: partition)
