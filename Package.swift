@@ -13,7 +13,7 @@ let package = Package(
         .executable(name: "k2-replay", targets: ["k2-replay"]),
         .executable(name: "k2-compact", targets: ["k2-compact"]),
         .executable(name: "k2-verify", targets: ["k2-verify"]),
-        .library(name: "K2Backfill", targets: ["SegmentLog", "Exchanges", "Kafka", "Avro", "Parquet", "Iceberg", "Bronze", "Parity"]),
+        .library(name: "K2Backfill", targets: ["SegmentLog", "Exchanges", "Kafka", "Avro", "Parquet", "Iceberg", "Bronze", "Parity", "ParitySides"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
@@ -60,6 +60,8 @@ let package = Package(
         // The replay engine: sources (segment logs, Kafka topics), sinks (Kafka, JSON lines, Bronze tables),
         // resume, pacing. k2-replay is its command line.
         .target(name: "Replay", dependencies: ["K2Core", "SegmentLog", "Kafka", "Bronze", "Iceberg", "K2CLI"]),
+        // The sides of a parity check (Bronze tables, Kafka topics, capture logs) and its library entry, ParityCheck.
+        .target(name: "ParitySides", dependencies: ["K2Core", "Parity", "Iceberg", "Kafka", "SegmentLog"]),
         // The catalog options k2-replay and k2-verify share (one spelling of --catalog, --warehouse, --s3-*).
         .target(name: "CatalogCLI", dependencies: ["Iceberg",
             .product(name: "ArgumentParser", package: "swift-argument-parser")]),
@@ -75,7 +77,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "k2-compact", dependencies: ["SegmentLog", "Exchanges", "K2CLI",
             .product(name: "ArgumentParser", package: "swift-argument-parser")]),
-        .executableTarget(name: "k2-verify", dependencies: ["Parity", "Iceberg", "CatalogCLI", "Parquet", "Kafka", "SegmentLog", "K2CLI",
+        .executableTarget(name: "k2-verify", dependencies: ["Parity", "ParitySides", "Iceberg", "CatalogCLI", "K2CLI",
             .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         // Capture: the WebSocket client (swift-nio, NIOSSL for wss), the recorder and the metrics endpoint.
@@ -107,6 +109,7 @@ let package = Package(
         .testTarget(name: "IcebergTests", dependencies: ["Iceberg", "Avro", "TestSupport"]),
         .testTarget(name: "ParquetTests", dependencies: ["Parquet", "Codecs", "TestSupport"]),
         .testTarget(name: "ParityTests", dependencies: ["Parity", "TestSupport"]),
+        .testTarget(name: "ParitySidesTests", dependencies: ["ParitySides", "Parity", "Iceberg", "Kafka", "SegmentLog", "TestSupport"]),
         .testTarget(name: "VerifyTests", dependencies: ["Parity", "Kafka", "SegmentLog", "TestSupport"]),
         .testTarget(name: "KafkaTests", dependencies: ["Kafka", "TestSupport"]),
         .testTarget(name: "BronzeTests", dependencies: ["Bronze", "Exchanges", "Avro", "TestSupport"]),

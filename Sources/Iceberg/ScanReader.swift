@@ -39,6 +39,146 @@ public struct ScanReader: Sendable {
             }
             return f
         }
+        let file = try await project(task, fields: fields, filters: filters, schema: schema)
+        let location = file.location, reader = file.reader
+        do {
+            let groups = try reader.rowGroups(matching: file.predicates)
+            // Each kept row group's deleted rows (nil: none), by file position.
+            var removed: [[Bool]?] = Array(repeating: nil, count: groups.count)
+            for (k, g) in groups.enumerated() { removed[k] = try file.deletedRows(rowGroup: g) }
+            let rows = zip(groups, removed).reduce(0) { total, pair in
+                total + Int(reader.metadata.rowGroups[pair.0].numRows) - (pair.1?.lazy.filter { $0 }.count ?? 0)
+            }
+            var out: [ColumnData] = []
+            for (i, field) in fields.enumerated() {
+                var assembler = try ColumnAssembler(type: field.type)
+                guard let (index, conversion) = file.sources[i] else {
+                    try assembler.appendConstant(file.constants[i], rows: rows)
+                    out.append(assembler.finish())
+                    continue
+                }
+                if groups.count > 1 { assembler.reserve(rows: rows) }
+                for (k, g) in groups.enumerated() {
+                    var piece = try reader.readColumn(rowGroup: g, column: index)
+                    if let mask = removed[k] { piece = piece.removing(mask) }
+                    try file.append(piece, to: &assembler, conversion: conversion, field: field, column: index, rowGroup: g)
+                }
+                out.append(assembler.finish())
+            }
+            return out
+        } catch let e as IcebergError {
+            throw e
+        } catch {
+            throw IcebergError.corruptFile(location: location, message: "data file of table \(table.identifier): \(error)")
+        }
+    }
+
+    /// Streams `fields` of one data file row group by row group (memory stays that of one row group), in
+    /// file order, rows that delete files remove left out. `filters` skip row groups by their statistics
+    /// (rows inside a kept row group are not filtered); their columns are named in `schema`, by default the
+    /// current one. A field whose id is in `uniform` comes back as `.constant` for a row group whose
+    /// statistics say it holds one value and no nulls (string and binary fields only: their statistics are
+    /// the values themselves). `body` may throw to stop the scan (a cancelled caller).
+    public func readRowGroups(_ task: FileScanTask, fields: [NestedField], filters: [ColumnRange] = [],
+                              uniform: Set<Int> = [], schema: Schema? = nil,
+                              body: (ScanBatch) throws -> Void) async throws {
+        let file = try await project(task, fields: fields, filters: filters, schema: schema ?? table.metadata.currentSchema)
+        let location = file.location, reader = file.reader
+        let groups: [Int]
+        do { groups = try reader.rowGroups(matching: file.predicates) } catch {
+            throw IcebergError.corruptFile(location: location, message: "data file of table \(table.identifier): \(error)")
+        }
+        for g in groups {
+            var columns: [ScanColumn] = []
+            var rowCount = Int(reader.metadata.rowGroups[g].numRows)
+            var deletedRows = 0
+            do {
+                let removed = try file.deletedRows(rowGroup: g)
+                if let removed {
+                    deletedRows = removed.lazy.filter { $0 }.count
+                    rowCount -= deletedRows
+                }
+                for (i, field) in fields.enumerated() {
+                    guard let (index, conversion) = file.sources[i] else {
+                        columns.append(.constant(file.constants[i]))
+                        continue
+                    }
+                    if uniform.contains(field.id), let value = Self.uniformValue(reader, rowGroup: g, column: index, type: field.type) {
+                        columns.append(.constant(value))
+                        continue
+                    }
+                    var piece = try reader.readColumn(rowGroup: g, column: index)
+                    if let removed { piece = piece.removing(removed) }
+                    if conversion != .same {
+                        var assembler = try ColumnAssembler(type: field.type)
+                        assembler.reserve(rows: piece.rowCount)
+                        try file.append(piece, to: &assembler, conversion: conversion, field: field, column: index, rowGroup: g)
+                        piece = assembler.finish()
+                    }
+                    columns.append(.values(piece))
+                }
+            } catch let e as IcebergError {
+                throw e
+            } catch {
+                throw IcebergError.corruptFile(location: location, message: "row group \(g) of a data file of table \(table.identifier): \(error)")
+            }
+            try body(ScanBatch(location: location, rowGroup: g, rowCount: rowCount, deletedRows: deletedRows, columns: columns))
+        }
+    }
+
+    /// The one value a string or binary column chunk holds by its statistics (and no nulls), else nil.
+    private static func uniformValue(_ reader: ParquetReader, rowGroup: Int, column: Int, type: IcebergType) -> IcebergValue? {
+        guard let stats = reader.columnMetaData(rowGroup: rowGroup, column: column).statistics,
+              let low = stats.minValue, low == stats.maxValue, stats.nullCount == 0 else { return nil }
+        switch type {
+        case .string: return .string(String(decoding: low, as: UTF8.self))
+        case .binary: return .binary(low)
+        default: return nil
+        }
+    }
+
+    /// One data file opened for a projection: which file column holds each field and how its values
+    /// convert, the constants of fields it lacks, row group predicates, and the rows its delete files remove.
+    private struct FileProjection {
+        let table: Table
+        let location: String
+        let reader: ParquetReader
+        let deletes: RowDeletes
+        let sources: [(index: Int, conversion: ParquetValueConversion)?]
+        let constants: [IcebergValue?]
+        let predicates: [ParquetRangePredicate]
+        let equalitySources: [(field: NestedField, index: Int, conversion: ParquetValueConversion)]
+        let firstRows: [Int64]
+
+        /// Rows of a row group that delete files remove (by position in the file or by field values); nil: none.
+        func deletedRows(rowGroup g: Int) throws -> [Bool]? {
+            guard !deletes.isEmpty else { return nil }
+            var columns: [Int: (ColumnData, IcebergType)] = [:]
+            for source in equalitySources {
+                var assembler = try ColumnAssembler(type: source.field.type)
+                try append(try reader.readColumn(rowGroup: g, column: source.index), to: &assembler,
+                           conversion: source.conversion, field: source.field, column: source.index, rowGroup: g)
+                columns[source.field.id] = (assembler.finish(), source.field.type)
+            }
+            return try deletes.deleted(firstRow: firstRows[g], rowCount: Int(reader.metadata.rowGroups[g].numRows), columns: columns)
+        }
+
+        func append(_ piece: ColumnData, to assembler: inout ColumnAssembler, conversion: ParquetValueConversion,
+                    field: NestedField, column index: Int, rowGroup g: Int) throws {
+            do {
+                try assembler.append(piece, conversion: conversion)
+            } catch let e as ColumnAssembler.Mismatch {
+                throw IcebergError.corruptFile(location: location, message: """
+                    row group \(g) column \(reader.schema.columns[index].name) of a data file of table \
+                    \(table.identifier) (field \(field.name), \(field.type)): \(e.description)
+                    """)
+            }
+        }
+    }
+
+    /// Opens a data file and resolves `fields` in it by field id (or the name mapping), with the delete
+    /// files of its task; `filters` become row group predicates on the file's own columns and units.
+    private func project(_ task: FileScanTask, fields: [NestedField], filters: [ColumnRange], schema: Schema) async throws -> FileProjection {
         let location = task.dataFile.filePath
         let reader = try await table.openParquet(location)
         let deletes = try await deleteLoader.deletes(for: task)
@@ -106,59 +246,13 @@ public struct ScanReader: Sendable {
             }
             equalitySources.append((field, index, conversion))
         }
-        do {
-            let groups = try reader.rowGroups(matching: predicates)
-            // Each kept row group's deleted rows (nil: none), by file position.
-            var removed: [[Bool]?] = Array(repeating: nil, count: groups.count)
-            if !deletes.isEmpty {
-                var firstRow: [Int64] = [0]
-                for group in reader.metadata.rowGroups { firstRow.append(firstRow.last! + group.numRows) }
-                for (k, g) in groups.enumerated() {
-                    var columns: [Int: (ColumnData, IcebergType)] = [:]
-                    for source in equalitySources {
-                        var assembler = try ColumnAssembler(type: source.field.type)
-                        try assembler.append(try reader.readColumn(rowGroup: g, column: source.index), conversion: source.conversion)
-                        columns[source.field.id] = (assembler.finish(), source.field.type)
-                    }
-                    removed[k] = try deletes.deleted(firstRow: firstRow[g], rowCount: Int(reader.metadata.rowGroups[g].numRows), columns: columns)
-                }
-            }
-            let rows = zip(groups, removed).reduce(0) { total, pair in
-                total + Int(reader.metadata.rowGroups[pair.0].numRows) - (pair.1?.lazy.filter { $0 }.count ?? 0)
-            }
-            var out: [ColumnData] = []
-            for (i, field) in fields.enumerated() {
-                var assembler = try ColumnAssembler(type: field.type)
-                guard let (index, conversion) = sources[i] else {
-                    try assembler.appendConstant(constants[i], rows: rows)
-                    out.append(assembler.finish())
-                    continue
-                }
-                if groups.count > 1 { assembler.reserve(rows: rows) }
-                for (k, g) in groups.enumerated() {
-                    var piece = try reader.readColumn(rowGroup: g, column: index)
-                    if let mask = removed[k] { piece = piece.removing(mask) }
-                    do {
-                        try assembler.append(piece, conversion: conversion)
-                    } catch let e as ColumnAssembler.Mismatch {
-                        throw IcebergError.corruptFile(location: location, message: """
-                            row group \(g) column \(reader.schema.columns[index].name) of a data file of table \
-                            \(table.identifier) (field \(field.name), \(field.type)): \(e.description)
-                            """)
-                    }
-                }
-                out.append(assembler.finish())
-            }
-            return out
-        } catch let e as IcebergError {
-            throw e
-        } catch {
-            throw IcebergError.corruptFile(location: location, message: "data file of table \(table.identifier): \(error)")
-        }
+        var firstRows: [Int64] = [0]
+        for group in reader.metadata.rowGroups { firstRows.append(firstRows.last! + group.numRows) }
+        return FileProjection(table: table, location: location, reader: reader, deletes: deletes, sources: sources,
+                              constants: constants, predicates: predicates, equalitySources: equalitySources, firstRows: firstRows)
     }
 
-    /// One piece of a Parquet column in the representation `read` gives `type`, for readers that walk
-    /// row groups themselves (k2-verify); an error when the column's values cannot be that type.
+    /// One piece of a Parquet column in the representation `read` gives `type`; an error when the column's values cannot be that type.
     public static func convert(_ piece: ColumnData, from column: ParquetColumn, to type: IcebergType) throws -> ColumnData {
         guard let conversion = ParquetValueConversion(column: column, type: type) else {
             throw IcebergError.invalidArgument("column \(column.name) (\(describe(column))) cannot be read as \(type)")

@@ -193,6 +193,11 @@ public struct TableScan: Sendable {
             guard let v = file.partition[i] else { return false }
             if !range.mayOverlap(min: v, max: v) { return false }
         }
+        return Self.boundsMayMatch(file, filters: filters, schema: schema)
+    }
+
+    /// Whether a data file's column statistics (null counts, lower and upper bounds) allow rows within every filter.
+    static func boundsMayMatch(_ file: DataFile, filters: [ColumnRange], schema: Schema) -> Bool {
         for filter in filters {
             guard let column = schema.field(named: filter.column), column.type.isPrimitive else { continue }
             if let nulls = file.nullValueCounts[column.id], let values = file.valueCounts[column.id], nulls == values, values > 0 {

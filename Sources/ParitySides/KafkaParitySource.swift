@@ -13,11 +13,13 @@ final class KafkaParitySource: ParitySource {
     private var watermarks: [Int32: (low: Int64, high: Int64)]?
     /// Give up when no record arrives for this long while partitions are still short of their watermark.
     let stallTimeoutMs: Int64
+    private let cancellation: CancellationSignal
 
-    init(bootstrap: String, topic: String, stallTimeoutMs: Int64 = 30_000) {
+    init(bootstrap: String, topic: String, stallTimeoutMs: Int64, cancellation: CancellationSignal) {
         self.bootstrap = bootstrap
         self.topic = topic
         self.stallTimeoutMs = stallTimeoutMs
+        self.cancellation = cancellation
         description = SideDescription(kind: "kafka", name: "kafka://\(bootstrap)/\(topic)",
                                       details: ["bootstrap": bootstrap, "topic": topic])
     }
@@ -35,7 +37,7 @@ final class KafkaParitySource: ParitySource {
         if watermarks == nil {
             let topics = try consumer.topics()
             guard let count = topics[topic], count > 0 else {
-                throw VerifyFailure("kafka://\(bootstrap)/\(topic): topic not found")
+                throw ParityCheckError("kafka://\(bootstrap)/\(topic): topic not found")
             }
             var marks: [Int32: (low: Int64, high: Int64)] = [:]
             for partition in 0..<count where scope.contains(partition: partition) {
@@ -72,10 +74,11 @@ final class KafkaParitySource: ParitySource {
         var remaining = Set(wanted.keys)
         var idleMs: Int64 = 0
         while !remaining.isEmpty {
+            try cancellation.check()
             guard let event = try consumer.poll(timeoutMs: 200) else {
                 idleMs += 200
                 if idleMs >= stallTimeoutMs {
-                    throw VerifyFailure("kafka://\(bootstrap)/\(topic): no records for \(stallTimeoutMs / 1000) s while partitions \(remaining.sorted()) are short of their high watermarks")
+                    throw ParityCheckError("kafka://\(bootstrap)/\(topic): no records for \(stallTimeoutMs / 1000) s while partitions \(remaining.sorted()) are short of their high watermarks")
                 }
                 continue
             }

@@ -1,0 +1,23 @@
+import Parquet
+
+/// One row group of a data file as `ScanReader.readRowGroups` hands it over: the requested fields in the
+/// Iceberg representation (see `ScanReader`), rows that delete files remove already left out.
+public struct ScanBatch: Sendable {
+    /// The data file and the row group's index in it, for messages.
+    public var location: String
+    public var rowGroup: Int
+    /// Rows in the batch (after deletes), and rows of the row group that delete files removed.
+    public var rowCount: Int
+    public var deletedRows: Int
+    /// One entry per requested field, in the order asked for.
+    public var columns: [ScanColumn]
+}
+
+/// A field's values in one batch.
+public enum ScanColumn: Sendable {
+    case values(ColumnData)
+    /// Every row holds this value (nil: every row is null): a field the file lacks (its identity partition
+    /// value, else null), or a field asked for as `uniform` whose row group statistics give one value and
+    /// no nulls, which then costs no decoding.
+    case constant(IcebergValue?)
+}

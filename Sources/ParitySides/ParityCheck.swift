@@ -1,0 +1,59 @@
+import Iceberg
+import Parity
+
+/// A parity check as a library call: opens the configured sides (tables through `catalog`, Kafka topics,
+/// capture logs) and compares them with `ParityEngine`.
+///
+///     let check = ParityCheck(configuration: ParityCheckConfiguration(
+///         left: .table(try TableIdentifier("market_data.bronze_binance_trades")),
+///         right: .kafka(bootstrap: "localhost:9092", topic: "market.crypto.trades.binance.raw")),
+///         catalog: catalog)
+///     let report = try await check.run(cancellation: CancellationSignal(), diagnostics: { print($0) })
+///
+/// Throws `ParityCheckError` when the sides cannot be read as asked, `CancellationError` once `cancellation`
+/// is set (checked between files, row groups and messages). A mismatch is a report, not an error.
+public struct ParityCheck: Sendable {
+    public let configuration: ParityCheckConfiguration
+    /// The catalog table sides are loaded from (nil when no side is a table).
+    public let catalog: (any Catalog)?
+
+    public init(configuration: ParityCheckConfiguration, catalog: (any Catalog)? = nil) {
+        self.configuration = configuration
+        self.catalog = catalog
+    }
+
+    /// `diagnostics` receives what is worth telling but no reason to stop (a segment log's torn tail).
+    public func run(cancellation: CancellationSignal, diagnostics: @escaping (String) -> Void) async throws -> ParityReport {
+        if let truth = configuration.truth, truth.isTable {
+            throw ParityCheckError("truth \(truth): the truth is a Kafka topic (kafka://HOST:PORT/TOPIC) or a capture log (log:DIR)")
+        }
+        let left = try await open(configuration.left, role: "left", cancellation: cancellation, diagnostics: diagnostics)
+        let right = try await open(configuration.right, role: "right", cancellation: cancellation, diagnostics: diagnostics)
+        var truth: ParitySource?
+        if let side = configuration.truth { truth = try await open(side, role: "truth", cancellation: cancellation, diagnostics: diagnostics) }
+        try cancellation.check()
+        let engine = ParityEngine(options: ParityOptions(scope: configuration.scope, comparePayload: configuration.comparePayload))
+        return try await engine.run(left: left, right: right, truth: truth)
+    }
+
+    private func open(_ side: ParitySide, role: String, cancellation: CancellationSignal,
+                      diagnostics: @escaping (String) -> Void) async throws -> ParitySource {
+        switch side {
+        case .kafka(let bootstrap, let topic):
+            return KafkaParitySource(bootstrap: bootstrap, topic: topic, stallTimeoutMs: configuration.kafkaStallTimeoutMs,
+                                     cancellation: cancellation)
+        case .log(let directory):
+            return LogParitySource(directory: directory, cancellation: cancellation, diagnostics: diagnostics)
+        case .table(let identifier, let snapshotId):
+            guard let catalog else { throw ParityCheckError("\(role) \(identifier): a table side needs a catalog") }
+            let table: Table
+            do {
+                table = try await catalog.loadTable(identifier)
+            } catch {
+                throw ParityCheckError("\(role) table \(identifier) in catalog \(catalog.name): \(error)")
+            }
+            return try IcebergParitySource(table: table, snapshotId: snapshotId, asOfMillis: configuration.asOfMillis,
+                                           catalogName: catalog.name, cancellation: cancellation)
+        }
+    }
+}

@@ -1,0 +1,168 @@
+// k2-verify: row-count, offset and payload parity between Bronze tables, Kafka topics and capture logs.
+import ArgumentParser
+import CatalogCLI
+import Dispatch
+import Foundation
+import Iceberg
+import K2CLI
+import Parity
+import ParitySides
+
+struct Verify: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "k2-verify",
+        abstract: "Row-count, offset and payload parity between Bronze tables, Kafka topics and capture logs.",
+        discussion: """
+        Compares two sides per Kafka topic partition: row counts, distinct offsets, min/max offset, missing offset ranges on each side ([first, last]), duplicated offsets, and with --payload a hash of each offset's raw_bytes (the Kafka value). A side is an Iceberg table NAMESPACE.TABLE in --catalog, a Kafka topic kafka://HOST:PORT/TOPIC (what it still holds), or a segment log captured from Kafka, log:DIR.
+
+        Offsets below a Kafka partition's earliest offset (dropped by retention) are reported as such, never as missing. Table sides also get a health check: data files added by more than one snapshot, total-records of the snapshot summary against rows read, delete files, and the engines' commit markers. The report format (JSON keys, text table, HTML) is described in docs/verify-report.md.
+
+        Exit codes: 0 parity, 1 mismatch found, 2 could not check (why: stderr), 130 interrupted.
+
+        Examples:
+          k2-verify --catalog sqlite:var/catalog.db --left market_data.bronze_binance_trades --right market_data.bronze_binance_trades_flink
+          k2-verify --catalog sqlite:var/catalog.db --left market_data.bronze_binance_trades --right market_data.bronze_binance_trades_flink --truth kafka://localhost:9092/market.crypto.trades.binance.raw --payload --since 2024-02-09 --until 2024-02-10 --partitions 0-5 --json
+          k2-verify --catalog sqlite:var/catalog.db --left market_data.bronze_kraken_trades --snapshot-left 4012 --right kafka://localhost:9092/market.crypto.trades.kraken.raw --html parity.html
+          k2-verify --left log:var/capture --right kafka://localhost:9092/market.crypto.trades.binance.raw
+          k2-verify --catalog postgresql://iceberg@postgres:5432/iceberg --s3-endpoint http://minio:9000 --left market_data.bronze_binance_trades --right market_data.bronze_binance_trades_flink
+          k2-verify --catalog rest:http://iceberg-rest:8181 --s3-endpoint http://minio:9000 --left market_data.bronze_binance_trades --right market_data.bronze_binance_trades_flink
+
+        Secrets come from the environment only (PGPASSWORD, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, K2_ICEBERG_TOKEN).
+
+        """ + CatalogAddress.forms,
+        version: ToolkitVersion.current)
+
+    @OptionGroup(title: "Iceberg catalog (for table sides)") var catalogOptions: CatalogOptions
+
+    @Option(help: "Left side: NAMESPACE.TABLE, kafka://HOST:PORT/TOPIC or log:DIR.")
+    var left: String
+
+    @Option(help: "Right side: NAMESPACE.TABLE, kafka://HOST:PORT/TOPIC or log:DIR.")
+    var right: String
+
+    @Option(help: "Kafka as the truth both sides should match: kafka://HOST:PORT/TOPIC (or log:DIR).")
+    var truth: String?
+
+    @Flag(help: "Also compare each offset's payload (raw_bytes / the Kafka value) by hash.")
+    var payload = false
+
+    @Option(help: "Only records with kafka_timestamp at or after this time (RFC 3339, date, epoch s or ms).")
+    var since: String?
+
+    @Option(help: "Only records with kafka_timestamp before this time.")
+    var until: String?
+
+    @Option(help: "Only these Kafka partitions, e.g. 0,1,4-7.")
+    var partitions: String?
+
+    @Option(name: .customLong("snapshot-left"), help: "Check the left table at this snapshot id.")
+    var snapshotLeft: Int64?
+
+    @Option(name: .customLong("snapshot-right"), help: "Check the right table at this snapshot id.")
+    var snapshotRight: Int64?
+
+    @Option(name: .customLong("as-of"), help: "Check both tables at their snapshots current at this time.")
+    var asOf: String?
+
+    @Flag(help: "Write the JSON report (docs/verify-report.md) to stdout instead of the table.")
+    var json = false
+
+    @Option(help: "Also write a self-contained HTML report to this file.")
+    var html: String?
+
+    func run() throws {
+        let configuration = try makeConfiguration()
+        let cancellation = CancellationSignal()
+        let signals = Self.cancelOnSignals(cancellation)
+        defer { signals.forEach { $0.cancel() } }
+        let report: ParityReport
+        do {
+            report = try Self.wait {
+                let catalog = try await openCatalog(if: [configuration.left, configuration.right].contains { $0.isTable })
+                return try await ParityCheck(configuration: configuration, catalog: catalog)
+                    .run(cancellation: cancellation, diagnostics: { StandardError.print("k2-verify: \($0)") })
+            }
+        } catch is CancellationError {
+            throw ProgramFailure("interrupted", code: .interrupted)
+        } catch let error as ProgramFailure {
+            throw error
+        } catch {
+            throw ProgramFailure("could not check: \(error)", code: .unusable)
+        }
+        if json {
+            try JSONReport.write(report, program: "k2-verify", format: 1)
+        } else {
+            FileHandle.standardOutput.write(Data(ParityTextRenderer.render(report).utf8))
+        }
+        if let html {
+            do {
+                try ParityHTMLRenderer.render(report).write(toFile: html, atomically: true, encoding: .utf8)
+            } catch {
+                throw ProgramFailure("cannot write HTML report \(html): \(error.localizedDescription)", code: .unusable)
+            }
+        }
+        if !report.parity { throw ExitCode(K2ExitCode.failure.rawValue) }
+    }
+
+    func makeConfiguration() throws -> ParityCheckConfiguration {
+        func micros(_ text: String?, _ option: String) throws -> Int64? {
+            guard let text else { return nil }
+            guard let nanos = TimeParser.epochNanoseconds(text) else { throw UsageError("\(option) \(text): not a time") }
+            return nanos / 1000
+        }
+        if snapshotLeft != nil || snapshotRight != nil, asOf != nil {
+            throw UsageError("--as-of and --snapshot-left/--snapshot-right exclude each other")
+        }
+        let scope = ParityScope(sinceMicros: try micros(since, "--since"), untilMicros: try micros(until, "--until"),
+                                partitions: try partitions.map(parsePartitions))
+        let truthSide = try truth.map { try ParitySide(parsing: $0, snapshotId: nil, option: "--truth") }
+        if let truthSide, truthSide.isTable {
+            throw UsageError("--truth \(truthSide): the truth is a Kafka topic (kafka://HOST:PORT/TOPIC) or a capture log (log:DIR)")
+        }
+        return ParityCheckConfiguration(left: try ParitySide(parsing: left, snapshotId: snapshotLeft, option: "--left"),
+                                        right: try ParitySide(parsing: right, snapshotId: snapshotRight, option: "--right"),
+                                        truth: truthSide, scope: scope, comparePayload: payload,
+                                        asOfMillis: try micros(asOf, "--as-of").map { $0 / 1000 })
+    }
+
+    /// The catalog of `--catalog` (or `--warehouse DIR`'s embedded sqlite:DIR/catalog.db), opened by the
+    /// library's opener shared with k2-replay; nil when no side is a table.
+    func openCatalog(if needed: Bool) async throws -> (any Catalog)? {
+        guard needed else { return nil }
+        let opener = catalogOptions.opener
+        guard opener.catalog != nil || opener.warehouse != nil else {
+            throw UsageError("a table side needs --catalog (or --warehouse DIR for sqlite:DIR/catalog.db)")
+        }
+        do { return try await opener.open(create: false) } catch let error as CatalogOpenError { throw UsageError(error.description) }
+    }
+
+    /// SIGINT/SIGTERM cancel the check (it stops at the next file, row group or message); a check writes
+    /// nothing, so one stuck on a silent server exits 130 anyway after 5 s, or at a second signal.
+    static func cancelOnSignals(_ cancellation: CancellationSignal) -> [DispatchSourceSignal] {
+        [SIGINT, SIGTERM].map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler {
+                if cancellation.isCancelled { _exit(K2ExitCode.interrupted.rawValue) }
+                cancellation.cancel()
+                DispatchQueue.global().asyncAfter(deadline: .now() + 5) { _exit(K2ExitCode.interrupted.rawValue) }
+            }
+            source.resume()
+            return source
+        }
+    }
+
+    /// Runs async work to its end from `run()` (ProgramMain's commands are synchronous).
+    static func wait<T>(_ work: @escaping () async throws -> T) throws -> T {
+        let done = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) var result: Result<T, Error>?
+        Task {
+            do { result = .success(try await work()) } catch { result = .failure(error) }
+            done.signal()
+        }
+        done.wait()
+        return try result!.get()
+    }
+}
+
+ProgramMain.run(Verify.self)
