@@ -137,15 +137,21 @@ struct Verify: ParsableCommand {
     }
 
     /// SIGINT/SIGTERM cancel the check (it stops at the next file, row group or message); a check writes
-    /// nothing, so one stuck on a silent server exits 130 anyway after 5 s, or at a second signal.
+    /// nothing, so one stuck on a silent server exits 130 anyway after 10 s, or at a second signal.
     static func cancelOnSignals(_ cancellation: CancellationSignal) -> [DispatchSourceSignal] {
-        [SIGINT, SIGTERM].map { number in
-            signal(number, SIG_IGN)
+        // Blocked before any other thread starts (threads inherit the mask): on Linux, dispatch reads
+        // signals through a signalfd, which sees only blocked ones (an ignored signal is discarded).
+        var blocked = sigset_t()
+        sigemptyset(&blocked)
+        sigaddset(&blocked, SIGINT)
+        sigaddset(&blocked, SIGTERM)
+        pthread_sigmask(SIG_BLOCK, &blocked, nil)
+        return [SIGINT, SIGTERM].map { number in
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
             source.setEventHandler {
                 if cancellation.isCancelled { _exit(K2ExitCode.interrupted.rawValue) }
                 cancellation.cancel()
-                DispatchQueue.global().asyncAfter(deadline: .now() + 5) { _exit(K2ExitCode.interrupted.rawValue) }
+                DispatchQueue.global().asyncAfter(deadline: .now() + 10) { _exit(K2ExitCode.interrupted.rawValue) }
             }
             source.resume()
             return source
