@@ -29,6 +29,7 @@ struct Verify: ParsableCommand {
 
         Secrets come from the environment only (PGPASSWORD, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, K2_ICEBERG_TOKEN).
 
+
         """ + CatalogAddress.forms,
         version: ToolkitVersion.current)
 
