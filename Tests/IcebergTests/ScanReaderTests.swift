@@ -106,6 +106,64 @@ final class ScanReaderTests: LocalWarehouseTestCase {
         XCTAssertEqual(rows, expected)
     }
 
+    /// `readRowGroups` hands over what `read` returns, one row group at a time; a uniform string column
+    /// comes back as a constant, and ranges skip row groups by their statistics.
+    func testRowGroupsStreamWhatReadReturns() async throws {
+        let catalog = try await SQLCatalog.open(connection: try SQLiteConnection(path: database), name: "k2",
+                                                warehouse: warehouse, io: LocalFileIO())
+        try await catalog.createNamespace(["market_data"], properties: [:])
+        var props = BronzeFixtures.sparkProperties
+        props["write.parquet.row-group-size-bytes"] = "8192"
+        var table = try await catalog.createTable(TableIdentifier(namespace: ["market_data"], name: "t"),
+                                                  schema: BronzeFixtures.sparkSchema(), spec: BronzeFixtures.sparkSpec,
+                                                  sortOrder: .unsorted, properties: props, location: nil)
+        let writer = try DataFileWriter(table: table)
+        // Row groups are cut between writes of up to 4096 rows, once they reach the size.
+        for first in stride(from: Int64(0), to: 2500, by: 250) {
+            try await writer.write(DataFileWriterTests.batch(partition: 3, offsets: first..<first + 250, day: 0, nullableOffsets: true),
+                                   partition: [.date(BronzeFixtures.baseDay)])
+        }
+        table = try await FastAppend(catalog: catalog).commit(table: table, files: try await writer.finish())
+        let tasks = try await TableScan(table: table).planFiles()
+        let task = try XCTUnwrap(tasks.first)
+        let reader = try ScanReader(table: table)
+        let whole = try await reader.read(task, columns: ["offset", "kafka_timestamp"])
+        let schema = table.metadata.currentSchema
+        let fields = try ["topic", "offset", "kafka_timestamp"].map { try XCTUnwrap(schema.field(named: $0)) }
+
+        var batches = 0, rows = 0
+        var offsets: [Int64] = [], validity: [Bool] = [], timestamps: [Int64] = []
+        try await reader.readRowGroups(task, fields: fields, uniform: [fields[0].id]) { batch in
+            batches += 1
+            rows += batch.rowCount
+            guard case .constant(.string("binance.trades")?) = batch.columns[0] else { return XCTFail("topic not uniform: \(batch.columns[0])") }
+            guard case .values(let o) = batch.columns[1], case .int64(let values) = o.values,
+                  case .values(let t) = batch.columns[2], case .int64(let times) = t.values else { return XCTFail("unexpected columns") }
+            XCTAssertEqual(o.rowCount, batch.rowCount)
+            offsets += values
+            validity += o.validity ?? Array(repeating: true, count: o.rowCount)
+            timestamps += times
+        }
+        XCTAssertGreaterThan(batches, 2, "the table property asks for small row groups")
+        XCTAssertEqual(rows, 2500)
+        guard case .int64(let wholeOffsets) = whole[0].values, case .int64(let wholeTimes) = whole[1].values else { return XCTFail() }
+        XCTAssertEqual(offsets, wholeOffsets)
+        XCTAssertEqual(validity, whole[0].validity)
+        XCTAssertEqual(timestamps, wholeTimes)
+
+        // A range on kafka_timestamp keeps only the row groups that may hold it.
+        let range = ColumnRange(column: "kafka_timestamp", lower: .timestamptz(BronzeFixtures.baseMicros + 2000 * 1000),
+                                upper: .timestamptz(BronzeFixtures.baseMicros + 2100 * 1000))
+        var kept: [Int64] = []
+        try await reader.readRowGroups(task, fields: [fields[2]], filters: [range]) { batch in
+            guard case .values(let t) = batch.columns[0], case .int64(let times) = t.values else { return XCTFail() }
+            kept += times
+        }
+        XCTAssertLessThan(kept.count, 2500)
+        XCTAssertTrue(kept.contains(BronzeFixtures.baseMicros + 2000 * 1000) && kept.contains(BronzeFixtures.baseMicros + 2100 * 1000))
+        XCTAssertFalse(kept.contains(BronzeFixtures.baseMicros))
+    }
+
     func testMissingDataFileNamesTheFile() async throws {
         let catalog = try await SQLCatalog.open(connection: try SQLiteConnection(path: database), name: "k2",
                                                 warehouse: warehouse, io: LocalFileIO())
