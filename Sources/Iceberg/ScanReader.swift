@@ -252,22 +252,6 @@ public struct ScanReader: Sendable {
                               constants: constants, predicates: predicates, equalitySources: equalitySources, firstRows: firstRows)
     }
 
-    /// One piece of a Parquet column in the representation `read` gives `type`; an error when the column's values cannot be that type.
-    public static func convert(_ piece: ColumnData, from column: ParquetColumn, to type: IcebergType) throws -> ColumnData {
-        guard let conversion = ParquetValueConversion(column: column, type: type) else {
-            throw IcebergError.invalidArgument("column \(column.name) (\(describe(column))) cannot be read as \(type)")
-        }
-        if conversion == .same { return piece }
-        var assembler = try ColumnAssembler(type: type)
-        assembler.reserve(rows: piece.rowCount)
-        do {
-            try assembler.append(piece, conversion: conversion)
-        } catch let e as ColumnAssembler.Mismatch {
-            throw IcebergError.invalidArgument("column \(column.name) (\(describe(column))) as \(type): \(e.description)")
-        }
-        return assembler.finish()
-    }
-
     /// A column's stored type as people know it: `INT64 TIMESTAMP(millis, adjusted to UTC: true)`, `INT96`.
     static func describe(_ column: ParquetColumn) -> String {
         let physical: String
