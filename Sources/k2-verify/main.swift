@@ -85,8 +85,6 @@ struct Verify: ParsableCommand {
             }
         } catch is CancellationError {
             throw ProgramFailure("interrupted", code: .interrupted)
-        } catch let error as ProgramFailure {
-            throw error
         } catch {
             throw ProgramFailure("could not check: \(error)", code: .unusable)
         }
