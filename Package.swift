@@ -13,7 +13,8 @@ let package = Package(
         .executable(name: "k2-replay", targets: ["k2-replay"]),
         .executable(name: "k2-compact", targets: ["k2-compact"]),
         .executable(name: "k2-verify", targets: ["k2-verify"]),
-        .library(name: "K2Backfill", targets: ["SegmentLog", "Exchanges", "Kafka", "Avro", "Parquet", "Iceberg", "Bronze", "Parity", "ParitySides"]),
+        .library(name: "K2Backfill", targets: ["K2Core", "SegmentLog", "Exchanges", "Kafka", "Avro", "Parquet", "Iceberg", "Bronze",
+                                               "Parity", "ParitySides", "Replay"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
@@ -59,13 +60,13 @@ let package = Package(
         .target(name: "Parity", dependencies: ["K2Core"]),
         // The replay engine: sources (segment logs, Kafka topics), sinks (Kafka, JSON lines, Bronze tables),
         // resume, pacing. k2-replay is its command line.
-        .target(name: "Replay", dependencies: ["K2Core", "SegmentLog", "Kafka", "Bronze", "Iceberg", "K2CLI"]),
+        .target(name: "Replay", dependencies: ["K2Core", "SegmentLog", "Kafka", "Bronze", "Iceberg"]),
         // The sides of a parity check (Bronze tables, Kafka topics, capture logs) and its library entry, ParityCheck.
         .target(name: "ParitySides", dependencies: ["K2Core", "Parity", "Iceberg", "Kafka", "SegmentLog"]),
         // The catalog options k2-replay and k2-verify share (one spelling of --catalog, --warehouse, --s3-*).
         .target(name: "CatalogCLI", dependencies: ["Iceberg",
             .product(name: "ArgumentParser", package: "swift-argument-parser")]),
-        .target(name: "K2CLI", dependencies: ["CK2Native",
+        .target(name: "K2CLI", dependencies: ["K2Core", "CK2Native",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -100,6 +101,8 @@ let package = Package(
         // Test-only support: paths to the checker venv and built tools, child processes.
         .target(name: "TestSupport", dependencies: [], path: "Sources/TestSupport"),
         .testTarget(name: "K2CoreTests", dependencies: ["K2Core"]),
+        // docs/library.md's example, compiled against the K2Backfill product's modules and run.
+        .testTarget(name: "LibraryExampleTests", dependencies: ["K2Core", "Replay", "ParitySides", "Parity", "Iceberg", "Kafka", "TestSupport"]),
         .testTarget(name: "CodecsTests", dependencies: ["Codecs", "TestSupport"]),
         .testTarget(name: "IcebergRemoteTests", dependencies: ["Iceberg", "Parquet", "Avro", "SegmentLog", "TestSupport"]),
         .testTarget(name: "ExchangesTests", dependencies: ["Exchanges", "K2Core", "TestSupport"]),
@@ -109,11 +112,11 @@ let package = Package(
         .testTarget(name: "IcebergTests", dependencies: ["Iceberg", "Avro", "TestSupport"]),
         .testTarget(name: "ParquetTests", dependencies: ["Parquet", "Codecs", "TestSupport"]),
         .testTarget(name: "ParityTests", dependencies: ["Parity", "TestSupport"]),
-        .testTarget(name: "ParitySidesTests", dependencies: ["ParitySides", "Parity", "Iceberg", "Kafka", "SegmentLog", "TestSupport"]),
+        .testTarget(name: "ParitySidesTests", dependencies: ["K2Core", "ParitySides", "Parity", "Iceberg", "Kafka", "SegmentLog", "TestSupport"]),
         .testTarget(name: "VerifyTests", dependencies: ["Parity", "Kafka", "SegmentLog", "TestSupport"]),
         .testTarget(name: "KafkaTests", dependencies: ["Kafka", "TestSupport"]),
         .testTarget(name: "BronzeTests", dependencies: ["Bronze", "Exchanges", "Avro", "TestSupport"]),
-        .testTarget(name: "ReplayEngineTests", dependencies: ["Replay", "Kafka", "SegmentLog", "Bronze", "Iceberg", "K2CLI", "TestSupport"]),
+        .testTarget(name: "ReplayEngineTests", dependencies: ["K2Core", "Replay", "Kafka", "SegmentLog", "Bronze", "Iceberg", "K2CLI", "TestSupport"]),
         .testTarget(name: "ReplayTests", dependencies: ["Bronze", "Kafka", "SegmentLog", "K2CLI", "TestSupport"]),
         .testTarget(name: "BronzeIcebergTests", dependencies: ["Bronze", "Iceberg", "Kafka", "SegmentLog", "TestSupport"]),
         .testTarget(name: "SegmentLogTests", dependencies: ["SegmentLog", "CK2Native", "TestSupport"]),

@@ -1,4 +1,5 @@
 import Foundation
+import K2Core
 
 /// Parses points in time as typed on a command line: RFC 3339 (`2024-02-09T10:00:00Z`,
 /// `2024-02-09T10:00:00.123+01:00`), a date (`2024-02-09`, midnight UTC), or epoch seconds / milliseconds
@@ -32,23 +33,13 @@ public enum TimeParser {
         return Int64(value)
     }
 
-    /// RFC 3339 in UTC to the second (`2024-02-09T10:00:00Z`, as `ISO8601DateFormatter()` writes it), without
-    /// Foundation's formatters: their first use loads ICU's calendar and time-zone data, about 5 ms of a
-    /// short replay's start-up, only to stamp its checkpoint.
+    /// RFC 3339 in UTC to the second (`2024-02-09T10:00:00Z`).
     public static func rfc3339(epochSeconds: Int) -> String {
-        var time = time_t(epochSeconds)
-        var parts = tm()
-        var text = [CChar](repeating: 0, count: 32)
-        guard gmtime_r(&time, &parts) != nil, strftime(&text, text.count, "%Y-%m-%dT%H:%M:%SZ", &parts) > 0 else {
-            return "\(epochSeconds)"
-        }
-        return String(cString: text)
+        RFC3339.format(epochNanoseconds: Int64(epochSeconds).multipliedReportingOverflow(by: 1_000_000_000).partialValue, fractionDigits: 0)
     }
 
     /// RFC 3339 in UTC with milliseconds, for reports.
     public static func rfc3339(epochNanoseconds: Int64) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: Date(timeIntervalSince1970: Double(epochNanoseconds) / 1e9))
+        RFC3339.format(epochNanoseconds: epochNanoseconds, fractionDigits: 3)
     }
 }

@@ -14,12 +14,7 @@ enum CivilTime {
     }
 
     static func timestamp(micros: Int64) -> String {
-        let seconds = micros >= 0 ? micros / 1_000_000 : (micros - 999_999) / 1_000_000
-        let fraction = micros - seconds * 1_000_000
-        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
-        let secondOfDay = seconds - days * 86_400
-        let millis = fraction / 1000
-        return "\(date(days: days))T\(pad(secondOfDay / 3600, 2)):\(pad(secondOfDay / 60 % 60, 2)):\(pad(secondOfDay % 60, 2)).\(pad(millis, 3))Z"
+        RFC3339.format(epochNanoseconds: micros.multipliedReportingOverflow(by: 1000).partialValue, fractionDigits: 3)
     }
 
     private static func pad(_ value: Int64, _ width: Int) -> String { CivilDate.padded(value, width) }

@@ -1,3 +1,4 @@
+import K2Core
 import Foundation
 import Iceberg
 import Parity

@@ -1,3 +1,4 @@
+import K2Core
 import Kafka
 import Parity
 
@@ -14,8 +15,12 @@ final class KafkaParitySource: ParitySource {
     /// Give up when no record arrives for this long while partitions are still short of their watermark.
     let stallTimeoutMs: Int64
     private let cancellation: CancellationSignal
+    /// Where librdkafka's own log lines go (not raw to stderr).
+    private let diagnostics: @Sendable (String) -> Void
 
-    init(bootstrap: String, topic: String, stallTimeoutMs: Int64, cancellation: CancellationSignal) {
+    init(bootstrap: String, topic: String, stallTimeoutMs: Int64, cancellation: CancellationSignal,
+         diagnostics: @escaping @Sendable (String) -> Void = { _ in }) {
+        self.diagnostics = diagnostics
         self.bootstrap = bootstrap
         self.topic = topic
         self.stallTimeoutMs = stallTimeoutMs
@@ -27,7 +32,9 @@ final class KafkaParitySource: ParitySource {
     private func makeConsumer() throws -> KafkaConsumer {
         var config = KafkaConfig()
         config.set("bootstrap.servers", bootstrap)
-        config.set("log_level", "3")
+        config.set("log_level", "4")
+        let diagnostics = self.diagnostics
+        config.logHandler = { line in diagnostics("kafka: \(line.facility): \(line.message) (\(line.clientName))") }
         return try KafkaConsumer(config: config)
     }
 

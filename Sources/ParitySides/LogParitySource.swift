@@ -1,3 +1,4 @@
+import K2Core
 import Parity
 import SegmentLog
 

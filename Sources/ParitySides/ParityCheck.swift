@@ -1,3 +1,4 @@
+import K2Core
 import Iceberg
 import Parity
 
@@ -23,7 +24,7 @@ public struct ParityCheck: Sendable {
     }
 
     /// `diagnostics` receives what is worth telling but no reason to stop (a segment log's torn tail).
-    public func run(cancellation: CancellationSignal, diagnostics: @escaping (String) -> Void) async throws -> ParityReport {
+    public func run(cancellation: CancellationSignal, diagnostics: @escaping @Sendable (String) -> Void) async throws -> ParityReport {
         if let truth = configuration.truth, truth.isTable {
             throw ParityCheckError("truth \(truth): the truth is a Kafka topic (kafka://HOST:PORT/TOPIC) or a capture log (log:DIR)")
         }
@@ -37,11 +38,11 @@ public struct ParityCheck: Sendable {
     }
 
     private func open(_ side: ParitySide, role: String, cancellation: CancellationSignal,
-                      diagnostics: @escaping (String) -> Void) async throws -> ParitySource {
+                      diagnostics: @escaping @Sendable (String) -> Void) async throws -> ParitySource {
         switch side {
         case .kafka(let bootstrap, let topic):
             return KafkaParitySource(bootstrap: bootstrap, topic: topic, stallTimeoutMs: configuration.kafkaStallTimeoutMs,
-                                     cancellation: cancellation)
+                                     cancellation: cancellation, diagnostics: { diagnostics($0) })
         case .log(let directory):
             return LogParitySource(directory: directory, cancellation: cancellation, diagnostics: diagnostics)
         case .table(let identifier, let snapshotId):

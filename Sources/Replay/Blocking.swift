@@ -1,3 +1,4 @@
+import K2Core
 import Foundation
 
 /// Carries a result from the concurrency pool back to the waiting thread.
@@ -13,7 +14,7 @@ private final class BlockingResult<T>: @unchecked Sendable {
 /// either way, and the run exits 130. Work begun after a stop was requested (the final commit of what was
 /// read) gets `afterStopGrace` before it is cancelled the same way. A commit cut off like this is in the
 /// state a `kill -9` leaves, which a rerun resolves.
-func runBlocking<T>(stop: StopSignal, _ body: @escaping () async throws -> T) throws -> T {
+func runBlocking<T>(stop: CancellationSignal, _ body: @escaping () async throws -> T) throws -> T {
     let box = BlockingResult<T>()
     let done = DispatchSemaphore(value: 0)
     nonisolated(unsafe) let work = body
@@ -21,11 +22,11 @@ func runBlocking<T>(stop: StopSignal, _ body: @escaping () async throws -> T) th
         do { box.result = .success(try await work()) } catch { box.result = .failure(error) }
         done.signal()
     }
-    let signalsAtStart = stop.requests
+    let signalsAtStart = stop.requestCount
     let giveUpAt = DispatchTime.now() + afterStopGrace
     var cancelled = false
     while done.wait(timeout: .now() + .milliseconds(100)) == .timedOut {
-        let newSignal = stop.requests != signalsAtStart
+        let newSignal = stop.requestCount != signalsAtStart
         guard newSignal || (signalsAtStart != 0 && DispatchTime.now() >= giveUpAt) else { continue }
         task.cancel()
         cancelled = true

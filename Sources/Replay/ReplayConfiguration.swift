@@ -34,7 +34,7 @@ public struct ReplayConfiguration {
     /// Exclusive end, as `sinceNanos`.
     public var untilNanos: Int64?
     /// Kafka source: where each partition starts without a time bound or a previous run.
-    public var fromOffset: KafkaStartOffset = .earliest
+    public var fromOffset: SourceStartOffset = .earliest
     /// Kafka source: the source partitions to read; nil: all.
     public var sourcePartitions: Set<Int32>?
     /// One of n disjoint shares of the source (Kafka source: by partition; a log into Iceberg: by stream).
@@ -69,7 +69,7 @@ public struct ReplayConfiguration {
 }
 
 /// Where a Kafka source partition starts.
-public enum KafkaStartOffset: Equatable, Sendable, CustomStringConvertible {
+public enum SourceStartOffset: Equatable, Sendable, CustomStringConvertible {
     case earliest, latest
     case offset(Int64)
 

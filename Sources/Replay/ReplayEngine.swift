@@ -1,3 +1,5 @@
+import K2Core
+
 /// Runs one replay: the source its configuration names into its target, until the source's end or a stop
 /// request. The one entry of the library for programs.
 public struct ReplayEngine {
@@ -7,7 +9,7 @@ public struct ReplayEngine {
 
     /// `stop`: set to end the run early (what was read is flushed or committed, the report says interrupted).
     /// `diagnostics`: the run's notes, warnings and progress lines; nothing is printed by the engine.
-    public init(configuration: ReplayConfiguration, stop: StopSignal, diagnostics: @escaping ReplayDiagnostics) {
+    public init(configuration: ReplayConfiguration, stop: CancellationSignal, diagnostics: @escaping ReplayDiagnostics) {
         self.configuration = configuration
         context = ReplayContext(configuration: configuration, stop: stop, diagnostics: diagnostics)
     }
@@ -32,7 +34,7 @@ public struct ReplayEngine {
 /// What every part of a run shares: its configuration, its stop signal and where its notes go.
 struct ReplayContext {
     let configuration: ReplayConfiguration
-    let stop: StopSignal
+    let stop: CancellationSignal
     let diagnostics: ReplayDiagnostics
 
     func note(_ text: String) { diagnostics(ReplayNote(.info, text)) }

@@ -1,3 +1,4 @@
+import K2Core
 import ArgumentParser
 import Bronze
 import Foundation
@@ -42,9 +43,9 @@ struct EmbeddedKafkaCommand: ParsableCommand {
         }
         print("bootstrap=\(forwarder.map { "localhost:\($0.port)," } ?? "")\(cluster.bootstrap)")
         fflush(stdout)
-        let stop = StopSignal()
-        let signals = StopOnSignals(stop)
-        while !stop.isRequested { usleep(100_000) }
+        let stop = CancellationSignal()
+        let signals = InterruptSignals(cancelling: stop)
+        while !stop.isCancelled { usleep(100_000) }
         withExtendedLifetime((cluster, signals, forwarder)) {}
     }
 }

@@ -33,7 +33,7 @@ struct IcebergOptions: ParsableArguments {
         if ["beginning", "end"].contains(fromOffset) {
             throw ValidationError("--from-offset \(fromOffset): use earliest or latest")
         }
-        if KafkaStartOffset(fromOffset) == nil { throw ValidationError("--from-offset: earliest, latest or N, got \(fromOffset)") }
+        if SourceStartOffset(fromOffset) == nil { throw ValidationError("--from-offset: earliest, latest or N, got \(fromOffset)") }
         _ = try shard()
         if BronzeTableStyle(rawValue: style) == nil { throw ValidationError("--style must be spark or flink") }
         if let exchange, BronzeExchange(rawValue: exchange) == nil { throw ValidationError("--exchange must be binance or kraken") }

@@ -1,3 +1,4 @@
+import K2Core
 import ArgumentParser
 import Bronze
 import CatalogCLI
@@ -153,7 +154,7 @@ struct ReplayCommand: ParsableCommand {
         c.symbols = symbols.map { $0.split(separator: ",").map(String.init) }
         c.sinceNanos = try Self.time(since, "--since")
         c.untilNanos = try Self.time(until, "--until")
-        c.fromOffset = KafkaStartOffset(iceberg.fromOffset)!
+        c.fromOffset = SourceStartOffset(iceberg.fromOffset)!
         c.sourcePartitions = try sourcePartitions()
         c.shard = try iceberg.shard()
         c.format = BronzeValueFormat(rawValue: format)!
@@ -171,8 +172,8 @@ struct ReplayCommand: ParsableCommand {
     }
 
     func run() throws {
-        let stop = StopSignal()
-        let signals = StopOnSignals(stop)
+        let stop = CancellationSignal()
+        let signals = InterruptSignals(cancelling: stop)
         defer { withExtendedLifetime(signals) {} }
         let quiet = self.quiet
         let diagnostics: ReplayDiagnostics = { note in

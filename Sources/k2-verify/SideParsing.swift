@@ -22,19 +22,7 @@ extension ParitySide {
     }
 }
 
-/// `--partitions 0,1,4-7`.
+/// `--partitions 0,1,4-7`, parsed as every program parses it.
 func parsePartitions(_ text: String) throws -> Set<Int32> {
-    var result = Set<Int32>()
-    for item in text.split(separator: ",") {
-        let bounds = item.split(separator: "-", maxSplits: 1).map { Int32($0.trimmingCharacters(in: .whitespaces)) }
-        if bounds.count == 1, let value = bounds[0], value >= 0 {
-            result.insert(value)
-        } else if bounds.count == 2, let low = bounds[0], let high = bounds[1], low >= 0, low <= high {
-            result.formUnion(low...high)
-        } else {
-            throw UsageError("--partitions \(text): expected numbers and ranges like 0,1,4-7")
-        }
-    }
-    guard !result.isEmpty else { throw UsageError("--partitions: empty list") }
-    return result
+    Set(try PartitionSelection(parsing: text, option: "--partitions").partitions)
 }

@@ -1,4 +1,5 @@
 // k2-verify: row-count, offset and payload parity between Bronze tables, Kafka topics and capture logs.
+import K2Core
 import ArgumentParser
 import CatalogCLI
 import Dispatch
@@ -74,8 +75,10 @@ struct Verify: ParsableCommand {
     func run() throws {
         let configuration = try makeConfiguration()
         let cancellation = CancellationSignal()
-        let signals = Self.cancelOnSignals(cancellation)
-        defer { signals.forEach { $0.cancel() } }
+        // A check writes nothing until it ends: waiting on a silent server (a catalog or S3 call does not see the
+        // cancellation), it exits 130 anyway a second after the signal, or at a second signal.
+        let signals = InterruptSignals(cancelling: cancellation, exitAfter: 1)
+        defer { withExtendedLifetime(signals) {} }
         let report: ParityReport
         do {
             report = try Self.wait {
@@ -133,28 +136,6 @@ struct Verify: ParsableCommand {
             throw UsageError("a table side needs --catalog (or --warehouse DIR for sqlite:DIR/catalog.db)")
         }
         do { return try await opener.open(create: false) } catch let error as CatalogOpenError { throw UsageError(error.description) }
-    }
-
-    /// SIGINT/SIGTERM cancel the check (it stops at the next file, row group or message); a check writes
-    /// nothing, so one stuck on a silent server exits 130 anyway after 10 s, or at a second signal.
-    static func cancelOnSignals(_ cancellation: CancellationSignal) -> [DispatchSourceSignal] {
-        // Blocked before any other thread starts (threads inherit the mask): on Linux, dispatch reads
-        // signals through a signalfd, which sees only blocked ones (an ignored signal is discarded).
-        var blocked = sigset_t()
-        sigemptyset(&blocked)
-        sigaddset(&blocked, SIGINT)
-        sigaddset(&blocked, SIGTERM)
-        pthread_sigmask(SIG_BLOCK, &blocked, nil)
-        return [SIGINT, SIGTERM].map { number in
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler {
-                if cancellation.isCancelled { _exit(K2ExitCode.interrupted.rawValue) }
-                cancellation.cancel()
-                DispatchQueue.global().asyncAfter(deadline: .now() + 10) { _exit(K2ExitCode.interrupted.rawValue) }
-            }
-            source.resume()
-            return source
-        }
     }
 
     /// Runs async work to its end from `run()` (ProgramMain's commands are synchronous).

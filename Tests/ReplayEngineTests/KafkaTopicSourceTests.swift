@@ -1,3 +1,4 @@
+import K2Core
 import Foundation
 import Kafka
 import SegmentLog
@@ -58,7 +59,7 @@ final class KafkaTopicSourceTests: XCTestCase {
         let (cluster, config) = try filledCluster(partitions: 6, perPartition: 10)
         defer { withExtendedLifetime(cluster) {} }
         var source = KafkaTopicSource(config: config, topic: "orders", fromOffset: .offset(4), fromTimeMs: nil, untilTimeMs: nil,
-                                      shard: ReplayShard(index: 1, count: 2)!, stop: StopSignal())
+                                      shard: ReplayShard(index: 1, count: 2)!, stop: CancellationSignal())
         source.partitionSelection = [0, 1, 3, 4]
         source.carriesKeysAndHeaders = true
         let consumer = try KafkaConsumer(config: config, bulkRead: true)
@@ -84,8 +85,8 @@ final class KafkaTopicSourceTests: XCTestCase {
     func testAStoppedSourceReadsNothing() throws {
         let (cluster, config) = try filledCluster(partitions: 2, perPartition: 5)
         defer { withExtendedLifetime(cluster) {} }
-        let stop = StopSignal()
-        stop.request()
+        let stop = CancellationSignal()
+        stop.cancel()
         let source = KafkaTopicSource(config: config, topic: "orders", fromOffset: .earliest, fromTimeMs: nil, untilTimeMs: nil,
                                       shard: .whole, stop: stop)
         let consumer = try KafkaConsumer(config: config, bulkRead: true)
@@ -108,14 +109,14 @@ final class KafkaTopicSourceTests: XCTestCase {
         configuration.bootstrap = .servers(target.bootstrap)
         configuration.sourcePartitions = [0, 2]
         configuration.stateDirectory = state
-        let report = try ReplayEngine(configuration: configuration, stop: StopSignal(), diagnostics: { _ in }).run()
+        let report = try ReplayEngine(configuration: configuration, stop: CancellationSignal(), diagnostics: { _ in }).run()
         XCTAssertEqual(report.records, 50)
         XCTAssertEqual(try ReplayLogFixture.highWatermarks(target, topic: "orders", partitions: 4), [25, 0, 25, 0])
         // The rerun copies nothing more; another selection is another replay (its own checkpoint).
-        let again = try ReplayEngine(configuration: configuration, stop: StopSignal(), diagnostics: { _ in }).run()
+        let again = try ReplayEngine(configuration: configuration, stop: CancellationSignal(), diagnostics: { _ in }).run()
         XCTAssertEqual(again.details["produced"], .int(0))
         configuration.sourcePartitions = [1]
-        let other = try ReplayEngine(configuration: configuration, stop: StopSignal(), diagnostics: { _ in }).run()
+        let other = try ReplayEngine(configuration: configuration, stop: CancellationSignal(), diagnostics: { _ in }).run()
         XCTAssertEqual(other.details["produced"], .int(25))
         XCTAssertEqual(try ReplayLogFixture.highWatermarks(target, topic: "orders", partitions: 4), [25, 25, 25, 0])
         withExtendedLifetime(source) {}

@@ -1,3 +1,4 @@
+import K2Core
 import Foundation
 import Kafka
 import XCTest
@@ -36,7 +37,7 @@ final class PendingDeliveryTests: XCTestCase {
         try cluster.createTopic(topic, partitions: 4, replicationFactor: 1)
         let configuration = fixture.configuration(cluster: cluster, stateDirectory: state)
 
-        let first = try ReplayEngine(configuration: configuration, stop: StopSignal(), diagnostics: { _ in }).run()
+        let first = try ReplayEngine(configuration: configuration, stop: CancellationSignal(), diagnostics: { _ in }).run()
         XCTAssertEqual(first.details["produced"], .int(300))
         XCTAssertEqual(first.details["delivered"], .int(300))
         let highs = try ReplayLogFixture.highWatermarks(cluster, topic: topic, partitions: 4)
@@ -57,7 +58,7 @@ final class PendingDeliveryTests: XCTestCase {
         let lastSequence = checkpoint.partitions.flatMap(\.streams).map { $0.acknowledged?.sequence ?? 0 }
         XCTAssertEqual(lastSequence.count, 3)
 
-        let again = try ReplayEngine(configuration: configuration, stop: StopSignal(), diagnostics: { _ in }).run()
+        let again = try ReplayEngine(configuration: configuration, stop: CancellationSignal(), diagnostics: { _ in }).run()
         XCTAssertEqual(again.details["produced"], .int(0))
         XCTAssertEqual(again.details["skipped_already_in_kafka"], .int(300))
         XCTAssertEqual(try ReplayLogFixture.highWatermarks(cluster, topic: topic, partitions: 4), highs)
@@ -72,7 +73,7 @@ final class PendingDeliveryTests: XCTestCase {
         checkpoint.partitions[slot].last = nil
         try store.write(checkpoint)
         let notes = CollectedNotes()
-        let resumed = try ReplayEngine(configuration: configuration, stop: StopSignal(), diagnostics: notes.diagnostics).run()
+        let resumed = try ReplayEngine(configuration: configuration, stop: CancellationSignal(), diagnostics: notes.diagnostics).run()
         XCTAssertEqual(resumed.details["produced"], .int(0), "\(notes.all)")
         XCTAssertEqual(resumed.details["skipped_already_in_kafka"], .int(300))
         XCTAssertTrue(notes.contains("resume: read \(tailLength) messages after the checkpoint in 1 partitions"), "\(notes.all)")

@@ -1,3 +1,4 @@
+import K2Core
 import Bronze
 import Foundation
 import Iceberg
@@ -19,7 +20,7 @@ final class ReplayEngineRunTests: XCTestCase {
         defer { try? FileManager.default.removeItem(atPath: state) }
         let notes = CollectedNotes()
         let report = try ReplayEngine(configuration: fixture.configuration(cluster: cluster, stateDirectory: state),
-                                      stop: StopSignal(), diagnostics: notes.diagnostics).run()
+                                      stop: CancellationSignal(), diagnostics: notes.diagnostics).run()
         XCTAssertFalse(report.interrupted)
         XCTAssertEqual(report.records, 600)
         XCTAssertEqual(report.messages, 600)
@@ -49,7 +50,7 @@ final class ReplayEngineRunTests: XCTestCase {
         configuration.format = .json
         configuration.sinceNanos = fixture.startNanos + 10 * 1_000_000   // record 10
         configuration.untilNanos = fixture.startNanos + 30 * 1_000_000   // up to record 29
-        let report = try ReplayEngine(configuration: configuration, stop: StopSignal(), diagnostics: { _ in }).run()
+        let report = try ReplayEngine(configuration: configuration, stop: CancellationSignal(), diagnostics: { _ in }).run()
         XCTAssertEqual(report.details["would_produce"], .int(20))
         let partitions = Set(fixture.symbols.map { K2Partitioner.partition(key: $0, partitionCount: 6)! })
         XCTAssertEqual(report.plan.count, partitions.count, "a line per partition: \(report.plan)")
@@ -62,9 +63,9 @@ final class ReplayEngineRunTests: XCTestCase {
         try cluster.createTopic(topic, partitions: 4, replicationFactor: 1)
         let state = fixture.directory + "-state"
         defer { try? FileManager.default.removeItem(atPath: state) }
-        let stop = StopSignal()
-        stop.request()
-        XCTAssertTrue(stop.isRequested)
+        let stop = CancellationSignal()
+        stop.cancel()
+        XCTAssertTrue(stop.isCancelled)
         let report = try ReplayEngine(configuration: fixture.configuration(cluster: cluster, stateDirectory: state),
                                       stop: stop, diagnostics: { _ in }).run()
         XCTAssertTrue(report.interrupted)
@@ -83,8 +84,8 @@ final class ReplayEngineRunTests: XCTestCase {
         defer { try? FileManager.default.removeItem(atPath: state) }
         var configuration = fixture.configuration(cluster: cluster, stateDirectory: state)
         configuration.pacing = .rate(perSecond: 500, burst: 1)
-        let stop = StopSignal()
-        DispatchQueue.global().asyncAfter(deadline: .now() + 0.5) { stop.request() }
+        let stop = CancellationSignal()
+        DispatchQueue.global().asyncAfter(deadline: .now() + 0.5) { stop.cancel() }
         let notes = CollectedNotes()
         let report = try ReplayEngine(configuration: configuration, stop: stop, diagnostics: notes.diagnostics).run()
         XCTAssertTrue(report.interrupted)
@@ -95,16 +96,16 @@ final class ReplayEngineRunTests: XCTestCase {
         XCTAssertEqual(delivered, Int64(report.messages), "what was produced was flushed before the run ended")
 
         configuration.pacing = .unpaced
-        let rest = try ReplayEngine(configuration: configuration, stop: StopSignal(), diagnostics: { _ in }).run()
+        let rest = try ReplayEngine(configuration: configuration, stop: CancellationSignal(), diagnostics: { _ in }).run()
         XCTAssertFalse(rest.interrupted)
         XCTAssertEqual(rest.details["produced"], .int(1000 - report.messages))
         XCTAssertEqual(try ReplayLogFixture.highWatermarks(cluster, topic: topic, partitions: 4).reduce(0, +), 1000)
     }
 
     func testStopSignalIsSafeFromManyThreads() {
-        let stop = StopSignal()
-        DispatchQueue.concurrentPerform(iterations: 1000) { _ in stop.request() }
-        XCTAssertEqual(stop.requests, 1000)
+        let stop = CancellationSignal()
+        DispatchQueue.concurrentPerform(iterations: 1000) { _ in stop.cancel() }
+        XCTAssertEqual(stop.requestCount, 1000)
     }
 
     /// The run id of a log into Iceberg comes from parsed values: two spellings of one instant, one run.
@@ -114,7 +115,7 @@ final class ReplayEngineRunTests: XCTestCase {
             configuration.target = .iceberg
             configuration.sources = ["kraken", "binance"]
             configuration.sinceNanos = TimeParser.epochNanoseconds(since)
-            let context = ReplayContext(configuration: configuration, stop: StopSignal(), diagnostics: { _ in })
+            let context = ReplayContext(configuration: configuration, stop: CancellationSignal(), diagnostics: { _ in })
             return try RunIdentity.iceberg(context, table: TableIdentifier("market_data.t"), style: .spark).current
         }
         XCTAssertEqual(try runId(since: "2024-02-09"), try runId(since: "2024-02-09T00:00:00Z"))

@@ -1,3 +1,4 @@
+import K2Core
 import Kafka
 import XCTest
 @testable import Replay
@@ -57,6 +58,6 @@ final class ShardTests: XCTestCase {
 
     private func topicSource(_ shard: ReplayShard) -> KafkaTopicSource {
         KafkaTopicSource(config: KafkaConfig(), topic: "t", fromOffset: .earliest, fromTimeMs: nil, untilTimeMs: nil,
-                         shard: shard, stop: StopSignal())
+                         shard: shard, stop: CancellationSignal())
     }
 }

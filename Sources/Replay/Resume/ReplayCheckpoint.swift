@@ -1,5 +1,5 @@
 import Foundation
-import K2CLI
+import K2Core
 
 /// A replay's resume point (docs/replay.md, "Resume without duplicates"). Progress is kept per target
 /// partition and log stream, because only each stream's messages to one partition come in a fixed order
@@ -168,7 +168,7 @@ struct CheckpointStore {
     func write(_ checkpoint: ReplayCheckpoint) throws {
         let path = path(for: checkpoint.identity)
         var stamped = checkpoint
-        stamped.updated = TimeParser.rfc3339(epochSeconds: time(nil))
+        stamped.updated = RFC3339.format(epochNanoseconds: Int64(time(nil)) * 1_000_000_000, fractionDigits: 0)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         let data = try encoder.encode(stamped) + [0x0A]

@@ -1,3 +1,4 @@
+import K2Core
 import Bronze
 import Foundation
 import Kafka

@@ -1,3 +1,4 @@
+import K2Core
 import Bronze
 import Foundation
 import Kafka
@@ -92,13 +93,13 @@ struct LogReplay {
 extension ReplayContext {
     /// The end of a run: waits for `sink` (every delivery report or commit), then reports.
     func finish(_ sink: ReplaySink, records: Int, messages: Int, seconds: () -> Double) throws -> ReplayReport {
-        if stop.isRequested { notice("interrupted after \(records) records: flushing what was written") }
+        if stop.isCancelled { notice("interrupted after \(records) records: flushing what was written") }
         try sink.finish()
         var report = ReplayReport()
         report.records = records
         report.messages = messages
         report.seconds = seconds()
-        report.interrupted = stop.isRequested
+        report.interrupted = stop.isCancelled
         report.dryRun = configuration.dryRun
         report.details = sink.summary
         return report

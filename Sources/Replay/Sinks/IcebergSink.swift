@@ -1,3 +1,4 @@
+import K2Core
 import Bronze
 import Foundation
 import Kafka
@@ -28,7 +29,7 @@ final class IcebergSink: ReplaySink {
     private let commitNanos: Int64
     private let pacer: Pacer
     private let offsetsAsProgress: Bool
-    private let stop: StopSignal
+    private let stop: CancellationSignal
     private let diagnostics: ReplayDiagnostics
     private var lastCommitNanos = Pacer.monotonicNanos()
     @exclusivity(unchecked) private var batchIngestionMicros: Int64?
@@ -56,7 +57,7 @@ final class IcebergSink: ReplaySink {
 
     init(appender: BronzeTableAppender, format: BronzeValueFormat, schemaIds: [BronzeExchange: Int32], partitions: Int32,
          captureTime: Bool, commitRows: Int, commitSeconds: Double, pacer: Pacer, offsetsAsProgress: Bool = false,
-         stop: StopSignal, diagnostics: @escaping ReplayDiagnostics) {
+         stop: CancellationSignal, diagnostics: @escaping ReplayDiagnostics) {
         self.offsetsAsProgress = offsetsAsProgress
         self.stop = stop
         self.diagnostics = diagnostics

@@ -1,3 +1,4 @@
+import K2Core
 import Foundation
 import Bronze
 import Kafka
@@ -27,7 +28,7 @@ final class KafkaSink: ReplaySink {
     private let checkpointWriter: CheckpointWriter
     private var checkpoint: ReplayCheckpoint
     private let checkpointIntervalNanos: Int64
-    private let stop: StopSignal
+    private let stop: CancellationSignal
     private let diagnostics: ReplayDiagnostics
     private var lastCheckpointNanos: Int64
     /// The provenance header of the message being produced (written in place, no allocation per message).
@@ -139,7 +140,7 @@ final class KafkaSink: ReplaySink {
     init(producer: KafkaProducer, format: BronzeValueFormat, schemaIds: [BronzeExchange: Int32], router: KafkaTargetRouter,
          pacer: Pacer, logPath: String, provenance: Bool, plan: ResumePlanner.Plan, store: CheckpointStore,
          checkpointIntervalSeconds: Double, sourceMessage: ((ReplayCheckpoint.LastMessage) throws -> SourceLookup)? = nil,
-         readsAfterAcknowledged: Bool = false, stop: StopSignal, diagnostics: @escaping ReplayDiagnostics) throws {
+         readsAfterAcknowledged: Bool = false, stop: CancellationSignal, diagnostics: @escaping ReplayDiagnostics) throws {
         self.stop = stop
         self.diagnostics = diagnostics
         self.producer = producer
@@ -634,8 +635,8 @@ final class KafkaSink: ReplaySink {
             try writeCheckpoint(complete: false)
         }
         if producer.failedCount > 0 { throw deliveryFailure() }
-        try writeCheckpoint(complete: !stop.isRequested)
-        if !stop.isRequested {
+        try writeCheckpoint(complete: !stop.isCancelled)
+        if !stop.isCancelled {
             let unmet = pairs.filter { $0.progress.acknowledged != nil && !$0.reachedAcknowledged && !$0.resolved }
                 .map { "\($0.progress.source)/\($0.progress.stream) in \(slots[$0.slot].target)" }
             if !unmet.isEmpty {

@@ -1,3 +1,4 @@
+import K2Core
 import Kafka
 import SegmentLog
 
@@ -11,7 +12,7 @@ import SegmentLog
 struct KafkaTopicSource {
     let config: KafkaConfig
     let topic: String
-    let fromOffset: KafkaStartOffset
+    let fromOffset: SourceStartOffset
     let fromTimeMs: Int64?
     let untilTimeMs: Int64?
     let shard: ReplayShard
@@ -19,7 +20,7 @@ struct KafkaTopicSource {
     var partitionSelection: Set<Int32>? = nil
     /// Records carry their key and headers (a copy per message): a sink that produces them needs them.
     var carriesKeysAndHeaders = false
-    let stop: StopSignal
+    let stop: CancellationSignal
     var diagnostics: ReplayDiagnostics = { _ in }
 
     static func key(topic: String, partition: Int32) -> String { "kafka:\(topic)/\(partition)" }
@@ -99,7 +100,7 @@ struct KafkaTopicSource {
         var open = plan.ranges.count
         var records = 0
         var idlePolls = 0
-        while open > 0 && !stop.isRequested {
+        while open > 0 && !stop.isCancelled {
             let events = try consumer.consumeBatch(max: 4096, timeoutMs: 200) { event in
                 let message: KafkaMessageView
                 switch event {

@@ -1,3 +1,4 @@
+import K2Core
 import SegmentLog
 
 /// A segment log's selected records handed to a sink in log order (streams merged by receive time).
@@ -17,19 +18,19 @@ struct SegmentLogSource {
     }
 
     /// Reads until the log's end or a stop request; returns the records read and the messages they made.
-    func run(into sink: ReplaySink, mode: Mode, stop: StopSignal, progress: ProgressReporter) throws -> (records: Int, messages: Int) {
+    func run(into sink: ReplaySink, mode: Mode, stop: CancellationSignal, progress: ProgressReporter) throws -> (records: Int, messages: Int) {
         var records = 0, messages = 0
         switch mode {
         case .views:
             // The reader's own streams, not a listing made before: a live capture may have added one.
             sink.readerStreams = reader.streamKeys
-            while !stop.isRequested, try reader.next(view: { view in messages += try sink.write(view: view) }) {
+            while !stop.isCancelled, try reader.next(view: { view in messages += try sink.write(view: view) }) {
                 records += 1
                 if records & 255 == 0 { progress.tick(records: records, messages: messages, note: sink.progressNote) }
             }
         case .records:
             var record = LogRecord(receiveTimeNanos: 0, source: "", stream: "", payload: [])
-            while !stop.isRequested, try reader.next(into: &record) {
+            while !stop.isCancelled, try reader.next(into: &record) {
                 messages += try sink.write(record)
                 records += 1
                 if records & 255 == 0 { progress.tick(records: records, messages: messages, note: sink.progressNote) }
@@ -38,7 +39,7 @@ struct SegmentLogSource {
             let prefetch = PrefetchingLogReader(reader: reader, streams: streams)
             defer { prefetch.stop() }
             sink.readerStreams = streams
-            while !stop.isRequested, try prefetch.next(view: { view in messages += try sink.write(view: view) }) {
+            while !stop.isCancelled, try prefetch.next(view: { view in messages += try sink.write(view: view) }) {
                 records += 1
                 if records & 255 == 0 { progress.tick(records: records, messages: messages, note: sink.progressNote) }
             }

@@ -1,10 +1,11 @@
 import Codecs
+import Parquet
 
-/// Bronze-shaped rows for `make bench`: write N rows (200-byte `raw_bytes`) with zstd, then read the
-/// `partition` and `offset` columns back. Data is generated before timing starts.
-public enum ParquetBronzeBenchmark {
+/// Bronze-shaped rows for the Parquet tests: write N rows (200-byte `raw_bytes`) with zstd, then read the
+/// `partition` and `offset` columns back. (It was a bench helper in the library; only tests use it.)
+enum ParquetBronzeBenchmark {
     /// The Bronze table columns (docs/k2-platform.md §3, Spark-written variant), field ids 1...7.
-    public static let schema = ParquetSchema([
+    static let schema = ParquetSchema([
         .binary("raw_bytes", fieldId: 1),
         .string("topic", fieldId: 2),
         .int32("partition", fieldId: 3),
@@ -16,7 +17,7 @@ public enum ParquetBronzeBenchmark {
 
     /// One batch of `rows` rows starting at Kafka offset `firstOffset`, spread over 6 partitions.
     /// `raw_bytes` is a Confluent-framed value: magic 0, a 4-byte schema id, then 195 pseudo-random bytes.
-    public static func batch(rows: Int, firstOffset: Int64, seed: UInt64 = 1) -> [ColumnData] {
+    static func batch(rows: Int, firstOffset: Int64, seed: UInt64 = 1) -> [ColumnData] {
         var state = seed &+ UInt64(bitPattern: firstOffset)
         func next() -> UInt64 {
             state &+= 0x9E37_79B9_7F4A_7C15
@@ -59,20 +60,20 @@ public enum ParquetBronzeBenchmark {
         ]
     }
 
-    public struct Measurement: Sendable {
-        public var rows: Int
-        public var fileBytes: Int64
-        public var writeSeconds: Double
-        public var readSeconds: Double
-        public var writeRowsPerSecond: Double { Double(rows) / writeSeconds }
-        public var readRowsPerSecond: Double { Double(rows) / readSeconds }
+    struct Measurement: Sendable {
+        var rows: Int
+        var fileBytes: Int64
+        var writeSeconds: Double
+        var readSeconds: Double
+        var writeRowsPerSecond: Double { Double(rows) / writeSeconds }
+        var readRowsPerSecond: Double { Double(rows) / readSeconds }
         /// Sum of the `offset` column read back (checks the read did the work).
-        public var offsetSum: Int64
+        var offsetSum: Int64
     }
 
     /// Writes `rows` rows to `path` with zstd in batches of `batchRows`, then reads `partition` and
     /// `offset` back; returns both timings.
-    public static func run(rows: Int, path: String, batchRows: Int = 50_000, options: ParquetWriterOptions = ParquetWriterOptions()) throws -> Measurement {
+    static func run(rows: Int, path: String, batchRows: Int = 50_000, options: ParquetWriterOptions = ParquetWriterOptions()) throws -> Measurement {
         var batches: [[ColumnData]] = []
         var start = 0
         while start < rows {

@@ -1,0 +1,34 @@
+import K2Core
+import Foundation
+
+/// A request to stop long-running work (a replay, a parity check), set from anywhere (the program's signal
+/// wiring, another task) and checked by the work between units (records, files, row groups, messages). Once
+/// set it stays set. Requests are counted, not only flagged, so a wait that began after the first request
+/// (a replay's final commit) can still tell a further one that arrives while it waits.
+public final class CancellationSignal: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+
+    public init() {}
+
+    /// Asks the work to stop (from any thread, any number of times).
+    public func cancel() {
+        lock.lock()
+        count += 1
+        lock.unlock()
+    }
+
+    public var isCancelled: Bool { requestCount > 0 }
+
+    /// How many times `cancel()` was called so far.
+    public var requestCount: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return count
+    }
+
+    /// Throws `CancellationError` once cancelled.
+    public func check() throws {
+        if isCancelled { throw CancellationError() }
+    }
+}
