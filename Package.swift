@@ -130,3 +130,18 @@ let package = Package(
     ],
     swiftLanguageModes: [.v5]
 )
+
+// libFuzzer targets (`make fuzz`, docs/reliability.md "Fuzzing"): only with K2_FUZZ set, because they link
+// only with `-sanitize=fuzzer`. Each is `Fuzz/<name>/main.swift` over the shared driver in `Fuzz/FuzzSupport`.
+import Foundation
+if ProcessInfo.processInfo.environment["K2_FUZZ"] != nil {
+    let fuzzTargets: [(name: String, dependencies: [Target.Dependency])] = [
+        ("fuzz-segment-log", ["SegmentLog", "Codecs"]),
+    ]
+    package.targets.append(.target(name: "FuzzSupport", path: "Fuzz/FuzzSupport"))
+    for fuzz in fuzzTargets {
+        package.targets.append(.executableTarget(name: fuzz.name, dependencies: ["FuzzSupport"] + fuzz.dependencies,
+                                                 path: "Fuzz/\(fuzz.name)"))
+        package.products.append(.executable(name: fuzz.name, targets: [fuzz.name]))
+    }
+}
