@@ -2,7 +2,7 @@
 SWIFT ?= swift
 SWIFT_TEST_FLAGS ?=
 
-.PHONY: setup build release test run bench clean
+.PHONY: setup build release test run bench fuzz clean
 
 setup:
 	@bash scripts/setup.sh
@@ -26,6 +26,12 @@ run: release
 # Benchmarks side by side with their peers; results go to docs/benchmarks.md.
 bench: release
 	@bash scripts/bench.sh
+
+# libFuzzer targets (Fuzz/, docs/reliability.md "Fuzzing"): each runs FUZZ_SECONDS (600), FUZZ_JOBS (2) at a
+# time; corpora and crashes under var/fuzz/<target>/; fails when any target finds a crash, leak, timeout or OOM.
+FUZZ_SECONDS ?= 600
+fuzz: setup
+	FUZZ_SECONDS=$(FUZZ_SECONDS) bash Fuzz/run.sh
 
 clean:
 	rm -rf .build var

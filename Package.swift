@@ -137,6 +137,13 @@ import Foundation
 if ProcessInfo.processInfo.environment["K2_FUZZ"] != nil {
     let fuzzTargets: [(name: String, dependencies: [Target.Dependency])] = [
         ("fuzz-segment-log", ["SegmentLog", "Codecs"]),
+        ("fuzz-segment-meta", ["SegmentLog"]),
+        ("fuzz-exchange-frames", ["Exchanges"]),
+        ("fuzz-avro", ["Avro"]),
+        ("fuzz-parquet", ["Parquet", "Codecs"]),
+        ("fuzz-cli-values", ["K2CLI"]),
+        ("fuzz-iceberg-metadata", ["Iceberg", "Codecs"]),
+        ("fuzz-confluent-value", ["Bronze", "Avro"]),
     ]
     package.targets.append(.target(name: "FuzzSupport", path: "Fuzz/FuzzSupport"))
     for fuzz in fuzzTargets {
