@@ -4,7 +4,7 @@
 #   var/fuzz/<target>/corpus/   the corpus libFuzzer grows (kept between runs)
 #   var/fuzz/<target>/seeds/    seeds written by the target itself from the library's writers (-k2_seeds=)
 #   var/fuzz/<target>/crashes/  crash, leak, timeout and out-of-memory inputs
-#   var/fuzz/<target>/fuzz.log  libFuzzer's output; var/fuzz/summary.tsv one line per target
+#   var/fuzz/<target>/fuzz.log  libFuzzer's output; var/fuzz/summary.tsv one line per target of the last run
 # Fixture seeds: fixtures/ (segments, frames, metadata) and fixtures/hostile/fuzz/<target>/ (earlier findings).
 # Exit 1 when any target found something. Overridable: FUZZ_SECONDS (600), FUZZ_JOBS (2),
 # FUZZ_TARGETS (all), FUZZ_RSS_MB (2048), FUZZ_MALLOC_MB (1024), FUZZ_TIMEOUT (10 s per input).
@@ -65,12 +65,11 @@ run_target() {
     cov=$(grep -o 'cov: [0-9]*' "$out/fuzz.log" | tail -1 | grep -o '[0-9]*')
     corpus=$(ls "$out/corpus" | wc -l)
     findings=$(ls "$out/crashes" | wc -l)
-    printf '%s\t%s\t%ss\t%s\t%s\t%s\t%s\n' "$target" "$status" "$((ended - started))" "${execs:-?}" "${cov:-?}" "$corpus" "$findings" >> var/fuzz/summary.tsv
+    printf '%s\t%s\t%ss\t%s\t%s\t%s\t%s\n' "$target" "$status" "$((ended - started))" "${execs:-?}" "${cov:-?}" "$corpus" "$findings" > "$out/result.tsv"
     [ "$status" -eq 0 ] && [ "$findings" -eq 0 ]
 }
 
 mkdir -p var/fuzz
-printf 'target\texit\ttime\texecs\tcov\tcorpus\tfindings\n' > var/fuzz/summary.tsv
 echo "== fuzzing ($SECONDS_PER_TARGET s per target, $JOBS at a time, rss ${RSS_MB} MB, malloc ${MALLOC_MB} MB, timeout ${TIMEOUT} s)"
 failed=0
 running=0
@@ -89,6 +88,10 @@ while [ "$running" -gt 0 ]; do
     wait -n || failed=1
     running=$((running - 1))
 done
+{
+    printf 'target\texit\ttime\texecs\tcov\tcorpus\tfindings\n'
+    for target in $TARGETS; do cat "var/fuzz/$target/result.tsv" 2>/dev/null || printf '%s\tno result\n' "$target"; done
+} > var/fuzz/summary.tsv
 column -t -s $'\t' var/fuzz/summary.tsv
 if [ "$failed" -ne 0 ]; then
     echo "fuzz: FINDINGS (or a failed run): see var/fuzz/<target>/crashes/ and fuzz.log"

@@ -76,8 +76,13 @@ public struct AvroBinaryDecoder {
 
     /// The item count of the next array or map block; a negative count is followed by the block's byte size.
     public mutating func readBlockCount() throws -> Int {
+        let start = position
         let count = try readLong()
         if count < 0 {
+            // -2^63 has no positive counterpart: no writer produces it (found by fuzzing; it trapped on negation).
+            guard count != .min else {
+                throw AvroDecodingError(position: start, message: "block count \(count) out of range")
+            }
             _ = try readLong()
             return Int(-count)
         }
