@@ -28,7 +28,7 @@ bench: release
 	@bash scripts/bench.sh
 
 # libFuzzer targets (Fuzz/, docs/reliability.md "Fuzzing"): each runs FUZZ_SECONDS (600), FUZZ_JOBS (2) at a
-# time; corpora and crashes under var/fuzz/<target>/; fails when any target finds a crash, leak, timeout or OOM.
+# time; corpora and crashes under var/fuzz/<target>/; fails when any target finds a crash, timeout or OOM.
 FUZZ_SECONDS ?= 600
 fuzz: setup
 	FUZZ_SECONDS=$(FUZZ_SECONDS) bash Fuzz/run.sh
