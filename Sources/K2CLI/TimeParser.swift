@@ -35,7 +35,7 @@ public enum TimeParser {
 
     /// RFC 3339 in UTC to the second (`2024-02-09T10:00:00Z`).
     public static func rfc3339(epochSeconds: Int) -> String {
-        RFC3339.format(epochNanoseconds: Int64(epochSeconds).multipliedReportingOverflow(by: 1_000_000_000).partialValue, fractionDigits: 0)
+        RFC3339.format(epochSeconds: Int64(epochSeconds))
     }
 
     /// RFC 3339 in UTC with milliseconds, for reports.

@@ -189,6 +189,8 @@ struct ReplayCommand: ParsableCommand {
             }
         } catch let error as ValidationError {
             throw ProgramFailure("error: \(error)", code: .unusable)
+        } catch let error as UsageError {
+            throw ProgramFailure("error: \(error)", code: .unusable)
         } catch let error as Interrupted {
             StandardError.print("k2-replay: \(error)")
             throw ExitCode(K2ExitCode.interrupted.rawValue)

@@ -168,7 +168,7 @@ struct CheckpointStore {
     func write(_ checkpoint: ReplayCheckpoint) throws {
         let path = path(for: checkpoint.identity)
         var stamped = checkpoint
-        stamped.updated = RFC3339.format(epochNanoseconds: Int64(time(nil)) * 1_000_000_000, fractionDigits: 0)
+        stamped.updated = RFC3339.format(epochSeconds: Int64(time(nil)))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         let data = try encoder.encode(stamped) + [0x0A]
