@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROWS=${ROWS:-10000000}
 BIN=${K2_VERIFY_BIN:-.build/release/k2-verify}
+LOAD_BEFORE=$(uptime | sed 's/.*load average: //')
 PY=.venv/bin/python
 WORK=${BENCH_DIR:-var/bench-verify}
 rm -rf "$WORK" && mkdir -p "$WORK"
@@ -61,6 +62,7 @@ over the same Parquet files, \`partition\` and \`offset\` columns). Both found t
 | k2-verify --payload (no peer) | $kp_wall | $kp_cpu | $((kp_rss / 1024)) |
 
 Ratio k2-verify / duckdb wall time: **$ratio** (target ≤ 1.0); k2-verify peak memory target < 512 MB.
+Load average (1, 5, 15 min) before: $LOAD_BEFORE; after: $(uptime | sed 's/.*load average: //').
 MD
 )
 echo "$section"
