@@ -28,6 +28,10 @@ struct EmbeddedKafkaCommand: ParsableCommand {
 
     func run() throws {
         if let port, !(1...65_535).contains(port) { throw UsageError("--port \(port): expected 1 to 65535") }
+        // Before the cluster starts its threads: they inherit the blocked SIGINT/SIGTERM that InterruptSignals
+        // reads (a thread started earlier would take the signal and, its disposition changed, drop it).
+        let stop = CancellationSignal()
+        let signals = InterruptSignals(cancelling: stop)
         let cluster: EmbeddedKafkaCluster
         var forwarder: BootstrapForwarder?
         do {
@@ -43,8 +47,6 @@ struct EmbeddedKafkaCommand: ParsableCommand {
         }
         print("bootstrap=\(forwarder.map { "localhost:\($0.port)," } ?? "")\(cluster.bootstrap)")
         fflush(stdout)
-        let stop = CancellationSignal()
-        let signals = InterruptSignals(cancelling: stop)
         while !stop.isCancelled { usleep(100_000) }
         withExtendedLifetime((cluster, signals, forwarder)) {}
     }
