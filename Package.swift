@@ -14,7 +14,7 @@ let package = Package(
         .executable(name: "k2-compact", targets: ["k2-compact"]),
         .executable(name: "k2-verify", targets: ["k2-verify"]),
         .library(name: "K2Backfill", targets: ["K2Core", "SegmentLog", "Exchanges", "Kafka", "Avro", "Parquet", "Iceberg", "Bronze",
-                                               "Parity", "ParitySides", "Replay"]),
+                                               "Parity", "ParitySides", "Replay", "Repair"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
@@ -63,6 +63,9 @@ let package = Package(
         .target(name: "Replay", dependencies: ["K2Core", "SegmentLog", "Kafka", "Bronze", "Iceberg"]),
         // The sides of a parity check (Bronze tables, Kafka topics, capture logs) and its library entry, ParityCheck.
         .target(name: "ParitySides", dependencies: ["K2Core", "Parity", "Iceberg", "Kafka", "SegmentLog"]),
+        // Repairs of a Bronze table from a parity report: a check of the table against Kafka, then a replay of exactly
+        // the offsets it still lacks.
+        .target(name: "Repair", dependencies: ["K2Core", "Parity", "ParitySides", "Replay", "Iceberg"]),
         // The catalog options k2-replay and k2-verify share (one spelling of --catalog, --warehouse, --s3-*).
         .target(name: "CatalogCLI", dependencies: ["Iceberg",
             .product(name: "ArgumentParser", package: "swift-argument-parser")]),
@@ -74,7 +77,7 @@ let package = Package(
         // The four programs: thin command-line layers over the library.
         .executableTarget(name: "k2-capture", dependencies: ["Capture", "SegmentLog", "Exchanges", "Kafka", "K2CLI",
             .product(name: "ArgumentParser", package: "swift-argument-parser")]),
-        .executableTarget(name: "k2-replay", dependencies: ["Replay", "SegmentLog", "Kafka", "Bronze", "Iceberg", "CatalogCLI", "K2CLI",
+        .executableTarget(name: "k2-replay", dependencies: ["Replay", "Repair", "Parity", "SegmentLog", "Kafka", "Bronze", "Iceberg", "CatalogCLI", "K2CLI",
             .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "k2-compact", dependencies: ["SegmentLog", "Exchanges", "K2CLI",
             .product(name: "ArgumentParser", package: "swift-argument-parser")]),
@@ -111,9 +114,9 @@ let package = Package(
         .testTarget(name: "AvroTests", dependencies: ["Avro", "TestSupport"]),
         .testTarget(name: "IcebergTests", dependencies: ["Iceberg", "Avro", "TestSupport"]),
         .testTarget(name: "ParquetTests", dependencies: ["Parquet", "Codecs", "TestSupport"]),
-        .testTarget(name: "ParityTests", dependencies: ["Parity", "TestSupport"]),
+        .testTarget(name: "ParityTests", dependencies: ["K2Core", "Parity", "TestSupport"]),
         .testTarget(name: "ParitySidesTests", dependencies: ["K2Core", "ParitySides", "Parity", "Iceberg", "Kafka", "SegmentLog", "TestSupport"]),
-        .testTarget(name: "VerifyTests", dependencies: ["Parity", "Kafka", "SegmentLog", "TestSupport"]),
+        .testTarget(name: "VerifyTests", dependencies: ["K2Core", "Parity", "Kafka", "SegmentLog", "TestSupport"]),
         .testTarget(name: "KafkaTests", dependencies: ["Kafka", "TestSupport"]),
         .testTarget(name: "BronzeTests", dependencies: ["Bronze", "Exchanges", "Avro", "TestSupport"]),
         .testTarget(name: "ReplayEngineTests", dependencies: ["K2Core", "Replay", "Kafka", "SegmentLog", "Bronze", "Iceberg", "K2CLI", "TestSupport"]),

@@ -1,3 +1,4 @@
+import K2Core
 /// The offsets one side holds for one partition, with how many rows carry each offset, kept as sorted
 /// run-length segments: `[first, last] × copies`. A partition read from contiguous data files is a handful
 /// of segments however many rows it has, so memory follows the number of gaps and duplicates, not rows.

@@ -1,3 +1,4 @@
+import K2Core
 import Foundation
 
 /// Compares two sides (and optionally a truth side) partition by partition.

@@ -1,3 +1,4 @@
+import K2Core
 /// The report as one self-contained HTML page (inline CSS and SVG, no scripts, no external assets):
 /// rows per hour of each side as a line chart, and per partition a timeline of its offsets with the
 /// missing ranges, duplicates and payload mismatches of each side drawn where they fall.

@@ -1,3 +1,4 @@
+import K2Core
 import Foundation
 
 /// The result of a parity check; its JSON form is documented in docs/verify-report.md.

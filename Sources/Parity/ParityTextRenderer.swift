@@ -1,3 +1,4 @@
+import K2Core
 /// The report as a table for a terminal: one line per partition (mismatches first), the defects of each
 /// mismatched partition under it, then the health of each table and a summary line.
 public enum ParityTextRenderer {

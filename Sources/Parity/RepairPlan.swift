@@ -1,3 +1,4 @@
+import K2Core
 /// What a repair of one Iceberg side of a parity report must do, read from the report alone: per topic
 /// partition, the offsets that side lacks (against the other side and the truth) and the offsets it holds
 /// more than once. A plan does not read Kafka or the table; the repair checks both again before writing

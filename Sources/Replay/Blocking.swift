@@ -14,7 +14,7 @@ private final class BlockingResult<T>: @unchecked Sendable {
 /// either way, and the run exits 130. Work begun after a stop was requested (the final commit of what was
 /// read) gets `afterStopGrace` before it is cancelled the same way. A commit cut off like this is in the
 /// state a `kill -9` leaves, which a rerun resolves.
-func runBlocking<T>(stop: CancellationSignal, _ body: @escaping () async throws -> T) throws -> T {
+public func runBlocking<T>(stop: CancellationSignal, _ body: @escaping () async throws -> T) throws -> T {
     let box = BlockingResult<T>()
     let done = DispatchSemaphore(value: 0)
     nonisolated(unsafe) let work = body

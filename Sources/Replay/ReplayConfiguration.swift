@@ -33,8 +33,8 @@ public struct ReplayConfiguration {
     public var sinceNanos: Int64?
     /// Exclusive end, as `sinceNanos`.
     public var untilNanos: Int64?
-    /// Kafka source: where each partition starts without a time bound or a previous run.
-    public var fromOffset: SourceStartOffset = .earliest
+    /// Kafka source: the offsets to read per partition (`--offsets`; `--from-offset N` is `N-` for every partition).
+    public var offsets = PartitionOffsetRanges.everything
     /// Kafka source: the source partitions to read; nil: all.
     public var sourcePartitions: Set<Int32>?
     /// One of n disjoint shares of the source (Kafka source: by partition; a log into Iceberg: by stream).
@@ -66,31 +66,6 @@ public struct ReplayConfiguration {
     public var iceberg: IcebergTarget?
 
     public init(origin: ReplayOrigin) { self.origin = origin }
-}
-
-/// Where a Kafka source partition starts.
-public enum SourceStartOffset: Equatable, Sendable, CustomStringConvertible {
-    case earliest, latest
-    case offset(Int64)
-
-    /// `earliest`, `latest` or a non-negative offset.
-    public init?(_ text: String) {
-        switch text {
-        case "earliest": self = .earliest
-        case "latest": self = .latest
-        default:
-            guard let n = Int64(text), n >= 0 else { return nil }
-            self = .offset(n)
-        }
-    }
-
-    public var description: String {
-        switch self {
-        case .earliest: return "earliest"
-        case .latest: return "latest"
-        case .offset(let n): return String(n)
-        }
-    }
 }
 
 /// The i-th (0-based) of n disjoint shares of a source; together the n shares cover it.

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Bronze
 import CatalogCLI
+import K2CLI
+import K2Core
 import Replay
 
 /// The options of `--to iceberg` and of the Kafka topic source (`--from kafka://HOST:PORT/TOPIC`).
@@ -24,21 +26,42 @@ struct IcebergOptions: ParsableArguments {
     var ingestionTime: IngestionTime = .replay
     @Option(name: .customLong("shard"), help: "i/n: take the i-th (0-based) of n disjoint shares of the source (a log into Iceberg: by stream; a kafka:// source: by partition).")
     var shardText: String?
-    @Option(name: .customLong("from-offset"), help: "kafka:// source: earliest, latest or an offset N, for every partition.")
-    var fromOffset: String = "earliest"
+    @Option(name: .customLong("from-offset"), help: ArgumentHelp("kafka:// source: " + OffsetRangesArgument.fromOffsetHelp, valueName: "earliest|latest|n"))
+    var fromOffset: String?
+    @Option(help: ArgumentHelp("kafka:// source: " + OffsetRangesArgument.offsetsHelp, valueName: "ranges"))
+    var offsets: String?
+    @Option(help: ArgumentHelp("""
+        --to iceberg from a kafka:// source: a k2-verify --json report. Writes into --table exactly the offsets the \
+        report lists as missing there, after checking the table and Kafka again: what the table holds by now is not \
+        written, what retention removed is listed (exit 1); a rerun writes nothing. With --dry-run: what it would write.
+        """, valueName: "report.json"))
+    var repair: String?
+    @Option(name: .customLong("repair-side"), help: "With --repair: left or right, the report's side that --table is (default: the one table side with something to repair).")
+    var repairSide: String?
     @Flag(name: .customLong("until-end"), help: "kafka:// source: stop at the end offsets seen at start (always the bound).")
     var untilEnd = false
 
     func validate() throws {
-        if ["beginning", "end"].contains(fromOffset) {
-            throw ValidationError("--from-offset \(fromOffset): use earliest or latest")
+        _ = try offsetRanges()
+        if let repairSide, !["left", "right"].contains(repairSide) { throw ValidationError("--repair-side must be left or right") }
+        if repairSide != nil && repair == nil { throw ValidationError("--repair-side needs --repair REPORT") }
+        if repair != nil && (offsets != nil || fromOffset != nil || shardText != nil) {
+            throw ValidationError("--repair takes its offsets from the report: leave out --offsets, --from-offset and --shard")
         }
-        if SourceStartOffset(fromOffset) == nil { throw ValidationError("--from-offset: earliest, latest or N, got \(fromOffset)") }
         _ = try shard()
         if BronzeTableStyle(rawValue: style) == nil { throw ValidationError("--style must be spark or flink") }
         if let exchange, BronzeExchange(rawValue: exchange) == nil { throw ValidationError("--exchange must be binance or kraken") }
         if commitRows < 1 { throw ValidationError("--commit-rows must be at least 1") }
         if !(commitSeconds > 0) { throw ValidationError("--commit-seconds must be positive") }
+    }
+
+    /// `--offsets` or `--from-offset`: every offset of every partition without them.
+    func offsetRanges() throws -> PartitionOffsetRanges {
+        do {
+            return try OffsetRangesArgument.parse(offsets: offsets, fromOffset: fromOffset) ?? .everything
+        } catch let error as UsageError {
+            throw ValidationError(error.description)
+        }
     }
 
     /// `--shard i/n`, the whole source without it.

@@ -6,6 +6,8 @@ import Foundation
 import Iceberg
 import K2CLI
 import Kafka
+import Parity
+import Repair
 import Replay
 
 struct ReplayCommand: ParsableCommand {
@@ -21,7 +23,7 @@ struct ReplayCommand: ParsableCommand {
 
         Time bounds: --since (inclusive) and --until (exclusive) bound a log's receive time, or a Kafka source's record timestamps.
 
-        From a Kafka topic (--from kafka://HOST:PORT/TOPIC): the range (--from-offset, --since, --until, --partitions, --shard; the end offsets seen at the first start) is copied to the same partition numbers of the target topic (--topic, else the same name) with keys, values, timestamps and headers, or written as Bronze rows with --to iceberg; resumed like a log replay, the range fixed in the checkpoint (docs/replay.md).
+        From a Kafka topic (--from kafka://HOST:PORT/TOPIC): the range (--offsets or --from-offset, --since, --until, --partitions, --shard; the end offsets seen at the first start) is copied to the same partition numbers of the target topic (--topic, else the same name) with keys, values, timestamps and headers, or written as Bronze rows with --to iceberg; resumed like a log replay, the range fixed in the checkpoint (docs/replay.md).
 
         Exit codes: 0 done, 1 messages undelivered or unreadable data, 2 bad arguments, unreachable Kafka/registry or an unreadable checkpoint, 130 interrupted (re-run to resume).
 
@@ -109,6 +111,18 @@ struct ReplayCommand: ParsableCommand {
         _ = try schemaIds()
         _ = try sourcePartitions()
         if to == .iceberg && iceberg.table == nil { throw ValidationError("--to iceberg needs --table market_data.NAME") }
+        let fromKafka = from.hasPrefix("kafka://")
+        if !fromKafka && (iceberg.offsets != nil || iceberg.fromOffset != nil) {
+            throw ValidationError("--offsets and --from-offset select offsets of a kafka:// source; --from \(from) is a segment log")
+        }
+        if iceberg.repair != nil {
+            guard fromKafka && to == .iceberg else {
+                throw ValidationError("--repair writes from a Kafka topic into a table: --from kafka://HOST:PORT/TOPIC --to iceberg --table NAME")
+            }
+            if since != nil || until != nil || partitions != nil {
+                throw ValidationError("--repair takes its offsets from the report: leave out --since, --until and --partitions")
+            }
+        }
     }
 
     /// Nanoseconds since the epoch of a time option.
@@ -154,7 +168,7 @@ struct ReplayCommand: ParsableCommand {
         c.symbols = symbols.map { $0.split(separator: ",").map(String.init) }
         c.sinceNanos = try Self.time(since, "--since")
         c.untilNanos = try Self.time(until, "--until")
-        c.fromOffset = SourceStartOffset(iceberg.fromOffset)!
+        c.offsets = try iceberg.offsetRanges()
         c.sourcePartitions = try sourcePartitions()
         c.shard = try iceberg.shard()
         c.format = BronzeValueFormat(rawValue: format)!
@@ -181,7 +195,13 @@ struct ReplayCommand: ParsableCommand {
         }
         let report: ReplayReport
         do {
+            if let reportPath = iceberg.repair {
+                try runRepair(reportPath, stop: stop, diagnostics: diagnostics)
+                return
+            }
             report = try ReplayEngine(configuration: try replayConfiguration(), stop: stop, diagnostics: diagnostics).run()
+        } catch let error as ExitCode {
+            throw error
         } catch let error as ReplayError {
             switch error {
             case .usage, .unusable: throw ProgramFailure("error: \(error)", code: .unusable)
@@ -211,5 +231,28 @@ struct ReplayCommand: ParsableCommand {
             }
         }
         if report.interrupted { throw ExitCode(K2ExitCode.interrupted.rawValue) }
+    }
+
+    /// `--repair REPORT`: the table repair from a k2-verify report (exit 1 when retention removed offsets it lists).
+    private func runRepair(_ path: String, stop: CancellationSignal, diagnostics: @escaping ReplayDiagnostics) throws {
+        let report: ParityReport
+        do {
+            report = try JSONDecoder().decode(ParityReport.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+        } catch {
+            throw UsageError("--repair \(path): not a k2-verify --json report (\(error))")
+        }
+        let configuration = TableRepairConfiguration(report: report, side: iceberg.repairSide.flatMap(RepairPlan.Side.init(rawValue:)),
+                                                     replay: try replayConfiguration())
+        let result = try TableRepair(configuration: configuration, stop: stop, diagnostics: diagnostics).run()
+        if json {
+            try JSONReport.write(result, program: "k2-replay", format: 1)
+        } else if !quiet {
+            let verb = dryRun ? "would write" : "wrote"
+            StandardError.print("k2-replay: repair of \(result.table) (\(result.side) side of \(path)): \(verb) \(result.offsetsToWrite) offsets"
+                                + (dryRun ? "" : " (\(result.rowsWritten) rows)")
+                                + ", \(result.offsetsAlreadyPresent) already present, \(result.offsetsLost) lost to retention")
+        }
+        if result.replay?.interrupted == true { throw ExitCode(K2ExitCode.interrupted.rawValue) }
+        if result.offsetsLost > 0 { throw ExitCode(K2ExitCode.failure.rawValue) }
     }
 }

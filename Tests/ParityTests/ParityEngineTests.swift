@@ -1,3 +1,4 @@
+import K2Core
 import XCTest
 @testable import Parity
 

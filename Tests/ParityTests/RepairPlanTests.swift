@@ -1,3 +1,4 @@
+import K2Core
 import Foundation
 @testable import Parity
 import XCTest

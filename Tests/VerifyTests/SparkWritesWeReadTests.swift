@@ -1,3 +1,4 @@
+import K2Core
 import Foundation
 #if canImport(Glibc)
 import Glibc

@@ -1,5 +1,6 @@
 import Bronze
 import Iceberg
+import K2Core
 
 /// What names a run, so that a rerun with the same meaning resumes it whatever the spelling of its
 /// arguments: everything is taken from parsed values (times as nanoseconds, sources sorted, clusters by
@@ -9,11 +10,24 @@ enum RunIdentity {
     /// A Kafka source's range: start offset, time bounds and partition selection. The time keys keep the
     /// names of the options `--since`/`--until` replaced, so runs recorded before keep their ids.
     static func kafkaRange(_ configuration: ReplayConfiguration) -> [String] {
-        var parts = ["from-offset=\(configuration.fromOffset)",
+        var parts = [offsetsKey(configuration.offsets),
                      "from-time=\(configuration.sinceNanos.map(String.init) ?? "")",
                      "until-time=\(configuration.untilNanos.map(String.init) ?? "")"]
         if let partitions = configuration.sourcePartitions { parts.append("partitions=" + partitionList(partitions)) }
         return parts
+    }
+
+    /// `from-offset=earliest|latest|N` for one open range on every partition (as runs recorded it before
+    /// `--offsets`, so they keep their ids), else `offsets=` and the canonical ranges.
+    static func offsetsKey(_ offsets: PartitionOffsetRanges) -> String {
+        if offsets.partitions.isEmpty, offsets.everyPartition.count == 1, let span = offsets.everyPartition.first, span.last == nil {
+            switch span.first {
+            case .earliest: return "from-offset=earliest"
+            case .latest: return "from-offset=latest"
+            case .offset(let n): return "from-offset=\(n)"
+            }
+        }
+        return "offsets=\(offsets)"
     }
 
     /// `0,3,5`: a partition selection in order.
@@ -50,7 +64,7 @@ enum RunIdentity {
             var legacy: [String] = []
             if configuration.sinceNanos == nil && configuration.untilNanos == nil && configuration.sourcePartitions == nil {
                 // Runs begun before run ids named the cluster by id (they hashed the address as typed).
-                legacy.append(BronzeReplayProgress.runId(base + ["kafka=\(description)", "from-offset=\(configuration.fromOffset)",
+                legacy.append(BronzeReplayProgress.runId(base + ["kafka=\(description)", offsetsKey(configuration.offsets),
                                                                  "from-time=", "until-time="]))
             }
             return IcebergRun(current: BronzeReplayProgress.runId(current), legacy: legacy, sourceDescription: description)

@@ -56,7 +56,7 @@ extension ReplayContext {
 
     /// The Kafka topic source the configuration selects (start offset, time bounds, partitions, shard).
     func kafkaTopicSource(config: KafkaConfig, topic: String) -> KafkaTopicSource {
-        var source = KafkaTopicSource(config: config, topic: topic, fromOffset: configuration.fromOffset,
+        var source = KafkaTopicSource(config: config, topic: topic, offsets: configuration.offsets,
                                       fromTimeMs: configuration.sinceNanos.map { Self.milliseconds(ceilingOf: $0) },
                                       untilTimeMs: configuration.untilNanos.map { Self.milliseconds(ceilingOf: $0) },
                                       shard: configuration.shard, stop: stop, diagnostics: diagnostics)

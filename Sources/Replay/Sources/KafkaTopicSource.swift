@@ -5,14 +5,15 @@ import SegmentLog
 /// `--from kafka://HOST:PORT/TOPIC`: reads a range of a topic, partition by partition position, and hands
 /// each message to a sink as a Kafka-sourced log record (stream = partition, sequence = offset + 1).
 ///
-/// Range per partition: from `--from-offset` (earliest | latest | N) or `--since` (the first record with
-/// that timestamp or later), or after the offset a previous run of the same arguments recorded as done
-/// (the ledger); up to the end offset seen at the run's first start (recorded too, so reruns stop at the same
-/// place), and with `--until` before the first record at or after that time.
+/// Range per partition: the `--offsets` ranges (`PartitionOffsetRanges`; `--from-offset` is one open range for
+/// every partition), from `--since` on (the first record with that timestamp or later), and after the offset a
+/// previous run of the same arguments recorded as done (the ledger); up to the end offset seen at the run's first
+/// start or the ranges' last offset (recorded too, so reruns stop at the same place), and with `--until` before
+/// the first record at or after that time. Offsets between a partition's ranges are read past, not handed on.
 struct KafkaTopicSource {
     let config: KafkaConfig
     let topic: String
-    let fromOffset: SourceStartOffset
+    let offsets: PartitionOffsetRanges
     let fromTimeMs: Int64?
     let untilTimeMs: Int64?
     let shard: ReplayShard
@@ -29,12 +30,22 @@ struct KafkaTopicSource {
     struct Plan {
         var partitionCount: Int32
         var ranges: [(partition: Int32, start: Int64, end: Int64)]
-        var records: Int { ranges.reduce(0) { $0 + Int($1.end - $1.start) } }
+        /// Per partition with gaps in its selection: the offsets within `start..<end` to hand on.
+        var selected: [Int32: [OffsetRange]] = [:]
+        /// Selected offsets retention (or a delete-records) removed before this run could read them.
+        var lostToRetention: [Int32: [OffsetRange]] = [:]
+        var records: Int {
+            ranges.reduce(0) { total, range in
+                total + Int(selected[range.partition].map(OffsetRanges.offsetCount) ?? (range.end - range.start))
+            }
+        }
     }
 
     /// The selected partitions of this shard (`partition % n == i`) of a topic with `count` partitions.
     func partitions(of count: Int32) -> [Int32] {
-        (0..<count).filter { shard.contains(partition: $0) && (partitionSelection?.contains($0) ?? true) }
+        (0..<count).filter {
+            shard.contains(partition: $0) && (partitionSelection?.contains($0) ?? true) && offsets.spans(of: $0) != nil
+        }
     }
 
     /// Works out each partition's range from the watermarks, the options and `ledger` (pinning what it
@@ -54,38 +65,42 @@ struct KafkaTopicSource {
                 diagnostics(ReplayNote(.notice, "note: \($0)"))
             }
         }
-        var ranges: [(partition: Int32, start: Int64, end: Int64)] = []
+        var plan = Plan(partitionCount: partitionCount, ranges: [])
         for partition in mine {
             let key = Self.key(topic: topic, partition: partition)
             let (low, high) = try consumer.watermarks(topic: topic, partition: partition)
-            let end = ledger.end(key, high: high)
+            // The selection on this partition, unclipped below (offsets retention removed stay visible).
+            var wanted = offsets.resolved(partition: partition, low: low, high: high)
+            let end = ledger.end(key, high: min(high, (wanted.last?.last ?? (high - 1)) + 1))
             var start: Int64
             if let done = ledger.done(key) {
                 start = done + 1
-            } else if fromTimeMs != nil {
-                start = (fromTime[partition] ?? nil) ?? high
             } else {
-                switch fromOffset {
-                case .earliest: start = low
-                case .latest: start = high
-                case .offset(let n): start = n
-                }
+                start = wanted.first?.first ?? end
+                if fromTimeMs != nil { start = max(start, (fromTime[partition] ?? nil) ?? high) }
             }
-            if start < low && start < end {
+            wanted = start < end ? OffsetRanges.intersecting(wanted, [OffsetRange(start, end - 1)]) : []
+            let (lost, kept) = OffsetRanges.split(wanted, below: low)
+            if !lost.isEmpty {
                 // Retention (or a delete-records) removed offsets this run should have read: say so, loudly,
                 // even with --quiet, since the destination will hold a gap there (k2-verify reports it as missing).
-                let lost = min(low, end) - start
-                diagnostics(ReplayNote(.warning, "warning: \(topic) [\(partition)]: offsets \(start)..<\(min(low, end)) (\(lost) records) "
+                plan.lostToRetention[partition] = lost
+                let text = lost.map { "[\($0.first), \($0.last)]" }.joined(separator: " ")
+                diagnostics(ReplayNote(.warning, "warning: \(topic) [\(partition)]: offsets \(text) (\(OffsetRanges.offsetCount(lost)) records) "
                                        + "are no longer in Kafka (its earliest offset is \(low)); they will be missing from \(destination)"))
             }
             start = max(start, low)
             // Pin the start: a rerun of a run that did nothing here yet must begin at the same place.
             if ledger.done(key) == nil { ledger.pinStart(key, start) }
-            if start < end { ranges.append((partition, start, end)) }
+            guard let first = kept.first, let last = kept.last else { continue }
+            plan.ranges.append((partition, first.first, last.last + 1))
+            if kept.count > 1 { plan.selected[partition] = kept }
         }
-        let text = ranges.map { "[\($0.partition)] \($0.start)..<\($0.end)" }
+        let text = plan.ranges.map { range in
+            "[\(range.partition)] " + (plan.selected[range.partition].map { $0.map(\.description).joined(separator: ",") } ?? "\(range.start)..<\(range.end)")
+        }
         diagnostics(ReplayNote(.info, "reading \(topic): \(text.isEmpty ? "nothing to do" : text.joined(separator: " "))"))
-        return Plan(partitionCount: partitionCount, ranges: ranges)
+        return plan
     }
 
     /// Reads `plan`'s ranges, handing each message to `body` in offset order per partition; `tick` runs after
@@ -97,6 +112,10 @@ struct KafkaTopicSource {
         // Indexed by partition: end offset (or -1 once the partition is done) for the per-record check.
         var endOf = [Int64](repeating: -1, count: Int(plan.partitionCount))
         for range in plan.ranges { endOf[Int(range.partition)] = range.end }
+        // Partitions with gaps in their selection: the ranges, and the index of the one reached.
+        var selectedOf = [[OffsetRange]?](repeating: nil, count: Int(plan.partitionCount))
+        for (partition, ranges) in plan.selected { selectedOf[Int(partition)] = ranges }
+        var cursorOf = [Int](repeating: 0, count: Int(plan.partitionCount))
         var open = plan.ranges.count
         var records = 0
         var idlePolls = 0
@@ -124,6 +143,12 @@ struct KafkaTopicSource {
                     endOf[Int(partition)] = -1
                     open -= 1
                     return
+                }
+                if let selected = selectedOf[Int(partition)] {
+                    var cursor = cursorOf[Int(partition)]
+                    while cursor < selected.count && selected[cursor].last < offset { cursor += 1 }
+                    cursorOf[Int(partition)] = cursor
+                    if cursor < selected.count && offset < selected[cursor].first { return }   // between two ranges
                 }
                 try body(message)
                 records += 1
