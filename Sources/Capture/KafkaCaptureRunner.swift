@@ -1,5 +1,6 @@
 import Foundation
 import K2CLI
+import K2Core
 import Kafka
 import NIOCore
 import NIOPosix
@@ -15,6 +16,9 @@ public enum KafkaCaptureRunner {
         case resume
         /// Each partition's first (earliest kept) or next (latest) offset: `--from-offset earliest|latest`.
         case earliest, latest, offset(Int64), time(epochMilliseconds: Int64)
+        /// `--offsets`: only these offsets of the partitions they select. A partition the log already holds
+        /// offsets of continues after the last one kept (within the ranges), so a rerun keeps each offset once.
+        case ranges(PartitionOffsetRanges)
     }
 
     public enum Until: Sendable, Equatable {
@@ -43,6 +47,28 @@ public enum KafkaCaptureRunner {
         }
     }
 
+    /// The `--offsets` spans of partition `p` holding `low..<high`, in order; a nil `last` is open (followed).
+    static func spans(_ ranges: PartitionOffsetRanges, partition p: Int32, low: Int64, high: Int64) -> [(first: Int64, last: Int64?)] {
+        (ranges.spans(of: p) ?? []).compactMap { span in
+            let first: Int64
+            switch span.first {
+            case .earliest: first = low
+            case .latest: first = high
+            case .offset(let n): first = n
+            }
+            if let last = span.last, last < first { return nil }
+            return (first, span.last)
+        }
+    }
+
+    /// `spans` without the offsets up to `kept` (what the log already holds).
+    static func after(_ kept: Int64, _ spans: [(first: Int64, last: Int64?)]) -> [(first: Int64, last: Int64?)] {
+        spans.compactMap { span in
+            if let last = span.last, last <= kept { return nil }
+            return (max(span.first, kept + 1), span.last)
+        }
+    }
+
     public static func run(_ settings: Settings, options: CaptureOptions) -> CaptureSummary {
         let started = WallClock.monotonicNanoseconds()
         let source = "kafka:\(settings.topic)"
@@ -52,6 +78,7 @@ public enum KafkaCaptureRunner {
         // Everything up to the first consumed record: failures here are "could not start" (exit 2).
         let consumer: KafkaConsumer
         var ends: [Int32: Int64] = [:]   // partition → first offset not to record
+        var selected: [Int32: [(first: Int64, last: Int64?)]] = [:]   // partitions with gaps between their --offsets ranges
         var partitions: [Int32]
         do {
             var config = KafkaConfig([("bootstrap.servers", settings.bootstrap)])
@@ -63,6 +90,7 @@ public enum KafkaCaptureRunner {
             }
             let all = Array(0..<count)
             partitions = settings.partitions ?? all
+            if case .ranges(let ranges) = settings.start { partitions = partitions.filter { ranges.spans(of: $0) != nil } }
             if let missing = partitions.first(where: { !all.contains($0) }) {
                 throw KafkaError(message: "topic \(settings.topic) has no partition \(missing) (it has \(count))")
             }
@@ -81,6 +109,18 @@ public enum KafkaCaptureRunner {
             case .earliest: for p in partitions { starts[p] = .beginning }
             case .latest: for p in partitions { starts[p] = .end }
             case .offset(let offset): for p in partitions { starts[p] = .offset(offset) }
+            case .ranges(let ranges):
+                let kept = try lastOffsets(in: options.directory, source: source, writer: writer)
+                for p in partitions {
+                    let (low, high) = try consumer.watermarks(topic: settings.topic, partition: p)
+                    var wanted = Self.spans(ranges, partition: p, low: low, high: high)
+                    if let last = kept[p] { wanted = Self.after(last, wanted) }
+                    guard let first = wanted.first else { ends[p] = 0; starts[p] = .offset(0); continue }
+                    starts[p] = .offset(max(first.first, low))
+                    if wanted.allSatisfy({ $0.last != nil }) { ends[p] = wanted.compactMap(\.last).max()! + 1 }
+                    if wanted.count > 1 { selected[p] = wanted }
+                    if let last = kept[p] { CaptureLog.info("resume", [("partition", p), ("offset", last + 1)]) }
+                }
             case .time(let ms):
                 let found = try TimestampOffsetLookup.firstOffsets(atOrAfter: ms, topic: settings.topic, partitions: partitions,
                                                                    config: config) { CaptureLog.info("time-lookup", [("note", $0)]) }
@@ -89,14 +129,17 @@ public enum KafkaCaptureRunner {
             switch settings.until {
             case .forever: break
             case .end:
-                for p in partitions { ends[p] = try consumer.watermarks(topic: settings.topic, partition: p).high }
+                for p in partitions {
+                    let high = try consumer.watermarks(topic: settings.topic, partition: p).high
+                    ends[p] = min(ends[p] ?? high, high)
+                }
             case .time(let ms):
                 let found = try TimestampOffsetLookup.firstOffsets(atOrAfter: ms, topic: settings.topic, partitions: partitions,
                                                                    config: config) { CaptureLog.info("time-lookup", [("note", $0)]) }
                 for p in partitions {
-                    if let offset = found[p] ?? nil { ends[p] = offset } else {
-                        ends[p] = try consumer.watermarks(topic: settings.topic, partition: p).high
-                    }
+                    let end: Int64
+                    if let offset = found[p] ?? nil { end = offset } else { end = try consumer.watermarks(topic: settings.topic, partition: p).high }
+                    ends[p] = min(ends[p] ?? end, end)
                 }
             }
             // A partition already at its end needs no consuming at all.
@@ -138,7 +181,7 @@ public enum KafkaCaptureRunner {
         var failure: String?
         let deadline = options.durationNanos.map { WallClock.monotonicNanoseconds() + $0 }
         while stop == nil {
-            if open.isEmpty { stop = settings.until == .forever ? "partitions-empty" : "until"; break }
+            if open.isEmpty { stop = settings.until == .forever && !ends.values.contains(where: { $0 > 0 }) ? "partitions-empty" : "until"; break }
             if state.signalled { stop = "signal"; break }
             if let deadline, WallClock.monotonicNanoseconds() >= deadline { stop = "duration"; break }
             let events: [KafkaConsumerEvent]
@@ -154,6 +197,10 @@ public enum KafkaCaptureRunner {
                 case .message(let message):
                     guard open.contains(message.partition) else { continue }
                     if let end = ends[message.partition], message.offset >= end { open.remove(message.partition); continue }
+                    if let wanted = selected[message.partition],
+                       !wanted.contains(where: { message.offset >= $0.first && message.offset <= ($0.last ?? Int64.max) }) {
+                        continue   // between two of the partition's --offsets ranges
+                    }
                     let now = WallClock.nanoseconds()
                     lastTime = now > lastTime ? now : lastTime + 1
                     let value = message.value ?? []

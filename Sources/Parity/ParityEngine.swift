@@ -66,15 +66,16 @@ public final class ParityEngine {
 
     /// Adds a chunk's rows that are in scope, turning consecutive offsets into runs first.
     static func accumulate(_ chunk: ParityChunk, scope: ParityScope, into tally: inout PartitionTally) {
-        let filtersTime = scope.filtersTime
+        let filtersRows = scope.filtersRows
+        let partition = chunk.key.partition
         chunk.offsets.withUnsafeBufferPointer { offsets in
             chunk.timestampsMicros.withUnsafeBufferPointer { timestamps in
                 var runFirst: Int64 = 0, runLast: Int64 = 0, inRun = false
                 let days = chunk.ingestionDays
                 for index in 0..<offsets.count {
                     let timestamp = timestamps[index]
-                    if filtersTime && !scope.contains(timestampMicros: timestamp) { continue }
                     let offset = offsets[index]
+                    if filtersRows && !scope.contains(partition: partition, offset: offset, timestampMicros: timestamp) { continue }
                     tally.add(offset: offset, timestampMicros: timestamp)
                     // Int32.min: the row has no ingestion_date (a null in a nullable column).
                     if let days, days[index] != Int32.min { tally.add(day: days[index]) }
@@ -179,10 +180,10 @@ public final class ParityEngine {
             guard let hashes = chunk.payloadHashes, hashes.count == chunk.count else {
                 throw ParityError.sourceBroke(source.description.name, "no payload hashes for \(chunk.key)")
             }
-            let filtersTime = scope.filtersTime
+            let filtersRows = scope.filtersRows
             for index in 0..<chunk.count {
-                if filtersTime && !scope.contains(timestampMicros: chunk.timestampsMicros[index]) { continue }
                 let offset = chunk.offsets[index]
+                if filtersRows && !scope.contains(partition: chunk.key.partition, offset: offset, timestampMicros: chunk.timestampsMicros[index]) { continue }
                 for window in windows where offset >= group[window].first && offset <= group[window].last {
                     visit(window, Int(offset - group[window].first), hashes[index], offset)
                 }
@@ -338,7 +339,7 @@ public final class ParityEngine {
             payloadCompared: options.comparePayload,
             scope: .init(since: scope.sinceMicros.map { CivilTime.timestamp(micros: $0) },
                          until: scope.untilMicros.map { CivilTime.timestamp(micros: $0) },
-                         partitions: scope.partitions.map { $0.sorted() }),
+                         partitions: scope.partitions.map { $0.sorted() }, offsets: scope.offsets?.description),
             sides: .init(left: left.description, right: right.description, truth: truth?.description),
             summary: summary,
             partitions: partitions,

@@ -29,6 +29,8 @@ public struct ParityReport: Codable, Sendable {
         @NullWhenAbsent public var since: String?
         @NullWhenAbsent public var until: String?
         @NullWhenAbsent public var partitions: [Int32]?
+        /// `--offsets`, in its canonical form.
+        @NullWhenAbsent public var offsets: String?
     }
 
     public struct Sides: Codable, Sendable {

@@ -87,7 +87,7 @@ final class IcebergParitySource: ParitySource {
             } catch {
                 throw ParityCheckError("table \(table.identifier), snapshot \(snapshot.snapshotId): reading manifests: \(error)")
             }
-            let scanned = !scope.filtersTime && scope.partitions == nil
+            let scanned = !scope.filtersRows && scope.partitions == nil
             health = TableHealthAssessment.assess(table, snapshot: snapshot, files: files,
                                                   rows: scanned ? (read: rowsRead, nullKeys: nullKeyRows, deleted: deletedRows) : nil,
                                                   nullKeyRows: nullKeyRows)

@@ -26,6 +26,7 @@ struct KafkaCommand: ParsableCommand {
         Examples:
           k2-capture kafka --bootstrap localhost:9092 --topic market.crypto.trades.binance.raw --out /backup/binance --until-end
           k2-capture kafka --bootstrap b:9092 --topic t --partitions 0,3,5-7 --since 2024-02-09T00:00:00Z --until 2024-02-10 --out /b
+          k2-capture kafka --bootstrap localhost:9092 --topic market.crypto.trades.binance.raw --offsets 0:9870-19999,3:9870-19999 --out /backup/gap
           K2_KAFKA_SASL_PASSWORD="$KAFKA_PASSWORD" k2-capture kafka --bootstrap b:9093 --topic t --out /b -X security.protocol=SASL_SSL -X sasl.mechanism=SCRAM-SHA-512 -X sasl.username=backup
         """)
 
@@ -33,8 +34,10 @@ struct KafkaCommand: ParsableCommand {
     @Option(help: "The topic to back up.") var topic: String
     @Option(help: ArgumentHelp("Partitions: numbers and ranges (0,3,5-7); all when not given.", valueName: "list"))
     var partitions: PartitionSelection?
-    @Option(help: ArgumentHelp("Start offset for every partition: earliest, latest or an offset. Without it (or --since), each partition continues after the last offset the --out log holds, else at the earliest.", valueName: "earliest|latest|n"))
+    @Option(help: ArgumentHelp("Start offset for every partition: earliest, latest or an offset (--offsets N- in short). Without it (or --offsets, --since), each partition continues after the last offset the --out log holds, else at the earliest.", valueName: "earliest|latest|n"))
     var fromOffset: String?
+    @Option(help: ArgumentHelp(OffsetRangesArgument.offsetsHelp + " A range without LAST is followed (until --until-end, --until or a stop); a partition the --out log holds offsets of continues after the last one kept.", valueName: "ranges"))
+    var offsets: String?
     @Option(help: ArgumentHelp("Start each partition at its first record with a timestamp at or after this time.", valueName: "time"))
     var since: String?
     @Option(help: ArgumentHelp("Stop each partition before its first record with a timestamp at or after this time.", valueName: "time"))
@@ -58,9 +61,14 @@ struct KafkaCommand: ParsableCommand {
             throw ValidationError(error.message)
         }
         kafka.partitions = partitions?.partitions
-        guard fromOffset == nil || since == nil else { throw ValidationError("give --from-offset or --since, not both") }
+        guard (fromOffset == nil && offsets == nil) || since == nil else { throw ValidationError("give --offsets, --from-offset or --since, not more than one") }
         guard until == nil || !untilEnd else { throw ValidationError("give --until or --until-end, not both") }
         if let fromOffset { kafka.start = try Self.startOffset(fromOffset) }
+        if offsets != nil {
+            do {
+                kafka.start = .ranges(try OffsetRangesArgument.parse(offsets: offsets, fromOffset: fromOffset)!)
+            } catch let error as UsageError { throw ValidationError(error.description) }
+        }
         if let since {
             guard let nanos = TimeParser.epochNanoseconds(since) else { throw ValidationError("--since \(since) is not a time (RFC 3339, a date, epoch s or ms)") }
             kafka.start = .time(epochMilliseconds: nanos / 1_000_000)

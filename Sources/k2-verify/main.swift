@@ -25,6 +25,7 @@ struct Verify: ParsableCommand {
           k2-verify --catalog sqlite:var/catalog.db --left market_data.bronze_binance_trades --right market_data.bronze_binance_trades_flink --truth kafka://localhost:9092/market.crypto.trades.binance.raw --payload --since 2024-02-09 --until 2024-02-10 --partitions 0-5 --json
           k2-verify --catalog sqlite:var/catalog.db --left market_data.bronze_kraken_trades --snapshot-left 4012 --right kafka://localhost:9092/market.crypto.trades.kraken.raw --html parity.html
           k2-verify --left log:var/capture --right kafka://localhost:9092/market.crypto.trades.binance.raw
+          k2-verify --catalog sqlite:var/catalog.db --left market_data.bronze_binance_trades_flink --right kafka://localhost:9092/market.crypto.trades.binance.raw --offsets 0:9870-19999,3:9870-19999
           k2-verify --catalog postgresql://iceberg@postgres:5432/iceberg --s3-endpoint http://minio:9000 --left market_data.bronze_binance_trades --right market_data.bronze_binance_trades_flink
           k2-verify --catalog rest:http://iceberg-rest:8181 --s3-endpoint http://minio:9000 --left market_data.bronze_binance_trades --right market_data.bronze_binance_trades_flink
 
@@ -56,6 +57,9 @@ struct Verify: ParsableCommand {
 
     @Option(help: "Only these Kafka partitions, e.g. 0,1,4-7.")
     var partitions: String?
+
+    @Option(help: ArgumentHelp("Only these offsets (every side). " + OffsetRangesArgument.offsetsHelp, valueName: "ranges"))
+    var offsets: String?
 
     @Option(name: .customLong("snapshot-left"), help: "Check the left table at this snapshot id.")
     var snapshotLeft: Int64?
@@ -116,7 +120,8 @@ struct Verify: ParsableCommand {
             throw UsageError("--as-of and --snapshot-left/--snapshot-right exclude each other")
         }
         let scope = ParityScope(sinceMicros: try micros(since, "--since"), untilMicros: try micros(until, "--until"),
-                                partitions: try partitions.map(parsePartitions))
+                                partitions: try partitions.map(parsePartitions),
+                                offsets: try OffsetRangesArgument.parse(offsets: offsets, fromOffset: nil))
         let truthSide = try truth.map { try ParitySide(parsing: $0, snapshotId: nil, option: "--truth") }
         if let truthSide, truthSide.isTable {
             throw UsageError("--truth \(truthSide): the truth is a Kafka topic (kafka://HOST:PORT/TOPIC) or a capture log (log:DIR)")
