@@ -58,7 +58,7 @@ final class KafkaTopicSourceTests: XCTestCase {
     func testRecordsOfTheSelectedShareReachTheSinkAsPartitionStreams() throws {
         let (cluster, config) = try filledCluster(partitions: 6, perPartition: 10)
         defer { withExtendedLifetime(cluster) {} }
-        var source = KafkaTopicSource(config: config, topic: "orders", fromOffset: .offset(4), fromTimeMs: nil, untilTimeMs: nil,
+        var source = KafkaTopicSource(config: config, topic: "orders", offsets: try PartitionOffsetRanges(parsing: "4-"), fromTimeMs: nil, untilTimeMs: nil,
                                       shard: ReplayShard(index: 1, count: 2)!, stop: CancellationSignal())
         source.partitionSelection = [0, 1, 3, 4]
         source.carriesKeysAndHeaders = true
@@ -87,7 +87,7 @@ final class KafkaTopicSourceTests: XCTestCase {
         defer { withExtendedLifetime(cluster) {} }
         let stop = CancellationSignal()
         stop.cancel()
-        let source = KafkaTopicSource(config: config, topic: "orders", fromOffset: .earliest, fromTimeMs: nil, untilTimeMs: nil,
+        let source = KafkaTopicSource(config: config, topic: "orders", offsets: .everything, fromTimeMs: nil, untilTimeMs: nil,
                                       shard: .whole, stop: stop)
         let consumer = try KafkaConsumer(config: config, bulkRead: true)
         let plan = try source.plan(consumer, ledger: MemoryLedger(), destination: "nowhere")

@@ -57,7 +57,7 @@ final class ShardTests: XCTestCase {
     }
 
     private func topicSource(_ shard: ReplayShard) -> KafkaTopicSource {
-        KafkaTopicSource(config: KafkaConfig(), topic: "t", fromOffset: .earliest, fromTimeMs: nil, untilTimeMs: nil,
+        KafkaTopicSource(config: KafkaConfig(), topic: "t", offsets: .everything, fromTimeMs: nil, untilTimeMs: nil,
                          shard: shard, stop: CancellationSignal())
     }
 }
