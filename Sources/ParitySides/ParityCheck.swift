@@ -37,6 +37,25 @@ public struct ParityCheck: Sendable {
         return try await engine.run(left: left, right: right, truth: truth)
     }
 
+    /// The offsets one side holds per partition within `scope` (each offset once, however many rows hold it):
+    /// what a repair checks before it writes. Reads the side as a check's first pass does.
+    public static func offsets(of side: ParitySide, scope: ParityScope, catalog: (any Catalog)?, cancellation: CancellationSignal,
+                               diagnostics: @escaping @Sendable (String) -> Void) async throws -> [PartitionKey: [OffsetRange]] {
+        let check = ParityCheck(configuration: ParityCheckConfiguration(left: side, right: side, scope: scope), catalog: catalog)
+        let source = try await check.open(side, role: "side", cancellation: cancellation, diagnostics: diagnostics)
+        var coverage: [PartitionKey: OffsetCoverage] = [:]
+        try await source.scan(scope: scope, partitions: nil, payload: false) { chunk in
+            guard scope.contains(partition: chunk.key.partition) else { return }
+            var tally = coverage.removeValue(forKey: chunk.key) ?? OffsetCoverage()
+            for index in 0..<chunk.count where !scope.filtersRows || scope.contains(partition: chunk.key.partition, offset: chunk.offsets[index],
+                                                                                   timestampMicros: chunk.timestampsMicros[index]) {
+                tally.add(chunk.offsets[index], chunk.offsets[index])
+            }
+            coverage[chunk.key] = tally
+        }
+        return coverage.mapValues(\.distinctRanges)
+    }
+
     private func open(_ side: ParitySide, role: String, cancellation: CancellationSignal,
                       diagnostics: @escaping @Sendable (String) -> Void) async throws -> ParitySource {
         switch side {

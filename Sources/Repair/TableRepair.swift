@@ -6,13 +6,13 @@ import ParitySides
 import Replay
 
 /// Repairs one Bronze table from a parity report: writes exactly the offsets the report lists as missing on
-/// that side, from the Kafka topic the report checked, and nothing else.
+/// that side, from the Kafka topic the report checked (or a capture log of it), and nothing else.
 ///
-/// The report is a claim about the past: before writing, the repair checks the table against Kafka again
-/// (a `ParityCheck` of the report's partitions) and writes only what the report lists *and* the table still
-/// lacks *and* Kafka still holds. So a rerun (after a kill, or after success) writes nothing twice, and what
+/// The report is a claim about the past: before writing, the repair reads which of those offsets the table and
+/// the source hold now (`ParityCheck.offsets`) and writes only what the report lists *and* the table still
+/// lacks *and* the source (the Kafka topic, or a log captured from it by `k2-capture kafka`) still holds. So a rerun (after a kill, or after success) writes nothing twice, and what
 /// another writer filled meanwhile is left alone; what retention removed is listed, never silently skipped.
-/// The writes are one replay (`ReplayEngine`, Kafka → Iceberg) with the ranges as its exact offset selection,
+/// The writes are one replay (`ReplayEngine`, Kafka or log → Iceberg) with the ranges as its exact offset selection,
 /// committed with the replay's `k2.replay.*` progress keys like any backfill.
 public struct TableRepair {
     public let configuration: TableRepairConfiguration
@@ -36,8 +36,21 @@ public struct TableRepair {
         } catch {
             throw ReplayError.usage("the report: \(error)")
         }
-        guard let target = configuration.replay.iceberg, case .kafka(let bootstrap, let topic) = configuration.replay.origin else {
-            throw ReplayError.usage("a repair writes from a Kafka topic (--from kafka://HOST:PORT/TOPIC) into a table (--to iceberg --table ...)")
+        guard let target = configuration.replay.iceberg else {
+            throw ReplayError.usage("a repair writes into a table (--to iceberg --table ...)")
+        }
+        // Where the offsets come from: the topic the report checked, or a log captured from it (k2-capture kafka).
+        let source: ParitySide
+        let sourceName: String
+        var topic: String?
+        switch configuration.replay.origin {
+        case .kafka(let bootstrap, let name):
+            source = .kafka(bootstrap: bootstrap, topic: name)
+            sourceName = "Kafka"
+            topic = name
+        case .segmentLog(let directory):
+            source = .log(directory: directory)
+            sourceName = "the capture log \(directory)"
         }
         let identifier: TableIdentifier
         do { identifier = try TableIdentifier(target.table) } catch { throw ReplayError.usage("--table \(target.table): \(error)") }
@@ -45,9 +58,16 @@ public struct TableRepair {
             throw ReplayError.usage("the report's \(plan.side.rawValue) side is table \(plan.table), not \(identifier): "
                                     + "name that table with --table (or the other side with --repair-side)")
         }
+        let topics = Set(plan.partitions.map(\.topic))
+        if topic == nil {
+            guard topics.count <= 1 else {
+                throw ReplayError.usage("the report covers topics \(topics.sorted()); a capture log repairs one: use --from kafka://HOST:PORT/TOPIC")
+            }
+            topic = topics.first
+        }
         let planned = plan.partitions.filter { $0.topic == topic && !$0.missing.isEmpty }
         for other in plan.partitions where other.topic != topic {
-            diagnostics(ReplayNote(.warning, "warning: the report lists \(other.topic) [\(other.partition)], not topic \(topic): left alone"))
+            diagnostics(ReplayNote(.warning, "warning: the report lists \(other.topic) [\(other.partition)], not topic \(topic ?? "?"): left alone"))
         }
         let duplicated = plan.partitions.filter { !$0.duplicates.isEmpty }
         if !duplicated.isEmpty {
@@ -55,23 +75,23 @@ public struct TableRepair {
                                    + "a repair of missing offsets leaves them (remove them as docs/runbook.md shows)"))
         }
         var result = TableRepairResult(table: identifier.description, side: plan.side.rawValue, dryRun: dryRun, partitions: [], replay: nil)
-        guard !planned.isEmpty else {
-            diagnostics(ReplayNote(.info, "the report lists nothing missing in \(identifier) from \(topic): nothing to do"))
+        guard let topic, !planned.isEmpty else {
+            diagnostics(ReplayNote(.info, "the report lists nothing missing in \(identifier)\(topic.map { " from " + $0 } ?? ""): nothing to do"))
             return result
         }
 
-        // The table against Kafka now, on the report's partitions only.
-        let partitions = Set(planned.map(\.partition))
-        let now = try recheck(identifier, target: target, bootstrap: bootstrap, topic: topic, partitions: partitions)
+        // What the table and the source hold now, of the offsets the report lists.
+        let reported = PartitionOffsetRanges(exactly: Dictionary(uniqueKeysWithValues: planned.map { ($0.partition, $0.missing) }))
+        let scope = ParityScope(partitions: Set(planned.map(\.partition)), offsets: reported)
+        let tableHolds = try offsets(of: .table(identifier), scope: scope, target: target, what: "table \(identifier)")
+        let sourceHolds = try offsets(of: source, scope: scope, target: target, what: "\(source)")
         var toWrite: [Int32: [OffsetRange]] = [:]
         for entry in planned {
-            let fresh = now.partitions.first { $0.topic == topic && $0.partition == entry.partition }
-            let lacking = fresh?.allMissingInLeft ?? []
-            // Kafka's first offset now: what the report wants below it can no longer be read.
-            let floor = fresh?.right.retentionFloor ?? fresh?.right.minOffset ?? 0
-            let (lost, readable) = OffsetRanges.split(entry.missing, below: floor)
-            let writable = OffsetRanges.intersecting(readable, lacking)
-            let present = OffsetRanges.subtracting(readable, writable)
+            let key = PartitionKey(topic: topic, partition: entry.partition)
+            let present = OffsetRanges.intersecting(entry.missing, tableHolds[key] ?? [])
+            let lacking = OffsetRanges.subtracting(entry.missing, present)
+            let writable = OffsetRanges.intersecting(lacking, sourceHolds[key] ?? [])
+            let lost = OffsetRanges.subtracting(lacking, writable)
             result.partitions.append(.init(topic: topic, partition: entry.partition, reportedMissing: entry.missing,
                                            alreadyPresent: present, lostToRetention: lost, toWrite: writable))
             if !writable.isEmpty { toWrite[entry.partition] = writable }
@@ -80,8 +100,9 @@ public struct TableRepair {
                                        + "as missing in \(topic) [\(entry.partition)]: \(Self.text(present)); they are not written again"))
             }
             if !lost.isEmpty {
-                diagnostics(ReplayNote(.warning, "warning: \(topic) [\(entry.partition)]: offsets \(Self.text(lost)) are no longer in Kafka "
-                                       + "(its earliest offset is \(floor)): they cannot be repaired from Kafka; replay them from a capture log"))
+                diagnostics(ReplayNote(.warning, "warning: \(topic) [\(entry.partition)]: offsets \(Self.text(lost)) are not in \(sourceName) "
+                                       + "(retention removed them, or the log never held them): they cannot be repaired from there"
+                                       + (sourceName == "Kafka" ? "; replay them from a capture log of the topic (docs/runbook.md)" : "")))
             }
             diagnostics(ReplayNote(.info, "\(topic) [\(entry.partition)]: \(dryRun ? "would write" : "writing") "
                                    + (writable.isEmpty ? "nothing" : Self.text(writable))))
@@ -94,25 +115,24 @@ public struct TableRepair {
         replay.sinceNanos = nil
         replay.untilNanos = nil
         replay.shard = .whole
+        if case .segmentLog = replay.origin { replay.sources = ["kafka:" + topic] }
         result.replay = try ReplayEngine(configuration: replay, stop: stop, diagnostics: diagnostics).run()
         return result
     }
 
-    private func recheck(_ identifier: TableIdentifier, target: IcebergTarget, bootstrap: String, topic: String,
-                         partitions: Set<Int32>) throws -> ParityReport {
+    private func offsets(of side: ParitySide, scope: ParityScope, target: IcebergTarget, what: String) throws -> [PartitionKey: [OffsetRange]] {
         let opener = target.catalog
         let stop = self.stop
         let diagnostics = self.diagnostics
         do {
             return try runBlocking(stop: stop) {
-                let catalog = try await opener.open(create: false)
-                let check = ParityCheck(configuration: ParityCheckConfiguration(
-                    left: .table(identifier), right: .kafka(bootstrap: bootstrap, topic: topic),
-                    scope: ParityScope(partitions: partitions)), catalog: catalog)
-                return try await check.run(cancellation: stop) { diagnostics(ReplayNote(.notice, "check: \($0)")) }
+                let catalog = side.isTable ? try await opener.open(create: false) : nil
+                return try await ParityCheck.offsets(of: side, scope: scope, catalog: catalog, cancellation: stop) {
+                    diagnostics(ReplayNote(.notice, "check: \($0)"))
+                }
             }
         } catch let error as ParityCheckError {
-            throw ReplayError.unusable("checking \(identifier) against kafka://\(bootstrap)/\(topic): \(error)")
+            throw ReplayError.unusable("reading the offsets \(what) holds: \(error)")
         } catch let error as CatalogOpenError {
             throw ReplayError.unusable("\(error)")
         }

@@ -112,12 +112,15 @@ struct ReplayCommand: ParsableCommand {
         _ = try sourcePartitions()
         if to == .iceberg && iceberg.table == nil { throw ValidationError("--to iceberg needs --table market_data.NAME") }
         let fromKafka = from.hasPrefix("kafka://")
-        if !fromKafka && (iceberg.offsets != nil || iceberg.fromOffset != nil) {
-            throw ValidationError("--offsets and --from-offset select offsets of a kafka:// source; --from \(from) is a segment log")
+        if !fromKafka && iceberg.fromOffset != nil {
+            throw ValidationError("--from-offset starts a kafka:// source; --from \(from) is a segment log")
+        }
+        if !fromKafka && iceberg.offsets != nil && to != .iceberg {
+            throw ValidationError("--offsets selects offsets of a kafka:// source, or of a log captured from Kafka written --to iceberg")
         }
         if iceberg.repair != nil {
-            guard fromKafka && to == .iceberg else {
-                throw ValidationError("--repair writes from a Kafka topic into a table: --from kafka://HOST:PORT/TOPIC --to iceberg --table NAME")
+            guard to == .iceberg else {
+                throw ValidationError("--repair writes into a table: --from kafka://HOST:PORT/TOPIC (or a log captured from it) --to iceberg --table NAME")
             }
             if since != nil || until != nil || partitions != nil {
                 throw ValidationError("--repair takes its offsets from the report: leave out --since, --until and --partitions")

@@ -54,6 +54,7 @@ enum RunIdentity {
                                 "since=" + (configuration.sinceNanos.map(String.init) ?? ""),
                                 "until=" + (configuration.untilNanos.map(String.init) ?? ""),
                                 "format=\(configuration.format.rawValue)", "partitions=\(configuration.topicPartitions)"]
+                + (configuration.offsets == .everything ? [] : ["offsets=\(configuration.offsets)"])
             return IcebergRun(current: BronzeReplayProgress.runId(parts), legacy: [], sourceDescription: directory)
         case .kafka(let bootstrap, let topic):
             let description = "kafka://\(bootstrap)/\(topic)"

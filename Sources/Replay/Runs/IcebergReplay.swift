@@ -99,6 +99,7 @@ struct IcebergReplay {
                                captureTime: target.captureIngestionTime, commitRows: target.commitRows,
                                commitSeconds: target.commitSeconds, pacer: context.pacer(), offsetsAsProgress: fromTopic,
                                stop: context.stop, diagnostics: context.diagnostics)
+        if case .segmentLog = configuration.origin, configuration.offsets != .everything { sink.kafkaOffsets = configuration.offsets }
         let progressLine = ProgressReporter(total: nil, enabled: !configuration.dryRun, diagnostics: context.diagnostics)
         var records = 0
 

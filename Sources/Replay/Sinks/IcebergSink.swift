@@ -38,6 +38,8 @@ final class IcebergSink: ReplaySink {
     private var malformed = 0
     private var unknownSources = Set<String>()
     @exclusivity(unchecked) private var rows = 0
+    /// Records of a log captured from Kafka outside these offsets are passed over (`--offsets` on such a log).
+    var kafkaOffsets: PartitionOffsetRanges?
     /// Rows staged so far by this run.
     var rowsWritten: Int { rows }
     /// Progress per stream since the last commit; turned into the appender's string keys at commit time,
@@ -139,6 +141,7 @@ final class IcebergSink: ReplaySink {
             guard let kafka = kafka() else {
                 throw ReplayError.failed("\(source)/\(stream) sequence \(sequence): Kafka record without coordinates")
             }
+            if let kafkaOffsets, !kafkaOffsets.contains(partition: kafka.partition, offset: kafka.offset) { return 0 }
             pacer.awaitTurn(receiveTimeNanos: receiveTimeNanos) { _ in }
             if source != lastKafkaSource {
                 lastKafkaSource = source
