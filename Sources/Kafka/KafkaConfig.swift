@@ -32,26 +32,8 @@ public struct KafkaConfig: Sendable, CustomStringConvertible {
         if self[key] == nil { entries.append((key, value)) }
     }
 
-    /// Applies one `-X key=value` argument.
-    public mutating func apply(passthrough argument: String) throws {
-        guard let equals = argument.firstIndex(of: "="), equals != argument.startIndex else {
-            throw KafkaError(message: "-X expects key=value, got \"\(KafkaConfig.redactArgument(argument))\"")
-        }
-        set(String(argument[..<equals]), String(argument[argument.index(after: equals)...]))
-    }
-
-    /// Keys whose values are credentials or private key material.
-    public static func isSecret(_ key: String) -> Bool {
-        let lowered = key.lowercased()
-        return ["password", "secret", "sasl.oauthbearer.config", "ssl.key.pem", "ssl_key", "ssl.keystore"]
-            .contains { lowered.contains($0) }
-    }
-
-    private static func redactArgument(_ argument: String) -> String {
-        guard let equals = argument.firstIndex(of: "=") else { return argument }
-        let key = String(argument[..<equals])
-        return isSecret(key) ? key + "=***" : argument
-    }
+    /// Keys whose values are credentials or private key material (one list: `KafkaProperties.isCredential`).
+    public static func isSecret(_ key: String) -> Bool { KafkaProperties.isCredential(key) }
 
     /// `key=value, ...` with secret values replaced by `***`; safe to log.
     public var redactedDescription: String {

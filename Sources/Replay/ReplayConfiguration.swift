@@ -21,8 +21,8 @@ public struct ReplayConfiguration {
     /// Count what would be written, write nothing.
     public var dryRun = false
     public var bootstrap: Bootstrap?
-    /// librdkafka properties as `key=value`, for every client (source and target).
-    public var kafkaProperties: [String] = []
+    /// librdkafka properties, for every client (source and target): `-X` merged with `K2_KAFKA_*` (`KafkaProperties.merged`).
+    public var kafkaProperties: [(key: String, value: String)] = []
 
     // Selection.
     /// Log sources to read (binance, kraken, kafka:TOPIC); nil: all.

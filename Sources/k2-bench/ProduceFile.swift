@@ -26,8 +26,8 @@ struct ProduceFile: ParsableCommand {
 
     func run() throws {
         let text = try Data(contentsOf: URL(fileURLWithPath: file))
-        var config = KafkaConfig([("bootstrap.servers", bootstrap), ("enable.gapless.guarantee", "true")])
-        for property in properties { try config.apply(passthrough: property) }
+        let config = try KafkaProperties.config(commandLine: properties,
+                                                defaults: [("bootstrap.servers", bootstrap), ("enable.gapless.guarantee", "true")])
         let producer = try KafkaProducer(config: config)
         let handle = try producer.topic(topic)
         guard let partitions = try producer.topics()[topic], partitions > 0 else {

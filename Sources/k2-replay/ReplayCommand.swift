@@ -163,7 +163,7 @@ struct ReplayCommand: ParsableCommand {
         c.bootstrap = bootstrap.map { $0 == "embedded" ? .embedded : .servers($0) }
         // Credentials come from K2_KAFKA_* variables only (KafkaProperties): a secret given with -X is refused.
         do {
-            c.kafkaProperties = try KafkaProperties.merged(commandLine: properties).map { "\($0.key)=\($0.value)" }
+            c.kafkaProperties = try KafkaProperties.merged(commandLine: properties)
         } catch {
             throw UsageError("\(error)")
         }

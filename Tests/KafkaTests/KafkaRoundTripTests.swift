@@ -138,12 +138,15 @@ final class KafkaRoundTripTests: XCTestCase {
     }
 
     func testConfigRedactsSecretsAndRejectsBadPassthrough() throws {
-        var config = KafkaConfig()
-        try config.apply(passthrough: "sasl.password=hunter2")
-        try config.apply(passthrough: "security.protocol=SASL_SSL")
+        var config = try KafkaProperties.config(commandLine: ["security.protocol=SASL_SSL"],
+                                                environment: ["K2_KAFKA_SASL_PASSWORD": "hunter2"])
+        XCTAssertEqual(config["sasl.password"], "hunter2", "the secret comes from the environment")
         XCTAssertFalse(config.redactedDescription.contains("hunter2"))
         XCTAssertTrue(config.redactedDescription.contains("security.protocol=SASL_SSL"))
-        XCTAssertThrowsError(try config.apply(passthrough: "novalue"))
+        XCTAssertThrowsError(try KafkaProperties.merged(commandLine: ["novalue"], environment: [:]))
+        XCTAssertThrowsError(try KafkaProperties.merged(commandLine: ["sasl.password=hunter2"], environment: [:])) { error in
+            XCTAssertFalse("\(error)".contains("hunter2"), "a refused secret is not echoed")
+        }
         config.set("no.such.property", "1")
         XCTAssertThrowsError(try KafkaProducer(config: config)) { error in
             XCTAssertTrue("\(error)".contains("no.such.property"))

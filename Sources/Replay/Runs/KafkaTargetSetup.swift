@@ -43,9 +43,7 @@ extension ReplayContext {
     /// printed raw by librdkafka): errors and warnings as warnings, the rest as notices.
     func kafkaProperties() throws -> KafkaConfig {
         var config = KafkaConfig()
-        for property in configuration.kafkaProperties {
-            do { try config.apply(passthrough: property) } catch { throw ReplayError.usage("\(error)") }
-        }
+        for (key, value) in configuration.kafkaProperties { config.set(key, value) }
         let diagnostics = self.diagnostics
         config.logHandler = { line in
             diagnostics(ReplayNote(line.isError || line.isWarning ? .warning : .notice,

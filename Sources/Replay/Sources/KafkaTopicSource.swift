@@ -69,8 +69,11 @@ struct KafkaTopicSource {
         for partition in mine {
             let key = Self.key(topic: topic, partition: partition)
             let (low, high) = try consumer.watermarks(topic: topic, partition: partition)
-            // The selection on this partition, unclipped below (offsets retention removed stay visible).
-            var wanted = offsets.resolved(partition: partition, low: low, high: high)
+            // The selection on this partition, unclipped below (offsets retention removed stay visible). A rerun
+            // resolves `earliest` no later than where the first run went on from, so what retention removed since
+            // is reported, not skipped.
+            let earliest = ledger.done(key).map { Swift.min(low, $0 + 1) } ?? low
+            var wanted = offsets.resolved(partition: partition, low: earliest, high: high)
             let end = ledger.end(key, high: min(high, (wanted.last?.last ?? (high - 1)) + 1))
             var start: Int64
             if let done = ledger.done(key) {
