@@ -519,7 +519,8 @@ final class ReplayFaultTests: XCTestCase {
     func testEmbeddedKafkaSubcommandServesUntilSIGTERM() throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: ReplayProcess.path)
-        process.arguments = ["embedded-kafka", "--brokers", "2", "--topic-partitions", "3", "--topics", "a.topic,b.topic"]
+        let port = try LocalPort.free()
+        process.arguments = ["embedded-kafka", "--brokers", "2", "--topic-partitions", "3", "--topics", "a.topic,b.topic", "--port", String(port)]
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = FileHandle.nullDevice
@@ -533,12 +534,22 @@ final class ReplayFaultTests: XCTestCase {
         let line = String(decoding: output, as: UTF8.self).split(separator: "\n").first.map(String.init) ?? ""
         XCTAssertTrue(line.hasPrefix("bootstrap="), line)
         let bootstrap = String(line.dropFirst("bootstrap=".count))
-        XCTAssertEqual(bootstrap.split(separator: ",").count, 2)
+        XCTAssertEqual(bootstrap.split(separator: ",").count, 3, "localhost:PORT first, then the two brokers")
+        XCTAssertTrue(bootstrap.hasPrefix("localhost:\(port),"), bootstrap)
         let metadata = try ProcessRunner.run("/usr/bin/kcat", ["-L", "-b", bootstrap, "-t", "b.topic"])
         XCTAssertEqual(metadata.status, 0, metadata.stderrText)
         XCTAssertTrue(metadata.stdoutText.contains("topic \"b.topic\" with 3 partitions"), metadata.stdoutText)
+        // Every thread is up by now (the cluster's, the forwarder's): SIGTERM must still end the process, promptly.
         process.terminate()
-        process.waitUntilExit()
+        let deadline = Date().addingTimeInterval(5)
+        while process.isRunning && Date() < deadline { usleep(20_000) }
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            XCTFail("embedded-kafka kept serving 5 s after SIGTERM")
+            return
+        }
         XCTAssertEqual(process.terminationStatus, 0)
+        XCTAssertNotEqual(try ProcessRunner.run("/usr/bin/kcat", ["-L", "-b", bootstrap, "-m", "2"]).status, 0, "nothing serves after the exit")
     }
 }
