@@ -115,7 +115,7 @@ let package = Package(
         .testTarget(name: "IcebergTests", dependencies: ["Iceberg", "Avro", "TestSupport"]),
         .testTarget(name: "ParquetTests", dependencies: ["Parquet", "Codecs", "TestSupport"]),
         .testTarget(name: "ParityTests", dependencies: ["K2Core", "Parity", "TestSupport"]),
-        .testTarget(name: "ParitySidesTests", dependencies: ["K2Core", "ParitySides", "Parity", "Iceberg", "Kafka", "SegmentLog", "TestSupport"]),
+        .testTarget(name: "ParitySidesTests", dependencies: ["K2Core", "Bronze", "ParitySides", "Parity", "Iceberg", "Kafka", "SegmentLog", "TestSupport"]),
         .testTarget(name: "VerifyTests", dependencies: ["K2Core", "Parity", "Kafka", "SegmentLog", "TestSupport"]),
         .testTarget(name: "KafkaTests", dependencies: ["Kafka", "TestSupport"]),
         .testTarget(name: "BronzeTests", dependencies: ["Bronze", "Exchanges", "Avro", "TestSupport"]),

@@ -1,3 +1,4 @@
+import Bronze
 import Foundation
 import Iceberg
 import Parquet
@@ -17,18 +18,9 @@ final class BronzeTableFixture {
         catalog = try await SQLCatalog.openSQLite(path: directory.appendingPathComponent("catalog.db").path, name: "k2",
                                                   warehouse: "file://" + directory.appendingPathComponent("warehouse").path)
         try await catalog.createNamespace(["market_data"], properties: [:])
-        let schema = Schema(fields: [
-            NestedField(id: 1, name: "raw_bytes", type: .binary),
-            NestedField(id: 2, name: "topic", type: .string),
-            NestedField(id: 3, name: "partition", type: .int),
-            NestedField(id: 4, name: "offset", type: .long),
-            NestedField(id: 5, name: "kafka_timestamp", type: .timestamptz),
-            NestedField(id: 6, name: "ingestion_timestamp", type: .timestamptz),
-            NestedField(id: 7, name: "ingestion_date", type: .date),
-        ])
-        _ = try await catalog.createTable(identifier, schema: schema,
-            spec: PartitionSpec(fields: [PartitionField(sourceId: 7, fieldId: 1000, name: "ingestion_date_day", transform: .day)]),
-            sortOrder: .unsorted, properties: ["write.parquet.compression-codec": "zstd"], location: nil)
+        // The Spark job's definition as the library makes it (the Iceberg tests check it against K2's own).
+        _ = try await catalog.createTable(identifier, schema: BronzeTableStyle.spark.schema, spec: BronzeTableStyle.spark.partitionSpec,
+                                          sortOrder: .unsorted, properties: BronzeTableStyle.spark.properties(exchange: .binance), location: nil)
     }
 
     /// The payload of an offset, the same bytes every side of a test writes.
