@@ -82,6 +82,58 @@ final class KafkaTopicSourceTests: XCTestCase {
         }
     }
 
+    /// `--offsets` with two ranges on one partition and none on another: only those offsets reach the sink, the
+    /// offsets between the ranges are read past; a rerun after part of the work resumes inside the ranges.
+    func testOffsetRangesWithGapsAndAResumedRun() throws {
+        let (cluster, config) = try filledCluster(partitions: 3, perPartition: 30)
+        defer { withExtendedLifetime(cluster) {} }
+        let offsets = try PartitionOffsetRanges(parsing: "0:2-4,0:20+3,2:earliest-")
+        let source = KafkaTopicSource(config: config, topic: "orders", offsets: offsets, fromTimeMs: nil, untilTimeMs: nil,
+                                      shard: .whole, stop: CancellationSignal())
+        let consumer = try KafkaConsumer(config: config, bulkRead: true)
+        let plan = try source.plan(consumer, ledger: MemoryLedger(), destination: "nowhere")
+        XCTAssertEqual(plan.ranges.map(\.partition), [0, 2], "partition 1 is named by no range")
+        XCTAssertEqual(plan.records, 3 + 3 + 30)
+        let sink = CollectingSink()
+        XCTAssertEqual(try source.run(consumer, plan, into: sink, progress: ProgressReporter(total: nil, enabled: false, diagnostics: { _ in })), 36)
+        XCTAssertEqual(sink.records.filter { $0.stream == "0" }.map(\.offset), [2, 3, 4, 20, 21, 22])
+        XCTAssertEqual(sink.records.filter { $0.stream == "2" }.map(\.offset), Array(0..<30))
+
+        // As if a run had written up to offset 3 of partition 0 and 9 of partition 2 before a kill.
+        let ledger = MemoryLedger()
+        ledger.done = ["kafka:orders/0": 3, "kafka:orders/2": 9]
+        ledger.ends = ["kafka:orders/0": 23, "kafka:orders/2": 30]
+        let rerun = try source.plan(KafkaConsumer(config: config, bulkRead: true), ledger: ledger, destination: "nowhere")
+        XCTAssertEqual(rerun.selected[0], [OffsetRange(4, 4), OffsetRange(20, 22)])
+        XCTAssertEqual(rerun.records, 4 + 20)
+    }
+
+    /// `--since` on librdkafka's mock cluster, which answers any look-up by time with the end offset: the source
+    /// finds the first record at or after the time by reading the records, so the range is not silently empty.
+    func testSinceOnTheMockClusterStartsAtTheFirstRecordAtOrAfterIt() throws {
+        let cluster = try EmbeddedKafkaCluster(brokers: 1)
+        defer { withExtendedLifetime(cluster) {} }
+        try cluster.createTopic("orders", partitions: 1, replicationFactor: 1)
+        var config = KafkaConfig()
+        config.set("bootstrap.servers", cluster.bootstrap)
+        let producer = try KafkaProducer(config: config)
+        let base: Int64 = 1_707_472_800_000
+        for index in 0..<40 {
+            let value = Array("v\(index)".utf8)
+            try value.withUnsafeBytes { bytes in
+                try producer.produce(topic: "orders", partition: 0, key: nil, value: bytes, timestampMs: base + Int64(index) * 1000)
+            }
+        }
+        XCTAssertTrue(producer.flush(timeoutMs: 10_000))
+        let source = KafkaTopicSource(config: config, topic: "orders", offsets: .everything, fromTimeMs: base + 12_500,
+                                      untilTimeMs: base + 30_000, shard: .whole, stop: CancellationSignal())
+        let consumer = try KafkaConsumer(config: config, bulkRead: true)
+        let plan = try source.plan(consumer, ledger: MemoryLedger(), destination: "nowhere")
+        let sink = CollectingSink()
+        _ = try source.run(consumer, plan, into: sink, progress: ProgressReporter(total: nil, enabled: false, diagnostics: { _ in }))
+        XCTAssertEqual(sink.records.map(\.offset), Array(13..<30), "from the first record at or after --since, before --until")
+    }
+
     func testAStoppedSourceReadsNothing() throws {
         let (cluster, config) = try filledCluster(partitions: 2, perPartition: 5)
         defer { withExtendedLifetime(cluster) {} }
