@@ -106,6 +106,7 @@ let package = Package(
         .testTarget(name: "K2CoreTests", dependencies: ["K2Core"]),
         // docs/library.md's example, compiled against the K2Backfill product's modules and run.
         .testTarget(name: "LibraryExampleTests", dependencies: ["K2Core", "Replay", "ParitySides", "Parity", "Iceberg", "Kafka", "TestSupport"]),
+        .testTarget(name: "ExamplesTests", dependencies: ["TestSupport"]),
         .testTarget(name: "CodecsTests", dependencies: ["Codecs", "TestSupport"]),
         .testTarget(name: "IcebergRemoteTests", dependencies: ["Iceberg", "Parquet", "Avro", "SegmentLog", "TestSupport"]),
         .testTarget(name: "ExchangesTests", dependencies: ["Exchanges", "K2Core", "TestSupport"]),

@@ -21,11 +21,11 @@ struct Verify: ParsableCommand {
         Exit codes: 0 parity, 1 mismatch found, 2 could not check (why: stderr), 130 interrupted.
 
         Examples:
-          k2-verify --catalog sqlite:var/catalog.db --left market_data.bronze_binance_trades --right market_data.bronze_binance_trades_flink
-          k2-verify --catalog sqlite:var/catalog.db --left market_data.bronze_binance_trades --right market_data.bronze_binance_trades_flink --truth kafka://localhost:9092/market.crypto.trades.binance.raw --payload --since 2024-02-09 --until 2024-02-10 --partitions 0-5 --json
-          k2-verify --catalog sqlite:var/catalog.db --left market_data.bronze_kraken_trades --snapshot-left 4012 --right kafka://localhost:9092/market.crypto.trades.kraken.raw --html parity.html
-          k2-verify --left log:var/capture --right kafka://localhost:9092/market.crypto.trades.binance.raw
-          k2-verify --catalog sqlite:var/catalog.db --left market_data.bronze_binance_trades_flink --right kafka://localhost:9092/market.crypto.trades.binance.raw --offsets 0:9870-19999,3:9870-19999
+          k2-verify --warehouse var/wh --left market_data.bronze_binance_trades --right market_data.bronze_binance_trades_flink
+          k2-verify --warehouse var/wh --left market_data.bronze_binance_trades --right market_data.bronze_binance_trades_flink --truth kafka://localhost:9092/market.crypto.trades.binance.raw --payload --since 2024-02-09 --until 2024-02-10 --partitions 0-5 --json
+          k2-verify --warehouse var/wh --left market_data.bronze_binance_trades --right kafka://localhost:9092/market.crypto.trades.binance.raw --html parity.html
+          k2-verify --left log:var/backup --right kafka://localhost:9092/market.crypto.trades.binance.raw
+          k2-verify --warehouse var/wh --left market_data.bronze_binance_trades --right kafka://localhost:9092/market.crypto.trades.binance.raw --offsets 0:10-19,3:10-19
           k2-verify --catalog postgresql://iceberg@postgres:5432/iceberg --s3-endpoint http://minio:9000 --left market_data.bronze_binance_trades --right market_data.bronze_binance_trades_flink
           k2-verify --catalog rest:http://iceberg-rest:8181 --s3-endpoint http://minio:9000 --left market_data.bronze_binance_trades --right market_data.bronze_binance_trades_flink
 
@@ -76,6 +76,9 @@ struct Verify: ParsableCommand {
     @Option(help: "Also write a self-contained HTML report to this file.")
     var html: String?
 
+    @Flag(help: "No progress lines on stderr (rows read and rate, about once a second while reading).")
+    var quiet = false
+
     func run() throws {
         let configuration = try makeConfiguration()
         let cancellation = CancellationSignal()
@@ -87,8 +90,10 @@ struct Verify: ParsableCommand {
         do {
             report = try Self.wait {
                 let catalog = try await openCatalog(if: [configuration.left, configuration.right].contains { $0.isTable })
+                let progress = ProgressLines(program: "k2-verify", unit: "rows", quiet: quiet)
                 return try await ParityCheck(configuration: configuration, catalog: catalog)
-                    .run(cancellation: cancellation, diagnostics: { StandardError.print("k2-verify: \($0)") })
+                    .run(cancellation: cancellation, diagnostics: { StandardError.print("k2-verify: \($0)") },
+                         progress: { progress.update(done: $0) })
             }
         } catch is CancellationError {
             throw ProgramFailure("interrupted", code: .interrupted)
