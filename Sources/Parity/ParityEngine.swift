@@ -247,7 +247,22 @@ public final class ParityEngine {
             payloadMismatchesLeftVsTruth: options.comparePayload && hasTruth ? (payload?.leftVsTruth.distinctRanges ?? []) : nil,
             payloadMismatchesRightVsTruth: options.comparePayload && hasTruth ? (payload?.rightVsTruth.distinctRanges ?? []) : nil,
             retention: retention,
-            rowsByHour: hourRows(tally, hasTruth: hasTruth))
+            rowsByHour: hourRows(tally, hasTruth: hasTruth),
+            gapEdges: [])
+        var edges: [GapEdges] = []
+        let lacking: [(Int, [OffsetRange])] = [(0, report.allMissingInLeft), (1, report.allMissingInRight)]
+            + (hasTruth ? [(2, report.missingInTruth ?? [])] : [])
+        for (index, ranges) in lacking {
+            for range in ranges {
+                let before = tally[index].edges.last(below: range.first)
+                let after = tally[index].edges.first(above: range.last)
+                edges.append(GapEdges(
+                    side: roles[index].name, first: range.first, last: range.last,
+                    beforeOffset: before?.offset, beforeTimestamp: before.map { CivilTime.timestamp(micros: $0.timestampMicros) },
+                    afterOffset: after?.offset, afterTimestamp: after.map { CivilTime.timestamp(micros: $0.timestampMicros) }))
+            }
+        }
+        report.gapEdges = edges
         let lists: [[OffsetRange]?] = [report.missingInLeft, report.missingInRight, report.missingInLeftVsTruth,
                                        report.missingInRightVsTruth, report.missingInTruth, report.payloadMismatches,
                                        report.payloadMismatchesLeftVsTruth, report.payloadMismatchesRightVsTruth]
@@ -271,6 +286,40 @@ public final class ParityEngine {
     }
 
     // MARK: assembly
+
+    /// Rows over time for the chart: the finest width every tally still has whose span needs at most
+    /// `chartBuckets` buckets; hours when a tally gave up its fine buckets (days of data).
+    private func timeSeries(_ tallies: [[PartitionKey: PartitionTally]], hasTruth: Bool) -> TimeSeries {
+        let chartBuckets: Int64 = 240
+        let all = tallies.flatMap { $0.values }
+        var low = Int64.max, high = Int64.min
+        for tally in all where tally.minTimestampMicros != .max {
+            low = min(low, tally.minTimestampMicros)
+            high = max(high, tally.maxTimestampMicros)
+        }
+        let finest = all.map { $0.buckets.bucketSeconds }
+        var width: Int64 = 3600
+        if low <= high, !finest.contains(where: { $0 == nil }) {
+            let floorWidth = finest.compactMap { $0 }.max() ?? 1
+            let spanSeconds = (high - low) / 1_000_000 + 1
+            width = (TimeBucketTally.widths + [3600]).first { $0 >= floorWidth && spanSeconds / $0 < chartBuckets } ?? 3600
+        }
+        func series(_ role: Role) -> [String: Int64] {
+            var result: [String: Int64] = [:]
+            for tally in tallies[role.rawValue].values {
+                if width == 3600 {
+                    for (hour, value) in tally.hours { result[CivilTime.timestamp(micros: hour * 3_600_000_000), default: 0] += value.rows }
+                } else {
+                    for (start, rows) in tally.buckets.counts(atSeconds: width) {
+                        result[CivilTime.timestamp(micros: start * 1_000_000), default: 0] += rows
+                    }
+                }
+            }
+            return result
+        }
+        return TimeSeries(bucketSeconds: width,
+                          counts: SideValues(left: series(.left), right: series(.right), truth: hasTruth ? series(.truth) : nil))
+    }
 
     private func assemble(partitions: [PartitionReport], tallies: [[PartitionKey: PartitionTally]],
                           left: ParitySource, right: ParitySource, truth: ParitySource?) -> ParityReport {
@@ -345,6 +394,7 @@ public final class ParityEngine {
             partitions: partitions,
             countsByIngestionDate: SideValues(left: perDay(.left), right: perDay(.right), truth: hasTruth ? perDay(.truth) : nil),
             countsByHour: SideValues(left: perHour(.left), right: perHour(.right), truth: hasTruth ? perHour(.truth) : nil),
+            countsOverTime: timeSeries(tallies, hasTruth: hasTruth),
             health: health)
     }
 }

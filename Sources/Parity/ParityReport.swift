@@ -15,6 +15,8 @@ public struct ParityReport: Codable, Sendable {
     /// Rows per `ingestion_date` (`YYYY-MM-DD`) and per hour of Kafka timestamp (`YYYY-MM-DDTHH:00Z`), per side.
     public var countsByIngestionDate: SideValues<[String: Int64]>
     public var countsByHour: SideValues<[String: Int64]>
+    /// Rows per side over time at a bucket width suited to the span (what the HTML chart draws).
+    public var countsOverTime: TimeSeries
     public var health: SideValues<TableHealth>
 
     enum CodingKeys: String, CodingKey {
@@ -23,6 +25,7 @@ public struct ParityReport: Codable, Sendable {
         case payloadCompared = "payload_compared"
         case countsByIngestionDate = "counts_by_ingestion_date"
         case countsByHour = "counts_by_hour"
+        case countsOverTime = "counts_over_time"
     }
 
     public struct ScopeDescription: Codable, Sendable {
@@ -159,6 +162,9 @@ public struct PartitionReport: Codable, Sendable {
     @NullWhenAbsent public var payloadMismatchesRightVsTruth: [OffsetRange]?
     public var retention: [RetentionNote]
     public var rowsByHour: [HourRows]
+    /// Every missing range of every side (`missing_in_*` and the truth comparisons, each offset once per
+    /// side) with the offsets and times that side holds just before and after it.
+    public var gapEdges: [GapEdges]
 
     enum CodingKeys: String, CodingKey {
         case topic, partition, parity, left, right, truth, retention
@@ -174,6 +180,7 @@ public struct PartitionReport: Codable, Sendable {
         case payloadMismatchesLeftVsTruth = "payload_mismatches_left_vs_truth"
         case payloadMismatchesRightVsTruth = "payload_mismatches_right_vs_truth"
         case rowsByHour = "rows_by_hour"
+        case gapEdges = "gap_edges"
     }
 
     public var key: PartitionKey { PartitionKey(topic: topic, partition: partition) }

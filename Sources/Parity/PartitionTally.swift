@@ -2,6 +2,10 @@
 /// rows per hour of Kafka timestamp and per ingestion date. Bounded by gaps and hours, not by rows.
 struct PartitionTally {
     var coverage = OffsetCoverage()
+    /// Timestamps at the ends of each run of offsets: the times at the edges of a gap.
+    var edges = OffsetEdgeTimes()
+    /// Rows per second, minute, ... for charts of data spanning minutes rather than days.
+    var buckets = TimeBucketTally()
     /// Per hour (hours since the epoch): rows, and the lowest and highest offset seen in that hour, so a
     /// missing range can be placed in time without keeping a timestamp per offset.
     var hours: [Int64: HourTally] = [:]
@@ -22,6 +26,8 @@ struct PartitionTally {
     }
 
     mutating func add(offset: Int64, timestampMicros: Int64) {
+        edges.add(offset: offset, timestampMicros: timestampMicros)
+        buckets.add(timestampMicros: timestampMicros)
         let hour = timestampMicros >= 0 ? timestampMicros / 3_600_000_000 : (timestampMicros + 1) / 3_600_000_000 - 1
         if hour != currentHour {
             flushHour()
@@ -45,6 +51,7 @@ struct PartitionTally {
     }
 
     mutating func finish() {
+        buckets.finish()
         flushHour()
         flushDay()
         currentHour = .min

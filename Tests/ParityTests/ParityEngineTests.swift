@@ -103,6 +103,24 @@ final class ParityEngineTests: XCTestCase, SyntheticSides {
         XCTAssertEqual(report.summary.problems.count, 7, report.summary.problems.joined(separator: "\n"))
     }
 
+    /// Gap edges from shuffled files (runs of offsets joined out of order): the offsets the lacking side holds
+    /// next to each gap, with their timestamps; none where it holds nothing on that side of the gap.
+    func testGapEdgesAreTheNeighboursTheLackingSideHolds() async throws {
+        let (left, right) = makeDefectivePair()
+        let report = try await ParityEngine().run(left: left, right: right)
+        let p = Dictionary(uniqueKeysWithValues: report.partitions.map { ($0.partition, $0) })
+        func time(_ offset: Int64) -> String { RFC3339.format(epochNanoseconds: (Self.base + offset * 1_000_000) * 1000) }
+        XCTAssertEqual(p[0]!.gapEdges, [
+            GapEdges(side: "left", first: 1_000, last: 1_099, beforeOffset: 999, beforeTimestamp: time(999), afterOffset: 1_100, afterTimestamp: time(1_100)),
+            GapEdges(side: "left", first: 5_000, last: 5_009, beforeOffset: 4_999, beforeTimestamp: time(4_999), afterOffset: 5_010, afterTimestamp: time(5_010)),
+            GapEdges(side: "right", first: 7_000, last: 7_499, beforeOffset: 6_999, beforeTimestamp: time(6_999), afterOffset: 7_500, afterTimestamp: time(7_500)),
+        ])
+        XCTAssertEqual(p[1]!.gapEdges, [GapEdges(side: "right", first: 0, last: 49, beforeOffset: nil, beforeTimestamp: nil,
+                                                 afterOffset: 50, afterTimestamp: time(50))])
+        XCTAssertEqual(p[3]!.gapEdges, [GapEdges(side: "right", first: 0, last: 999, beforeOffset: nil, beforeTimestamp: nil,
+                                                 afterOffset: nil, afterTimestamp: nil)])
+    }
+
     func testCleanPairIsParity() async throws {
         let all = rows(0, 0...4_999) + rows(1, 10...3_009)
         let report = try await ParityEngine(options: ParityOptions(comparePayload: true))

@@ -113,7 +113,7 @@ final class IcebergSideTests: XCTestCase {
         XCTAssertEqual(text.status, 0)
         XCTAssertTrue(text.result.stdoutText.split(separator: "\n").last!.hasPrefix("PARITY: 4 partition(s), 0 mismatched"), text.result.stdoutText)
         let html = try String(contentsOf: page, encoding: .utf8)
-        XCTAssertTrue(html.contains("<svg id=\"rows-per-hour\""))
+        XCTAssertTrue(html.contains("<svg id=\"rows-over-time\""))
         XCTAssertEqual(html.components(separatedBy: "<svg class=\"timeline\"").count - 1, 4)
     }
 
