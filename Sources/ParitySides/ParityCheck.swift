@@ -23,8 +23,10 @@ public struct ParityCheck: Sendable {
         self.catalog = catalog
     }
 
-    /// `diagnostics` receives what is worth telling but no reason to stop (a segment log's torn tail).
-    public func run(cancellation: CancellationSignal, diagnostics: @escaping @Sendable (String) -> Void) async throws -> ParityReport {
+    /// `diagnostics` receives what is worth telling but no reason to stop (a segment log's torn tail);
+    /// `progress` the rows read so far over all sides and passes, after each chunk (a program prints it).
+    public func run(cancellation: CancellationSignal, diagnostics: @escaping @Sendable (String) -> Void,
+                    progress: @escaping @Sendable (_ rowsRead: Int64) -> Void = { _ in }) async throws -> ParityReport {
         if let truth = configuration.truth, truth.isTable {
             throw ParityCheckError("truth \(truth): the truth is a Kafka topic (kafka://HOST:PORT/TOPIC) or a capture log (log:DIR)")
         }
@@ -34,7 +36,10 @@ public struct ParityCheck: Sendable {
         if let side = configuration.truth { truth = try await open(side, role: "truth", cancellation: cancellation, diagnostics: diagnostics) }
         try cancellation.check()
         let engine = ParityEngine(options: ParityOptions(scope: configuration.scope, comparePayload: configuration.comparePayload))
-        return try await engine.run(left: left, right: right, truth: truth)
+        var rows: Int64 = 0   // the engine scans one side at a time, on this task
+        let count: (Int64) -> Void = { rows += $0; progress(rows) }
+        return try await engine.run(left: CountingParitySource(left, rowsRead: count), right: CountingParitySource(right, rowsRead: count),
+                                    truth: truth.map { CountingParitySource($0, rowsRead: count) })
     }
 
     /// The offsets one side holds per partition within `scope` (each offset once, however many rows hold it):

@@ -54,6 +54,8 @@ public struct ReplayConfiguration {
     public var provenance = false
     /// JSON lines: leave out control records.
     public var dataOnly = false
+    /// Seconds between progress lines (`ProgressMeter`; k2-replay takes it from K2_PROGRESS_INTERVAL).
+    public var progressIntervalSeconds = ProgressMeter.defaultIntervalSeconds
     /// JSON lines go here.
     public var jsonlOutput: UnsafeMutablePointer<FILE> = stdout
 

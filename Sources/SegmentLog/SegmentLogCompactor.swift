@@ -86,13 +86,18 @@ public struct CompactionReport: Codable, Sendable {
 
 public enum SegmentLogCompactor {
     /// Runs one compaction (after finishing or rolling back an interrupted one). Holds the log's lock throughout.
+    /// `progress` is called with the records read so far and the records the inputs hold (from their
+    /// indexes) every few thousand records and once at the end of the rewrite: a program prints it, the
+    /// engine does not.
     public static func compact(directory: String, options: CompactionOptions,
-                               diagnostics: @escaping (String) -> Void) throws -> CompactionReport {
-        try compact(directory: directory, options: options, diagnostics: diagnostics, step: { _ in })
+                               diagnostics: @escaping (String) -> Void,
+                               progress: @escaping (_ recordsRead: Int, _ plannedRecords: Int) -> Void = { _, _ in }) throws -> CompactionReport {
+        try compact(directory: directory, options: options, diagnostics: diagnostics, progress: progress, step: { _ in })
     }
 
     /// `step` is called at each point of the protocol (tests stop there, as a kill -9 would).
     static func compact(directory: String, options: CompactionOptions, diagnostics: @escaping (String) -> Void,
+                        progress: @escaping (Int, Int) -> Void = { _, _ in },
                         step: @escaping SegmentDirectory.StepHook) throws -> CompactionReport {
         var report = CompactionReport(directory: directory, dryRun: options.dryRun)
         guard FileManager.default.fileExists(atPath: directory) else {
@@ -186,8 +191,10 @@ public enum SegmentLogCompactor {
         var dedup = options.dedupWindowNanos.map { Deduplicator(window: $0) }
         if !inputs.isEmpty {
             let reader = try SegmentLogReader(segments: inputs, selection: .all, skipCorrupt: false, diagnostics: diagnostics)
+            let planned = reader.plannedRecordCount
             while let record = try reader.next() {
                 report.recordsRead += 1
+                if report.recordsRead & 4095 == 0 { progress(report.recordsRead, planned) }
                 if let rule = dedup?.duplicate(record) {
                     report.duplicatesRemoved += 1
                     report.duplicatesByRule[rule.rawValue, default: 0] += 1
@@ -198,6 +205,7 @@ public enum SegmentLogCompactor {
                 let block = writer.block(source: record.source, stream: record.stream)
                 try writer.append(record, sequence: record.sequence, to: block)
             }
+            progress(report.recordsRead, planned)
             if reader.statistics.tornTails > 0 {
                 throw SegmentLogError(.corrupt, file: directory, "a sealed input segment ended early; nothing was changed")
             }

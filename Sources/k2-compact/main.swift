@@ -75,6 +75,9 @@ struct Compact: ParsableCommand {
     @Flag(help: "Print the report as one JSON object on stdout (keys: docs/segment-format.md, \"k2-compact --json reports\").")
     var json = false
 
+    @Flag(help: "No progress lines on stderr (records read, rate, ETA, about once a second while rewriting).")
+    var quiet = false
+
     func validate() throws {
         if let codec, CompressionCodec(name: codec) == nil { throw ValidationError("unknown codec '\(codec)' (zstd-N, lz4, none)") }
         if DurationParser.nanoseconds(dedupWindow) == nil { throw ValidationError("--dedup-window: not a duration: '\(dedupWindow)'") }
@@ -106,7 +109,9 @@ struct Compact: ParsableCommand {
             options.deleteBeforeNanos = deleteBefore.flatMap { TimeParser.epochNanoseconds($0) }
             options.rewriteAll = all
             options.dryRun = dryRun
-            let report = try SegmentLogCompactor.compact(directory: log, options: options, diagnostics: diagnostics)
+            let progress = ProgressLines(program: "k2-compact", unit: "records", quiet: quiet)
+            let report = try SegmentLogCompactor.compact(directory: log, options: options, diagnostics: diagnostics,
+                                                         progress: { progress.update(done: Int64($0), total: Int64($1)) })
             if json {
                 try JSONReport.write(report, program: "k2-compact", format: Self.reportFormat)
             } else {

@@ -182,6 +182,7 @@ struct ReplayCommand: ParsableCommand {
         if let rate { c.pacing = .rate(perSecond: rate, burst: Swift.max(1, burst ?? rate / 100)) } else if let speed { c.pacing = .speed(speed) }
         c.provenance = provenance
         c.dataOnly = dataOnly
+        c.progressIntervalSeconds = ProgressLines.intervalSeconds()
         c.stateDirectory = stateDir
         c.checkpointIntervalSeconds = checkpointInterval
         if to == .iceberg { c.iceberg = try iceberg.target() }

@@ -100,7 +100,8 @@ struct IcebergReplay {
                                commitSeconds: target.commitSeconds, pacer: context.pacer(), offsetsAsProgress: fromTopic,
                                stop: context.stop, diagnostics: context.diagnostics)
         if case .segmentLog = configuration.origin, configuration.offsets != .everything { sink.kafkaOffsets = configuration.offsets }
-        let progressLine = ProgressReporter(total: nil, enabled: !configuration.dryRun, diagnostics: context.diagnostics)
+        let progressLine = ProgressReporter(total: nil, enabled: !configuration.dryRun,
+                                            intervalSeconds: configuration.progressIntervalSeconds, diagnostics: context.diagnostics)
         var records = 0
 
         switch configuration.origin {

@@ -76,7 +76,8 @@ struct KafkaCopyReplay {
             sourceMessage: { try Self.message(at: $0, topic: sourceTopic, config: sourceConfig) }, readsAfterAcknowledged: true,
             stop: context.stop, diagnostics: context.diagnostics)
 
-        let progress = ProgressReporter(total: ranges.records, enabled: true, diagnostics: context.diagnostics)
+        let progress = ProgressReporter(total: ranges.records, enabled: true,
+                                        intervalSeconds: configuration.progressIntervalSeconds, diagnostics: context.diagnostics)
         let records = try source.run(consumer, ranges, into: sink, progress: progress)
         return try context.finish(sink, records: records, messages: records, seconds: { progress.elapsedSeconds })
     }

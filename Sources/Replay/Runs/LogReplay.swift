@@ -81,6 +81,7 @@ struct LogReplay {
         // The total comes from the segment indexes (an upper bound, shown as "~N"), not a counting pass.
         let progress = ProgressReporter(total: reader.plannedRecordCount,
                                         enabled: configuration.target == .kafka && !configuration.dryRun,
+                                        intervalSeconds: configuration.progressIntervalSeconds,
                                         diagnostics: context.diagnostics)
         let (records, messages) = try SegmentLogSource(reader: reader).run(into: sink, mode: mode, stop: context.stop, progress: progress)
         var report = try context.finish(sink, records: records, messages: messages, seconds: { progress.elapsedSeconds })
