@@ -1,3 +1,4 @@
+import K2Core
 /// A range of offsets one side lacks, with the offsets that side holds on either side of it and their Kafka
 /// timestamps: when its data stopped and started again (a person reads an outage as times, not offsets).
 public struct GapEdges: Codable, Sendable, Equatable {
