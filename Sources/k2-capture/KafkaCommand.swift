@@ -25,7 +25,7 @@ struct KafkaCommand: ParsableCommand {
 
         Examples:
           k2-capture kafka --bootstrap localhost:9092 --topic market.crypto.trades.binance.raw --out /backup/binance --until-end
-          k2-capture kafka --bootstrap localhost:9092 --topic market.crypto.trades.binance.raw --partitions 0,3,5 --since 2024-02-09T00:00:00Z --until 2024-02-10 --until-end --out /backup/binance-2024-02-09
+          k2-capture kafka --bootstrap localhost:9092 --topic market.crypto.trades.binance.raw --partitions 0,3,5 --since 2024-02-09T00:00:00Z --until 2024-02-10 --out /backup/binance-2024-02-09
           k2-capture kafka --bootstrap localhost:9092 --topic market.crypto.trades.binance.raw --offsets 0:10-19,3:10-19 --until-end --out /backup/binance-gap
           K2_KAFKA_SASL_PASSWORD="$KAFKA_PASSWORD" k2-capture kafka --bootstrap b:9093 --topic t --out /b -X security.protocol=SASL_SSL -X sasl.mechanism=SCRAM-SHA-512 -X sasl.username=backup
         """)
