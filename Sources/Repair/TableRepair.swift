@@ -30,14 +30,20 @@ public struct TableRepair {
     /// Throws `ReplayError` (usage: the report and the options disagree; unusable: the catalog or Kafka cannot be
     /// read), the replay's own errors, or `Interrupted`.
     public func run() throws -> TableRepairResult {
-        let plan: RepairPlan
-        do {
-            plan = try RepairPlan(report: configuration.report, side: configuration.side)
-        } catch {
-            throw ReplayError.usage("the report: \(error)")
-        }
         guard let target = configuration.replay.iceberg else {
             throw ReplayError.usage("a repair writes into a table (--to iceberg --table ...)")
+        }
+        // Without a side named, the report's side that is the table to repair.
+        let sides = configuration.report.sides
+        let named = configuration.side ?? RepairPlan.Side.allCases.first { side in
+            let description = side == .left ? sides.left : sides.right
+            return description.kind == "iceberg" && (try? TableIdentifier(target.table))?.description == description.name
+        }
+        let plan: RepairPlan
+        do {
+            plan = try RepairPlan(report: configuration.report, side: named)
+        } catch {
+            throw ReplayError.usage("the report: \(error)")
         }
         // Where the offsets come from: the topic the report checked, or a log captured from it (k2-capture kafka).
         let source: ParitySide

@@ -36,6 +36,8 @@ struct ReplayCommand: ParsableCommand {
           k2-replay --from var/log --bootstrap localhost:9093 --schema-id 1 -X security.protocol=SASL_SSL -X sasl.mechanisms=PLAIN
           k2-replay --from kafka://localhost:9092/market.crypto.trades.binance.raw --to kafka --bootstrap localhost:9093 --partitions 0-2 --rate 5000
           k2-replay --from var/log --to iceberg --warehouse var/wh --table market_data.bronze_binance_trades --style spark --create --schema-id 1
+          k2-replay --from kafka://localhost:9092/market.crypto.trades.binance.raw --to iceberg --warehouse var/wh --table market_data.bronze_binance_trades_gap --create --offsets 0:10-19,3:10-19
+          k2-replay --from kafka://localhost:9092/market.crypto.trades.binance.raw --to iceberg --warehouse var/wh --table market_data.bronze_binance_trades_flink --style flink --repair var/parity.json --dry-run
           k2-replay --from kafka://localhost:9092/market.crypto.trades.binance.raw --to iceberg --catalog postgresql://iceberg@localhost:5432/iceberg --warehouse s3://warehouse --s3-endpoint http://localhost:9000 --table market_data.bronze_binance_trades_flink --style flink
           k2-replay --from var/log --to iceberg --catalog rest:http://localhost:8181 --warehouse s3://warehouse --s3-endpoint http://localhost:9000 --table market_data.bronze_binance_trades --schema-id 1
 

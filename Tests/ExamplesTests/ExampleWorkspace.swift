@@ -3,7 +3,7 @@ import TestSupport
 
 /// The world the documented examples assume, made locally: a working directory with var/log and var/capture
 /// (Binance captures), var/wh (the Spark- and Flink-style Bronze tables backfilled from the topic, catalog
-/// var/wh/catalog.db) and var/backup (the topic saved by k2-capture kafka); an embedded Kafka holding the
+/// var/wh/catalog.db), var/backup (the topic saved by k2-capture kafka) and var/parity.json (k2-verify's report of the two tables); an embedded Kafka holding the
 /// log's messages; a second one (the examples' other cluster, localhost:9093); a schema registry stand-in.
 final class ExampleWorkspace {
     static let binanceTopic = "market.crypto.trades.binance.raw"
@@ -39,6 +39,8 @@ final class ExampleWorkspace {
             try run("k2-replay --from kafka://\(kafka)/\(ExampleWorkspace.binanceTopic) --to iceberg --warehouse var/wh --table \(table) --style \(style) --create --quiet --state-dir var/setup-state")
         }
         try run("k2-capture kafka --bootstrap \(kafka) --topic \(ExampleWorkspace.binanceTopic) --until-end --out var/backup")
+        // The report `--repair var/parity.json` reads.
+        try run("k2-verify --warehouse var/wh --left market_data.bronze_binance_trades --right market_data.bronze_binance_trades_flink --json > var/parity.json")
     }
 
     /// Runs a shell command line in the working directory with the built programs on PATH.
