@@ -124,13 +124,42 @@ final class IcebergSink: ReplaySink {
     /// stream index names one of `readerStreams` (set first): the frame is read where it lies.
     func write(view: LogRecordView) throws -> Int {
         guard view.kind == .data else { return 0 }
-        let key = readerStreams[view.streamIndex]
+        let index = view.streamIndex
+        if let topic = kafkaTopicOfStream[index] { return try writeKafka(view, topic: topic, stream: index) }
+        let key = readerStreams[index]
         return try write(source: key.source, stream: key.stream, payload: view.payload, receiveTimeNanos: view.receiveTimeNanos,
                          sequence: view.sequence, kafka: view.kafka)
     }
 
     /// The streams of the reader whose views `write(view:)` gets, by stream index.
-    var readerStreams: [StreamKey] = []
+    var readerStreams: [StreamKey] = [] {
+        didSet {
+            kafkaTopicOfStream = readerStreams.map { $0.source.hasPrefix("kafka:") ? String($0.source.dropFirst("kafka:".count)) : nil }
+            kafkaDone = Array(repeating: nil, count: readerStreams.count)
+        }
+    }
+    /// Per reader stream: its topic when it holds Kafka records (`kafka:TOPIC`), and the position done since the
+    /// last commit. Worked out once, so a Kafka record costs no string comparison (a topic backfill's hot path).
+    private var kafkaTopicOfStream: [String?] = []
+    @exclusivity(unchecked) private var kafkaDone: [Int64?] = []
+
+    /// A Kafka record seen as a view: its row staged as it is (the value is the Kafka value), its stream's progress
+    /// kept by stream index.
+    @inline(__always)
+    private func writeKafka(_ view: LogRecordView, topic: String, stream index: Int) throws -> Int {
+        guard let kafka = view.kafka else {
+            throw ReplayError.failed("\(readerStreams[index]) sequence \(view.sequence): Kafka record without coordinates")
+        }
+        if let kafkaOffsets, !kafkaOffsets.contains(partition: kafka.partition, offset: kafka.offset) { return 0 }
+        pacer.awaitTurn(receiveTimeNanos: view.receiveTimeNanos) { _ in }
+        try appender.append(rawBytes: view.payload, topic: topic,
+                            partition: kafka.partition, offset: kafka.offset, kafkaTimestampMicros: kafka.timestampMs * 1000,
+                            ingestionTimestampMicros: ingestionMicros(receiveTimeNanos: view.receiveTimeNanos))
+        kafkaDone[index] = offsetsAsProgress ? kafka.offset : Int64(bitPattern: view.sequence)
+        rows += 1
+        try afterRows()
+        return 1
+    }
 
     /// What both `write`s do with a data record: its rows staged, its stream's progress noted.
     private func write(source: String, stream: String, payload: UnsafeRawBufferPointer, receiveTimeNanos: Int64,
@@ -177,6 +206,12 @@ final class IcebergSink: ReplaySink {
         rows += made
         if let slot = done.slot(source: source, stream: stream) { done[slot] = position }
         else { _ = done.add(StreamKey(source: source, stream: stream), position) }
+        try afterRows()
+    }
+
+    /// The hand-off of full batches, and a commit when due.
+    @inline(__always)
+    private func afterRows() throws {
         if appender.hasFullBatches { try runBlocking(stop: stop) { [appender] in try await appender.writeStaged() } }
         sinceCheck += 1
         if appender.rowsBuffered >= commitRows || (sinceCheck >= 64 && dueByTime()) {
@@ -193,6 +228,10 @@ final class IcebergSink: ReplaySink {
     func commit() throws {
         for (key, position) in zip(done.keys, done.values) { appender.markDone(Self.progressKey(key), position) }
         done.removeAll()
+        for index in kafkaDone.indices {
+            if let position = kafkaDone[index] { appender.markDone(Self.progressKey(readerStreams[index]), position) }
+            kafkaDone[index] = nil
+        }
         try runBlocking(stop: stop) { [appender] in try await appender.commit() }
         lastCommitNanos = Pacer.monotonicNanos()
         batchIngestionMicros = nil

@@ -177,7 +177,8 @@ struct KafkaTopicSource {
     /// Reads `plan`'s ranges into `sink`: each message a data record of stream `P` (the partition number, an
     /// index of `sink.readerStreams`), sequence offset + 1, receive time = its timestamp, with its Kafka
     /// coordinates (key and headers when `carriesKeysAndHeaders`). Returns the records read.
-    func run(_ consumer: KafkaConsumer, _ plan: Plan, into sink: ReplaySink, progress: ProgressReporter) throws -> Int {
+    // Generic, not an existential: the Iceberg run passes its concrete sink, and the per-record call is specialized.
+    func run<Sink: ReplaySink>(_ consumer: KafkaConsumer, _ plan: Plan, into sink: Sink, progress: ProgressReporter) throws -> Int {
         progress.total = plan.records
         let source = Self.sourceName(topic)
         sink.readerStreams = (0..<plan.partitionCount).map { StreamKey(source: source, stream: String($0)) }
