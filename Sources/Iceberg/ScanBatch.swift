@@ -11,6 +11,20 @@ public struct ScanBatch: Sendable {
     public var deletedRows: Int
     /// One entry per requested field, in the order asked for.
     public var columns: [ScanColumn]
+    /// The file position (0-based, across the file's row groups) of the row group's first row, and which of
+    /// its rows delete files removed (nil: none): kept so a caller can name a row by position (a position
+    /// delete) without the reader building a position array that most scans never use.
+    public var firstRowPosition: Int64 = 0
+    public var removedRows: [Bool]? = nil
+
+    /// The file position of each row in the batch, in batch order (deleted rows skipped).
+    public func rowPositions() -> [Int64] {
+        guard let removedRows else { return (0..<Int64(rowCount)).map { firstRowPosition + $0 } }
+        var out: [Int64] = []
+        out.reserveCapacity(rowCount)
+        for (i, removed) in removedRows.enumerated() where !removed { out.append(firstRowPosition + Int64(i)) }
+        return out
+    }
 }
 
 /// A field's values in one batch.

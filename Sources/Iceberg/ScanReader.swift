@@ -92,8 +92,10 @@ public struct ScanReader: Sendable {
             var columns: [ScanColumn] = []
             var rowCount = Int(reader.metadata.rowGroups[g].numRows)
             var deletedRows = 0
+            var removedMask: [Bool]?
             do {
                 let removed = try file.deletedRows(rowGroup: g)
+                removedMask = removed
                 if let removed {
                     deletedRows = removed.lazy.filter { $0 }.count
                     rowCount -= deletedRows
@@ -122,7 +124,8 @@ public struct ScanReader: Sendable {
             } catch {
                 throw IcebergError.corruptFile(location: location, message: "row group \(g) of a data file of table \(table.identifier): \(error)")
             }
-            try body(ScanBatch(location: location, rowGroup: g, rowCount: rowCount, deletedRows: deletedRows, columns: columns))
+            try body(ScanBatch(location: location, rowGroup: g, rowCount: rowCount, deletedRows: deletedRows, columns: columns,
+                               firstRowPosition: file.firstRows[g], removedRows: removedMask))
         }
     }
 
