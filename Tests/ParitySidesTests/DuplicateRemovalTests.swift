@@ -141,7 +141,10 @@ final class DuplicateRemovalTests: XCTestCase {
             var deletedPerFile: [String: Int64] = [:]
             for task in tasks where !task.deletes.isEmpty {
                 XCTAssertEqual(task.deletes.count, 1, task.dataFile.filePath)
-                XCTAssertEqual(task.deletes.first?.file.referencedDataFile, task.dataFile.filePath)
+                // A v2 manifest has no referenced_data_file: equal file_path bounds name the one data file.
+                let pathId = Int(PositionDeleteWriter.filePathFieldId)
+                XCTAssertEqual(task.deletes.first?.file.lowerBounds[pathId], Array(task.dataFile.filePath.utf8))
+                XCTAssertEqual(task.deletes.first?.file.upperBounds[pathId], Array(task.dataFile.filePath.utf8))
                 deletedPerFile[task.dataFile.filePath] = task.deletes.first?.file.recordCount
             }
             XCTAssertEqual(deletedPerFile, affected[id], "\(id)")
