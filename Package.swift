@@ -108,7 +108,7 @@ let package = Package(
         .testTarget(name: "LibraryExampleTests", dependencies: ["K2Core", "Replay", "ParitySides", "Parity", "Iceberg", "Kafka", "TestSupport"]),
         .testTarget(name: "ExamplesTests", dependencies: ["TestSupport"]),
         .testTarget(name: "CodecsTests", dependencies: ["Codecs", "TestSupport"]),
-        .testTarget(name: "IcebergRemoteTests", dependencies: ["Iceberg", "Parquet", "Avro", "SegmentLog", "TestSupport"]),
+        .testTarget(name: "IcebergRemoteTests", dependencies: ["Iceberg", "Bronze", "K2Core", "Parquet", "Avro", "SegmentLog", "TestSupport"]),
         .testTarget(name: "ExchangesTests", dependencies: ["Exchanges", "K2Core", "TestSupport"]),
         .testTarget(name: "CaptureTests", dependencies: ["Capture", "ExchangeSimulator", "SegmentLog", "TestSupport",
             "k2-capture"]),
