@@ -282,6 +282,41 @@ final class DuplicateRemovalTests: XCTestCase {
         XCTAssertEqual(table.metadata.snapshots.filter { $0.summary["operation"] == "delete" }.count, 3)
     }
 
+    /// A removal cancelled before it commits commits nothing; one killed after writing its delete files and
+    /// before the commit leaves them unreferenced (written here as that run would have), so the table reads
+    /// as before and the next run removes every duplicate in one snapshot without them.
+    func testNothingIsCommittedBeforeTheCommitAndOrphansAreIgnored() async throws {
+        let tables = try await StyledBronzeTables(directory: directory)
+        let id = try await tables.create(.spark)
+        let affected = try await writeDuplicated(tables, id)
+        let before = try await tables.rows(id)
+        let cancelled = CancellationSignal()
+        cancelled.cancel()
+        do {
+            _ = try await BronzeDuplicateRemoval(catalog: tables.catalog, table: id)
+                .run(cancellation: cancelled, diagnostics: { XCTFail("unexpected diagnostic: \($0)") })
+            XCTFail("a cancelled removal ran")
+        } catch is CancellationError {}
+        var table = try await tables.catalog.loadTable(id)
+        XCTAssertEqual(table.metadata.snapshots.count, 5)
+
+        let tasks = try await TableScan(table: table).planFiles()
+        let overlap = try XCTUnwrap(tasks.first { affected[$0.dataFile.filePath] == 100 })
+        let orphan = try await PositionDeleteWriter.write(table: table, removing: Array(0..<100), from: overlap.dataFile)
+        let unchanged = try await tables.rows(id)
+        XCTAssertEqual(unchanged, before, "an uncommitted delete file changes nothing")
+
+        let result = try await removal(tables, id)
+        XCTAssertEqual(result.totalRowsRemoved, 310)
+        XCTAssertFalse(result.deleteFiles.contains(orphan.filePath))
+        table = try await tables.catalog.loadTable(id)
+        XCTAssertEqual(table.metadata.snapshots.count, 6)
+        let live = try await TableScan(table: table).planFiles().flatMap { $0.deletes.map(\.file.filePath) }
+        XCTAssertEqual(Set(live), Set(result.deleteFiles))
+        let rows = try await tables.rows(id)
+        XCTAssertEqual(rows, Self.expectedRows)
+    }
+
     /// Two removals at once remove each duplicate once: the one that commits second finds the table changed
     /// under it, finds the duplicates again, and there are none left.
     func testConcurrentRemovalsCommitOneDeleteSnapshot() async throws {
