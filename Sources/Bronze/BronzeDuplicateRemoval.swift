@@ -65,6 +65,12 @@ public struct BronzeDuplicateRemoval: Sendable {
             var result = plan.result(dryRun: dryRun)
             guard !plan.deletes.isEmpty, !dryRun, let base = plan.snapshotId else { return result }
 
+            // FastAppend writes manifests of the default spec: say so before writing anything.
+            let spec = loaded.metadata.defaultSpec.specId
+            if let old = plan.deletes.first(where: { $0.file.specId != spec }) {
+                throw BronzeTableError.unsupported("table \(table): data file \(old.file.filePath) was written under partition spec "
+                    + "\(old.file.specId), not the default spec \(spec); its duplicates cannot be removed with position deletes here")
+            }
             var written: [DataFile] = []
             var committing = false
             do {
