@@ -317,6 +317,91 @@ final class DuplicateRemovalTests: XCTestCase {
         XCTAssertEqual(rows, Self.expectedRows)
     }
 
+    /// Delete files in the table's data directories (committed or not).
+    func deleteFilesOnDisk(_ tables: StyledBronzeTables, _ id: TableIdentifier) -> Set<String> {
+        let root = tables.warehouse + "/market_data/" + id.name + "/data"
+        let names = (FileManager.default.enumerator(atPath: root)?.allObjects as? [String]) ?? []
+        return Set(names.filter { $0.hasSuffix("-deletes.parquet") }.map { "file://" + root + "/" + $0 })
+    }
+
+    /// Another writer commits just before the removal does. An append is committed over (its rows come
+    /// later in the keep-one rule; its own duplicates go in the next run); a delete makes the removal drop
+    /// its delete files and find the duplicates again.
+    func testACommitJustBeforeOursIsRetriedOverOrPlannedAgain() async throws {
+        let tables = try await StyledBronzeTables(directory: directory)
+        let appended = try await tables.create(.spark)
+        try await writeDuplicated(tables, appended)
+        let rerunCopies = InterposedCatalog(base: tables.catalog) { _ in
+            try await tables.append(appended, rows: (0..<10).map { (1, $0, 2) })
+        }
+        let first = try await BronzeDuplicateRemoval(catalog: rerunCopies, table: appended)
+            .run(cancellation: CancellationSignal(), diagnostics: { XCTFail("unexpected diagnostic: \($0)") })
+        XCTAssertEqual(first.totalRowsRemoved, 310)
+        var table = try await tables.catalog.loadTable(appended)
+        XCTAssertEqual(table.metadata.currentSnapshot?.snapshotId, first.snapshotId)
+        XCTAssertEqual(table.metadata.currentSnapshot?.summary["operation"], "delete")
+        let withCopies = try await tables.rows(appended)
+        XCTAssertEqual(withCopies, (Self.expectedRows + (0..<10).map { StyledBronzeTables.rowText(partition: 1, offset: $0, write: 2) }).sorted())
+        let second = try await removal(tables, appended)
+        XCTAssertEqual(second.rowsRemoved, [1: 10])
+        let rows = try await tables.rows(appended)
+        XCTAssertEqual(rows, Self.expectedRows)
+
+        let deleted = try await tables.create(.spark, suffix: "_deleted")
+        try await writeDuplicated(tables, deleted)
+        table = try await tables.catalog.loadTable(deleted)
+        let tasks = try await TableScan(table: table).planFiles()
+        let original = try XCTUnwrap(tasks.min { ($0.sequenceNumber ?? 0) < ($1.sequenceNumber ?? 0) })
+        // Someone deletes partition 0 offset 0 (the first row of the first file) meanwhile.
+        let theirs = try await PositionDeleteWriter.write(table: table, removing: [0], from: original.dataFile)
+        let concurrentDelete = InterposedCatalog(base: tables.catalog) { catalog in
+            let current = try await catalog.loadTable(deleted)
+            _ = try await FastAppend(catalog: catalog).commit(table: current, files: [], deleteFiles: [theirs])
+        }
+        let notes = NotesBox()
+        let result = try await BronzeDuplicateRemoval(catalog: concurrentDelete, table: deleted)
+            .run(cancellation: CancellationSignal(), diagnostics: { notes.add($0) })
+        XCTAssertEqual(result.totalRowsRemoved, 310)
+        XCTAssertEqual(notes.all.count, 1, "\(notes.all)")
+        XCTAssertTrue(notes.all.first?.hasSuffix("finding the duplicates again") ?? false, "\(notes.all)")
+        table = try await tables.catalog.loadTable(deleted)
+        XCTAssertEqual(table.metadata.snapshots.count, 7)
+        // The first attempt's delete files are gone; theirs and ours are what is on disk.
+        XCTAssertEqual(deleteFilesOnDisk(tables, deleted), Set([theirs.filePath] + result.deleteFiles))
+        let afterBoth = try await tables.rows(deleted)
+        XCTAssertEqual(afterBoth, Self.expectedRows.filter { $0 != StyledBronzeTables.rowText(partition: 0, offset: 0, write: 0) })
+    }
+
+    /// A removal that dies at its commit (the failure stands in for SIGKILL there: nothing reaches the
+    /// catalog) leaves its delete files as orphans and the table as it was; the next run does the work.
+    func testARemovalThatDiesAtItsCommitLeavesOnlyOrphans() async throws {
+        let tables = try await StyledBronzeTables(directory: directory)
+        let id = try await tables.create(.flink)
+        try await writeDuplicated(tables, id)
+        let before = try await tables.rows(id)
+        struct Died: Error {}
+        let dying = InterposedCatalog(base: tables.catalog) { _ in throw Died() }
+        do {
+            _ = try await BronzeDuplicateRemoval(catalog: dying, table: id)
+                .run(cancellation: CancellationSignal(), diagnostics: { XCTFail("unexpected diagnostic: \($0)") })
+            XCTFail("the commit did not fail")
+        } catch is Died {}
+        let orphans = deleteFilesOnDisk(tables, id)
+        XCTAssertEqual(orphans.count, 3)
+        var table = try await tables.catalog.loadTable(id)
+        XCTAssertEqual(table.metadata.snapshots.count, 5)
+        let unchanged = try await tables.rows(id)
+        XCTAssertEqual(unchanged, before)
+
+        let result = try await removal(tables, id)
+        XCTAssertEqual(result.totalRowsRemoved, 310)
+        XCTAssertTrue(orphans.isDisjoint(with: result.deleteFiles))
+        table = try await tables.catalog.loadTable(id)
+        XCTAssertEqual(table.metadata.snapshots.count, 6)
+        let rows = try await tables.rows(id)
+        XCTAssertEqual(rows, Self.expectedRows)
+    }
+
     /// Two removals at once remove each duplicate once: the one that commits second finds the table changed
     /// under it, finds the duplicates again, and there are none left.
     func testConcurrentRemovalsCommitOneDeleteSnapshot() async throws {
@@ -357,3 +442,4 @@ final class DuplicateRemovalTests: XCTestCase {
         XCTAssertThrowsError(try BronzeDuplicateRemoval.checkOnlyAppends(since: 12345, in: table))
     }
 }
+
