@@ -25,10 +25,10 @@ final class StyledBronzeTables {
     }
 
     @discardableResult
-    func create(_ style: BronzeTableStyle, suffix: String = "") async throws -> TableIdentifier {
+    func create(_ style: BronzeTableStyle, suffix: String = "", properties: [String: String] = [:]) async throws -> TableIdentifier {
         let id = Self.identifier(style, suffix: suffix)
         _ = try await catalog.createTable(id, schema: style.schema, spec: style.partitionSpec, sortOrder: .unsorted,
-                                          properties: style.properties(exchange: .binance), location: nil)
+                                          properties: style.properties(exchange: .binance).merging(properties) { $1 }, location: nil)
         return id
     }
 
@@ -50,6 +50,18 @@ final class StyledBronzeTables {
     func append(_ id: TableIdentifier, rows: [(partition: Int32, offset: Int64, write: Int)]) async throws -> DataFile {
         let table = try await catalog.loadTable(id)
         let writer = try DataFileWriter(table: table)
+        // Batches of 25 rows: the writer closes a row group between batches once it holds
+        // write.parquet.row-group-size-bytes, so a small setting gives files of several row groups.
+        for start in stride(from: 0, to: rows.count, by: 25) {
+            try await write(Array(rows[start..<min(start + 25, rows.count)]), to: writer)
+        }
+        let files = try await writer.finish()
+        precondition(files.count == 1, "one data file per append")
+        _ = try await FastAppend(catalog: catalog).commit(table: table, files: files)
+        return files[0]
+    }
+
+    private func write(_ rows: [(partition: Int32, offset: Int64, write: Int)], to writer: DataFileWriter) async throws {
         let n = rows.count
         try await writer.write([
             ColumnData(.byteArray(ByteArrayValues(rows.map { BronzeTableFixture.payload(partition: $0.partition, offset: $0.offset) }))),
@@ -60,10 +72,6 @@ final class StyledBronzeTables {
             ColumnData(.int64(rows.map { Self.ingestionMicros(offset: $0.offset, write: $0.write) })),
             ColumnData(.int32(Array(repeating: BronzeTableFixture.baseDay, count: n))),
         ], partition: [.date(BronzeTableFixture.baseDay)])
-        let files = try await writer.finish()
-        precondition(files.count == 1, "one data file per append")
-        _ = try await FastAppend(catalog: catalog).commit(table: table, files: files)
-        return files[0]
     }
 
     /// Every row of the current snapshot through our scan (deletes applied), as `rowText` spells it.
