@@ -65,7 +65,7 @@ let package = Package(
         .target(name: "ParitySides", dependencies: ["K2Core", "Parity", "Iceberg", "Kafka", "SegmentLog"]),
         // Repairs of a Bronze table from a parity report: a check of the table against Kafka, then a replay of exactly
         // the offsets it still lacks.
-        .target(name: "Repair", dependencies: ["K2Core", "Parity", "ParitySides", "Replay", "Iceberg"]),
+        .target(name: "Repair", dependencies: ["K2Core", "Bronze", "Parity", "ParitySides", "Replay", "Iceberg"]),
         // The catalog options k2-replay and k2-verify share (one spelling of --catalog, --warehouse, --s3-*).
         .target(name: "CatalogCLI", dependencies: ["Iceberg",
             .product(name: "ArgumentParser", package: "swift-argument-parser")]),

@@ -83,6 +83,12 @@ stage_backfill_iceberg() {
             echo
         done
     done
+    echo "-- offsets 10-29 of partition 3 backfilled into the Spark-style table a second time, as when a backfill was"
+    echo "   rerun without its checkpoint: they are in that table twice now"
+    "$BIN/k2-replay" --from "kafka://$BOOTSTRAP/market.crypto.trades.binance.raw" --to iceberg \
+        --catalog "$CATALOG" --warehouse "$WAREHOUSE" --table market_data.bronze_binance_trades --style spark \
+        --offsets 3:10-29 --quiet --json
+    echo
     echo "-- rerun of the last backfill (resumes from the k2.replay.* snapshot keys: nothing to write)"
     "$BIN/k2-replay" --from "kafka://$BOOTSTRAP/market.crypto.trades.kraken.raw" --to iceberg \
         --catalog "$CATALOG" --warehouse "$WAREHOUSE" --table market_data.bronze_kraken_trades_flink --style flink \
@@ -112,7 +118,8 @@ verify_exchange() {
 }
 
 # Stage 5: parity of the two Bronze tables against each other and against Kafka. Kraken's agree; Binance's
-# Flink-style table lacks the outage's offsets: k2-verify reports them as missing ranges and exits 1.
+# Flink-style table lacks the outage's offsets and its Spark-style table holds offsets 10-29 of partition 3
+# twice: k2-verify reports the missing and duplicated ranges and exits 1.
 stage_verify() {
     echo "== stage 5: k2-verify market_data.bronze_kraken_trades vs _flink, truth Kafka, --payload"
     verify_exchange kraken
@@ -122,9 +129,10 @@ stage_verify() {
     if [ "$status" != 1 ]; then echo "k2-verify was expected to find the outage and exit 1 (got $status)"; exit 1; fi
 }
 
-# Stage 6: the repair from that report: exactly the offsets it lists as missing in the Flink-style table, from
-# Kafka (checked against the table and Kafka first); a dry run first, then the repair, then a rerun that writes
-# nothing; k2-verify then reports parity and exits 0.
+# Stage 6: the repairs from that report: exactly the offsets it lists as missing in the Flink-style table, from
+# Kafka (checked against the table and Kafka first): a dry run first, then the repair, then a rerun that writes
+# nothing; and the extra rows of the duplicated offsets in the Spark-style table (position delete files, one row
+# kept per offset). k2-verify then reports parity and exits 0.
 stage_repair() {
     local table=market_data.bronze_binance_trades_flink report=$RUN/parity-binance.json
     local repair=(--from "kafka://$BOOTSTRAP/market.crypto.trades.binance.raw" --to iceberg --catalog "$CATALOG"
@@ -135,6 +143,9 @@ stage_repair() {
     "$BIN/k2-replay" "${repair[@]}"
     echo "-- the same repair again: the table holds those offsets now, nothing is written"
     "$BIN/k2-replay" "${repair[@]}"
+    echo "== stage 6: k2-replay --repair $report --table market_data.bronze_binance_trades (the duplicates)"
+    "$BIN/k2-replay" --from "kafka://$BOOTSTRAP/market.crypto.trades.binance.raw" --to iceberg --catalog "$CATALOG" \
+        --warehouse "$WAREHOUSE" --table market_data.bronze_binance_trades --style spark --repair "$report"
     echo "== stage 6: k2-verify market_data.bronze_binance_trades vs _flink after the repair (expect exit 0: parity)"
     verify_exchange binance repaired
 }

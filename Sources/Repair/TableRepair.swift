@@ -1,3 +1,4 @@
+import Bronze
 import Foundation
 import Iceberg
 import K2Core
@@ -6,7 +7,8 @@ import ParitySides
 import Replay
 
 /// Repairs one Bronze table from a parity report: writes exactly the offsets the report lists as missing on
-/// that side, from the Kafka topic the report checked (or a capture log of it), and nothing else.
+/// that side, from the Kafka topic the report checked (or a capture log of it), removes the extra rows of the
+/// offsets it lists as duplicated there (`BronzeDuplicateRemoval`, one row kept per offset), and nothing else.
 ///
 /// The report is a claim about the past: before writing, the repair reads which of those offsets the table and
 /// the source hold now (`ParityCheck.offsets`) and writes only what the report lists *and* the table still
@@ -75,14 +77,14 @@ public struct TableRepair {
         for other in plan.partitions where other.topic != topic {
             diagnostics(ReplayNote(.warning, "warning: the report lists \(other.topic) [\(other.partition)], not topic \(topic ?? "?"): left alone"))
         }
-        let duplicated = plan.partitions.filter { !$0.duplicates.isEmpty }
-        if !duplicated.isEmpty {
-            diagnostics(ReplayNote(.warning, "warning: the report lists \(plan.extraRows) duplicate rows in \(identifier); "
-                                   + "a repair of missing offsets leaves them (remove them as docs/runbook.md shows)"))
-        }
         var result = TableRepairResult(table: identifier.description, side: plan.side.rawValue, dryRun: dryRun, partitions: [], replay: nil)
+        // Duplicates first: the rows a removal keeps are those already there, never a row this repair adds.
+        let duplicated = plan.partitions.filter { $0.topic == topic && !$0.duplicates.isEmpty }
+        if !duplicated.isEmpty {
+            result.duplicates = try removeDuplicates(duplicated, table: identifier, target: target)
+        }
         guard let topic, !planned.isEmpty else {
-            diagnostics(ReplayNote(.info, "the report lists nothing missing in \(identifier)\(topic.map { " from " + $0 } ?? ""): nothing to do"))
+            diagnostics(ReplayNote(.info, "the report lists nothing missing in \(identifier)\(topic.map { " from " + $0 } ?? "")"))
             return result
         }
 
@@ -124,6 +126,36 @@ public struct TableRepair {
         if case .segmentLog = replay.origin { replay.sources = ["kafka:" + topic] }
         result.replay = try ReplayEngine(configuration: replay, stop: stop, diagnostics: diagnostics).run()
         return result
+    }
+
+    /// Removes the rows holding an offset the report lists as duplicated more than once (`BronzeDuplicateRemoval`,
+    /// scoped to those ranges: one `delete` snapshot of position delete files; a dry run counts them).
+    private func removeDuplicates(_ partitions: [RepairPlan.PartitionRepair], table: TableIdentifier,
+                                  target: IcebergTarget) throws -> BronzeDuplicateRemovalResult {
+        let scope = BronzeDuplicateScope(partitions: Dictionary(uniqueKeysWithValues: partitions.map { entry in
+            (entry.partition, entry.duplicates.map { $0.first...$0.last })
+        }))
+        let opener = target.catalog
+        let stop = self.stop
+        let diagnostics = self.diagnostics
+        let dryRun = self.dryRun
+        let removed: BronzeDuplicateRemovalResult
+        do {
+            removed = try runBlocking(stop: stop) {
+                // Writable unless a dry run (a SQLite catalog opened for a check is read-only).
+                let catalog = try await opener.open(create: !dryRun)
+                return try await BronzeDuplicateRemoval(catalog: catalog, table: table, scope: scope, dryRun: dryRun)
+                    .run(cancellation: stop) { diagnostics(ReplayNote(.notice, "duplicates: \($0)")) }
+            }
+        } catch let error as CatalogOpenError {
+            throw ReplayError.unusable("\(error)")
+        }
+        for (partition, ranges) in removed.duplicateOffsets.sorted(by: { $0.key < $1.key }) {
+            let text = ranges.map { "[\($0.lowerBound), \($0.upperBound)]" }.joined(separator: " ")
+            diagnostics(ReplayNote(.info, "\(table) partition \(partition): \(dryRun ? "would remove" : "removed") "
+                                   + "\(removed.rowsRemoved[partition] ?? 0) extra rows of offsets \(text)"))
+        }
+        return removed
     }
 
     private func offsets(of side: ParitySide, scope: ParityScope, target: IcebergTarget, what: String) throws -> [PartitionKey: [OffsetRange]] {

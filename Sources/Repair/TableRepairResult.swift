@@ -1,3 +1,4 @@
+import Bronze
 import K2Core
 import Parity
 import Replay
@@ -31,6 +32,10 @@ public struct TableRepairResult: Encodable {
     public var partitions: [PartitionResult]
     /// The replay that wrote `toWrite` (nil when there was nothing to write, or in a dry run).
     public var replay: ReplayReport?
+    /// The removal of the duplicates the report lists (nil when it lists none).
+    public var duplicates: BronzeDuplicateRemovalResult?
+    /// Extra rows removed (or, in a dry run, to remove).
+    public var duplicateRowsRemoved: Int64 { duplicates?.totalRowsRemoved ?? 0 }
 
     public var offsetsToWrite: Int64 { partitions.reduce(0) { $0 + OffsetRanges.offsetCount($1.toWrite) } }
     public var offsetsAlreadyPresent: Int64 { partitions.reduce(0) { $0 + OffsetRanges.offsetCount($1.alreadyPresent) } }
@@ -45,6 +50,9 @@ public struct TableRepairResult: Encodable {
         case offsetsAlreadyPresent = "offsets_already_present"
         case offsetsLost = "offsets_lost_to_retention"
         case rowsWritten = "rows_written"
+        case duplicateRowsRemoved = "duplicate_rows_removed"
+        case duplicatesSnapshotId = "duplicates_snapshot_id"
+        case duplicatesDeleteFiles = "duplicates_delete_files"
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -57,6 +65,9 @@ public struct TableRepairResult: Encodable {
         try c.encode(offsetsAlreadyPresent, forKey: .offsetsAlreadyPresent)
         try c.encode(offsetsLost, forKey: .offsetsLost)
         try c.encode(rowsWritten, forKey: .rowsWritten)
+        try c.encode(duplicateRowsRemoved, forKey: .duplicateRowsRemoved)
+        try c.encode(duplicates?.snapshotId, forKey: .duplicatesSnapshotId)
+        try c.encode(duplicates?.deleteFiles ?? [], forKey: .duplicatesDeleteFiles)
         try c.encode(replay, forKey: .replay)
     }
 }

@@ -31,9 +31,11 @@ struct IcebergOptions: ParsableArguments {
     @Option(help: ArgumentHelp("kafka:// source: " + OffsetRangesArgument.offsetsHelp, valueName: "ranges"))
     var offsets: String?
     @Option(help: ArgumentHelp("""
-        --to iceberg from a kafka:// source: a k2-verify --json report. Writes into --table exactly the offsets the \
-        report lists as missing there, after checking the table and Kafka again: what the table holds by now is not \
-        written, what retention removed is listed (exit 1); a rerun writes nothing. With --dry-run: what it would write.
+        --to iceberg from a kafka:// source (or a log captured from it): a k2-verify --json report. Writes into --table \
+        exactly the offsets the report lists as missing there, after checking the table and the source again: what \
+        the table holds by now is not written, what the source no longer holds is listed (exit 1); removes the extra \
+        rows of offsets it lists as duplicated there (position deletes, one row kept per offset); a rerun writes \
+        nothing. With --dry-run: what it would write and remove.
         """, valueName: "report.json"))
     var repair: String?
     @Option(name: .customLong("repair-side"), help: "With --repair: left or right, the report's side that --table is (default: the one table side with something to repair).")

@@ -256,7 +256,8 @@ struct ReplayCommand: ParsableCommand {
             let verb = dryRun ? "would write" : "wrote"
             StandardError.print("k2-replay: repair of \(result.table) (\(result.side) side of \(path)): \(verb) \(result.offsetsToWrite) offsets"
                                 + (dryRun ? "" : " (\(result.rowsWritten) rows)")
-                                + ", \(result.offsetsAlreadyPresent) already present, \(result.offsetsLost) lost to retention")
+                                + ", \(result.offsetsAlreadyPresent) already present, \(result.offsetsLost) lost to retention"
+                                + ", \(dryRun ? "would remove" : "removed") \(result.duplicateRowsRemoved) duplicate rows")
         }
         if result.replay?.interrupted == true { throw ExitCode(K2ExitCode.interrupted.rawValue) }
         if result.offsetsLost > 0 { throw ExitCode(K2ExitCode.failure.rawValue) }

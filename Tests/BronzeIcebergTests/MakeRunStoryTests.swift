@@ -3,8 +3,8 @@ import TestSupport
 import XCTest
 
 /// `make run`'s script (scripts/run.sh) end to end with the debug build, in a temporary directory: the Flink
-/// outage is found (k2-verify exits 1 naming the missing ranges, with its HTML report), repaired from that report,
-/// and parity follows. `make run` itself runs the same script on the release build.
+/// outage and the Spark-style table's duplicated range are found (k2-verify exits 1 naming the ranges, with its
+/// HTML report), both tables are repaired from that report, and parity follows. `make run` itself runs the same script on the release build.
 final class MakeRunStoryTests: BronzeTableTestCase {
     override class var directoryPrefix: String { "make-run" }
 
@@ -20,6 +20,7 @@ final class MakeRunStoryTests: BronzeTableTestCase {
         let found = try String(contentsOfFile: run + "/parity-binance.txt", encoding: .utf8)
         XCTAssertTrue(found.contains("missing in right: [40, 69]"), found)
         XCTAssertTrue(found.contains("missing in right: [60, 99]"), found)
+        XCTAssertTrue(found.contains("duplicates left: [10, 29]x2"), found)
         XCTAssertTrue(output.contains("exit 1; reports: \(run)/parity-binance.json"), output)
         let html = try String(contentsOfFile: run + "/parity-binance.html", encoding: .utf8)
         XCTAssertTrue(html.contains("40") && html.contains("69"), "the HTML report shows the missing range")
@@ -31,6 +32,7 @@ final class MakeRunStoryTests: BronzeTableTestCase {
         XCTAssertTrue(output.contains("would write 70 offsets, 0 already present"), output)
         XCTAssertTrue(output.contains("wrote 70 offsets (70 rows), 0 already present, 0 lost to retention"), output)
         XCTAssertTrue(output.contains("wrote 0 offsets (0 rows), 70 already present"), output)
+        XCTAssertTrue(output.contains("market_data.bronze_binance_trades partition 3: removed 20 extra rows of offsets [10, 29]"), output)
         let after = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: run + "/parity-binance-repaired.json"))) as! [String: Any]
         XCTAssertEqual(after["parity"] as? Bool, true)
         let rows = (after["summary"] as! [String: Any])["rows"] as! [String: Any]
