@@ -70,6 +70,8 @@ final class DocumentedExamplesTests: XCTestCase {
             let outcome = try run(example, in: workspace)
             ran.append("\(outcome)  \(example.command)  [\(example.source)]")
         }
+        print("Substitutions:\n" + substitutions(workspace, simulator: "ws://127.0.0.1:PORT (k2-exchange-sim)")
+            .map { "\($0.0) -> \($0.1): \($0.2)" }.joined(separator: "\n"))
         print("Examples run (\(ran.count)):\n" + ran.joined(separator: "\n"))
         print("Examples not run (\(skipped.count)):\n" + skipped.joined(separator: "\n"))
         for program in DocumentedExample.programs {
