@@ -20,7 +20,7 @@ public enum ParityHTMLRenderer {
         .badge{display:inline-block;padding:2px 10px;border-radius:4px;color:#fff;font-weight:bold}
         .ok{background:#2ca02c} .bad{background:#d62728}
         table{border-collapse:collapse;font-size:13px} td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}
-        td:first-child,th:first-child,td.text{text-align:left} tr.mismatch td{background:#fdecea}
+        td:first-child,th:first-child,td.text,th.text{text-align:left} tr.mismatch td{background:#fdecea}
         .legend span{display:inline-block;margin-right:16px;font-size:13px}
         .legend i{display:inline-block;width:12px;height:12px;margin-right:4px;vertical-align:middle}
         svg text{font-size:11px;fill:#444}
@@ -31,7 +31,7 @@ public enum ParityHTMLRenderer {
         <h1>k2-verify parity report <span class="badge \(report.parity ? "ok" : "bad")">\(report.parity ? "PARITY" : "MISMATCH")</span></h1>
 
         """
-        html += "<table class=\"sides\"><tr><th>side</th><th>kind</th><th>name</th><th>snapshot</th><th>rows</th></tr>\n"
+        html += "<table class=\"sides\"><tr><th>side</th><th class=\"text\">kind</th><th class=\"text\">name</th><th>snapshot</th><th>rows</th></tr>\n"
         let sides: [(String, SideDescription?, Int64?)] = [("left", report.sides.left, report.summary.rows.left),
                                                           ("right", report.sides.right, report.summary.rows.right),
                                                           ("truth", report.sides.truth, report.summary.rows.truth)]
@@ -217,7 +217,7 @@ public enum ParityHTMLRenderer {
                 }
             }
             html += "<h3>\(escape(p.topic))[\(p.partition)]</h3>\n"
-            html += "<table class=\"ranges\" data-partition=\"\(escape(p.topic))[\(p.partition)]\"><tr><th>what</th><th>offsets</th><th>offsets in range</th><th>last held before</th><th>first held after</th></tr>\n"
+            html += "<table class=\"ranges\" data-partition=\"\(escape(p.topic))[\(p.partition)]\"><tr><th>what</th><th>offsets</th><th>offsets in range</th><th class=\"text\">last held before</th><th class=\"text\">first held after</th></tr>\n"
             html += rows.prefix(rangeRowLimit).joined(separator: "\n") + "\n</table>\n"
             if rows.count > rangeRowLimit {
                 html += "<p class=\"note\">\(rows.count - rangeRowLimit) more range(s) in the JSON report (--json).</p>\n"
@@ -248,7 +248,7 @@ public enum ParityHTMLRenderer {
             html += "<tr><td>snapshot</td><td class=\"text\">\(h.snapshotId.map(String.init) ?? "none") (\(h.snapshots) snapshot(s), \(h.dataFiles) data file(s))</td></tr>\n"
             let match = h.totalRecordsMatch.map { $0 ? "match" : "DIFFER" } ?? "not comparable under a scope"
             html += "<tr><td>total-records</td><td class=\"text\">summary \(h.summaryTotalRecords.map(String.init) ?? "none"), rows read \(h.rowsRead.map(String.init) ?? "n/a"): \(match)</td></tr>\n"
-            html += "<tr><td>delete files</td><td class=\"text\">\(h.deleteFiles) live, \(h.rowsDeleted.map(String.init) ?? "n/a") row(s) deleted</td></tr>\n"
+            html += "<tr><td>delete files</td><td class=\"text\">\(h.deleteFiles) live\(h.rowsDeleted.map { ", \($0) row(s) deleted" } ?? "")</td></tr>\n"
             for file in h.duplicateAddedFiles {
                 html += "<tr><td>file added twice</td><td class=\"text problem\">\(escape(file.path)) by snapshots \(file.snapshotIds.map(String.init).joined(separator: ", "))\(file.records.map { " (\($0) records)" } ?? "")</td></tr>\n"
             }
@@ -290,7 +290,10 @@ public enum ParityHTMLRenderer {
 
         var svg = "<svg class=\"timeline\" data-partition=\"\(escape(name))\" xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" viewBox=\"0 0 \(Int(width)) \(Int(height))\">\n"
         svg += "<text x=\"0\" y=\"14\" font-weight=\"bold\">\(escape(name)) \(p.parity ? "ok" : "MISMATCH")</text>"
-        svg += "<text x=\"\(fmt(labelWidth))\" y=\"\(fmt(height - 4))\">\(low)</text><text x=\"\(fmt(width - 10))\" y=\"\(fmt(height - 4))\" text-anchor=\"end\">\(high)</text>\n"
+        // The ends of the axis: offsets, with the earliest and latest Kafka timestamp any side holds.
+        let earliest = counts.compactMap(\.minTimestamp).min().map { " (" + readable($0) + ")" } ?? ""
+        let latest = counts.compactMap(\.maxTimestamp).max().map { " (" + readable($0) + ")" } ?? ""
+        svg += "<text x=\"\(fmt(labelWidth))\" y=\"\(fmt(height - 4))\">offset \(low)\(escape(earliest))</text><text x=\"\(fmt(width - 10))\" y=\"\(fmt(height - 4))\" text-anchor=\"end\">offset \(high)\(escape(latest))</text>\n"
         for hour in p.rowsByHour.dropFirst() {
             svg += "<line class=\"hour\" x1=\"\(fmt(x(hour.minOffset)))\" y1=\"\(top - 4)\" x2=\"\(fmt(x(hour.minOffset)))\" y2=\"\(fmt(height - 16))\" stroke=\"#ddd\"><title>\(escape(hour.hour)) starts near offset \(hour.minOffset)</title></line>\n"
         }
@@ -303,7 +306,13 @@ public enum ParityHTMLRenderer {
             for note in p.retention where note.side == lane.0 {
                 for r in note.droppedOffsets { svg += rect("retention", r.first, r.last, y, colors.retention, "past \(lane.0) retention: [\(r.first), \(r.last)]") }
             }
-            for r in lane.2 { svg += rect("missing", r.first, r.last, y, colors.missing, "missing in \(lane.0): [\(r.first), \(r.last)]") }
+            for r in lane.2 {
+                svg += rect("missing", r.first, r.last, y, colors.missing, "missing in \(lane.0): [\(r.first), \(r.last)]")
+                // Wide enough: the range written on it, so a screenshot names it too.
+                if w(r.first, r.last) >= 90 {
+                    svg += "<text x=\"\(fmt(x(r.first) + w(r.first, r.last) / 2))\" y=\"\(fmt(y + 13))\" text-anchor=\"middle\" style=\"fill:#fff\">[\(r.first), \(r.last)]</text>\n"
+                }
+            }
             for d in lane.3 { svg += rect("duplicate", d.first, d.last, y, colors.duplicate, "\(lane.0) holds [\(d.first), \(d.last)] \(d.count) times") }
             for r in lane.4 { svg += rect("payload", r.first, r.last, y + laneHeight / 2, colors.payload, "payload differs: [\(r.first), \(r.last)]", half: true) }
         }

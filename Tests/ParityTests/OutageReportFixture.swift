@@ -39,17 +39,17 @@ struct OutageReportFixture {
             if partition == 0 { right += rows(0, duplicatedFile) }
             truth += rows(partition, partition == 3 ? retentionFloor...(offsetsPerDay - 1) : all)
         }
-        let leftSide = RowsSource(SideDescription(kind: "iceberg", name: "market_data.bronze_binance_trades"), rows: left, chunkSize: 4_096)
+        let leftSide = RowsSource(SideDescription(kind: "iceberg", name: "market_data.bronze_binance_trades", snapshotId: 4_012), rows: left, chunkSize: 4_096)
         leftSide.health = TableHealth(
             table: "market_data.bronze_binance_trades", snapshotId: 4_012, snapshots: 96, dataFiles: 96,
-            duplicateAddedFiles: [], summaryTotalRecords: Int64(left.count), rowsRead: Int64(left.count), totalRecordsMatch: true,
+            duplicateAddedFiles: [], summaryTotalRecords: Int64(left.count), rowsRead: Int64(left.count), totalRecordsMatch: true, rowsDeleted: 0,
             commitMarkers: [CommitMarker(key: "spark.sql.streaming.epochId", value: "95", snapshotId: 4_012)], problems: [])
-        let rightSide = RowsSource(SideDescription(kind: "iceberg", name: "market_data.bronze_binance_trades_flink"), rows: right, chunkSize: 4_096)
+        let rightSide = RowsSource(SideDescription(kind: "iceberg", name: "market_data.bronze_binance_trades_flink", snapshotId: 7_703), rows: right, chunkSize: 4_096)
         let file = "file:/var/k2/wh/market_data/bronze_binance_trades_flink/data/ingestion_date=2024-02-09/00017-flink.parquet"
         rightSide.health = TableHealth(
             table: "market_data.bronze_binance_trades_flink", snapshotId: 7_703, snapshots: 48, dataFiles: 49,
             duplicateAddedFiles: [DuplicateAddedFile(path: file, snapshotIds: [7_702, 7_703], records: Int64(duplicatedFile.count))],
-            summaryTotalRecords: Int64(right.count), rowsRead: Int64(right.count), totalRecordsMatch: true,
+            summaryTotalRecords: Int64(right.count), rowsRead: Int64(right.count), totalRecordsMatch: true, rowsDeleted: 0,
             commitMarkers: [CommitMarker(key: "flink.max-committed-checkpoint-id", value: "1441", snapshotId: 7_703)],
             problems: ["data file \(file) added by 2 snapshots (7702, 7703)"])
         let truthSide = RowsSource(SideDescription(kind: "kafka", name: "kafka://127.0.0.1:9092/\(topic)"), rows: truth,

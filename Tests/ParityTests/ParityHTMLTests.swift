@@ -99,7 +99,7 @@ final class ParityHTMLTests: XCTestCase {
         let png = directory.appendingPathComponent("report.png")
         try ParityHTMLRenderer.render(report).write(to: page, atomically: true, encoding: .utf8)
         var arguments = ["--headless", "--disable-gpu", "--hide-scrollbars", "--screenshot=\(png.path)",
-                         "--window-size=1000,1600", "--user-data-dir=\(directory.appendingPathComponent("profile").path)"]
+                         "--window-size=1000,2400", "--user-data-dir=\(directory.appendingPathComponent("profile").path)"]
         if getuid() == 0 { arguments.append("--no-sandbox") }
         let run = try ProcessRunner.run(chromium!, arguments + [page.absoluteString])
         XCTAssertEqual(run.status, 0, run.stderrText)
@@ -115,7 +115,7 @@ final class ParityHTMLTests: XCTestCase {
         XCTAssertEqual(pixels.status, 0, pixels.stderrText)
         let counts = try XCTUnwrap(JSONSerialization.jsonObject(with: pixels.stdout) as? [String: Int])
         XCTAssertEqual(counts["width"], 1000)
-        XCTAssertEqual(counts["height"], 1600)
+        XCTAssertEqual(counts["height"], 2400)
         XCTAssertGreaterThan(counts["missing"] ?? 0, 200, "red missing ranges not drawn")
         XCTAssertGreaterThan(counts["left"] ?? 0, 200, "left series not drawn")
         XCTAssertGreaterThan(counts["right"] ?? 0, 200, "right series not drawn")
