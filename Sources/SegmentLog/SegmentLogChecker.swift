@@ -43,19 +43,26 @@ public struct CheckReport: Codable, Sendable {
 }
 
 public enum SegmentLogChecker {
-    public static func check(directory: String, diagnostics: @escaping (String) -> Void) throws -> CheckReport {
+    /// `progress` is called after each segment with the bytes checked so far and the bytes of all segments
+    /// listed: a program prints it, the checker does not.
+    public static func check(directory: String, diagnostics: @escaping (String) -> Void,
+                             progress: @escaping (_ bytesChecked: Int64, _ totalBytes: Int64) -> Void = { _, _ in }) throws -> CheckReport {
         guard FileManager.default.fileExists(atPath: directory) else {
             throw SegmentLogError(.io, file: directory, "no such log directory")
         }
         // Listed again when a compaction finishing meanwhile deleted a listed segment.
         return try SegmentDirectory.withStableSegments(directory) { entries in
-            try check(directory: directory, entries: entries, diagnostics: diagnostics)
+            try check(directory: directory, entries: entries, diagnostics: diagnostics, progress: progress)
         }
     }
 
     private static func check(directory: String, entries: [SegmentDirectory.Entry],
-                              diagnostics: @escaping (String) -> Void) throws -> CheckReport {
+                              diagnostics: @escaping (String) -> Void,
+                              progress: (Int64, Int64) -> Void) throws -> CheckReport {
         var report = CheckReport(directory: directory)
+        let totalBytes = entries.reduce(Int64(0)) { total, entry in
+            total + (((try? FileManager.default.attributesOfItem(atPath: entry.path)[.size]) as? NSNumber)?.int64Value ?? 0)
+        }
         var counts: [StreamKey: CheckReport.StreamCount] = [:]
         var ranges = SequenceRanges()
         for entry in entries {
@@ -91,6 +98,7 @@ public enum SegmentLogChecker {
             report.corruptBlocks += stats.corruptBlocksSkipped
             report.tornTails += stats.tornTails
             for message in messages where message.contains("skipped") { report.problems.append(message) }
+            progress(report.bytes, max(totalBytes, report.bytes))
         }
         // Each segment is read alone above; across segments a stream's sequences must not repeat.
         for overlap in ranges.overlaps() { report.problems.append(overlap.description) }

@@ -75,7 +75,7 @@ struct Compact: ParsableCommand {
     @Flag(help: "Print the report as one JSON object on stdout (keys: docs/segment-format.md, \"k2-compact --json reports\").")
     var json = false
 
-    @Flag(help: "No progress lines on stderr (records read, rate, ETA, about once a second while rewriting).")
+    @Flag(help: "No progress lines on stderr (records read while rewriting, bytes checked with --check: rate, ETA, about once a second).")
     var quiet = false
 
     func validate() throws {
@@ -88,7 +88,9 @@ struct Compact: ParsableCommand {
         let diagnostics: (String) -> Void = { StandardError.print("k2-compact: \($0)") }
         do {
             if check {
-                let report = try SegmentLogChecker.check(directory: log, diagnostics: diagnostics)
+                let progress = ProgressLines(program: "k2-compact", unit: "bytes", quiet: quiet)
+                let report = try SegmentLogChecker.check(directory: log, diagnostics: diagnostics,
+                                                         progress: { progress.update(done: $0, total: $1) })
                 if json {
                     try JSONReport.write(CheckOutput(report: report), program: "k2-compact", format: Self.reportFormat)
                 } else {

@@ -27,5 +27,17 @@ final class CompactProgressTests: XCTestCase {
         XCTAssertEqual(quiet.status, 0, quiet.stderrText)
         XCTAssertFalse(quiet.stderrText.contains("progress"), quiet.stderrText)
         XCTAssertEqual(quiet.stdoutText, loud.stdoutText)
+
+        // --check counts bytes: a line per segment, the last at all of them.
+        let check = try ProcessRunner.run(TestEnvironment.productPath("k2-compact"), [directory.path + "/log", "--check"],
+                                          environment: ["K2_PROGRESS_INTERVAL": "0"])
+        XCTAssertEqual(check.status, 0, check.stderrText)
+        let bytes = try FileManager.default.contentsOfDirectory(atPath: directory.path + "/log").filter { $0.hasSuffix(".k2seg") }
+            .reduce(0) { $0 + ((try FileManager.default.attributesOfItem(atPath: directory.path + "/log/" + $1)[.size] as? Int) ?? 0) }
+        let checkLines = check.stderrText.split(separator: "\n").filter { $0.hasPrefix("k2-compact: progress: bytes ") }
+        XCTAssertEqual(checkLines.last.map { $0.hasPrefix("k2-compact: progress: bytes \(bytes)/~\(bytes) (100%)") }, true, check.stderrText)
+        let quietCheck = try ProcessRunner.run(TestEnvironment.productPath("k2-compact"), [directory.path + "/log", "--check", "--quiet"],
+                                               environment: ["K2_PROGRESS_INTERVAL": "0"])
+        XCTAssertFalse(quietCheck.stderrText.contains("progress"), quietCheck.stderrText)
     }
 }
