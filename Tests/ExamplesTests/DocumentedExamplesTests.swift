@@ -17,7 +17,8 @@ final class DocumentedExamplesTests: XCTestCase {
             ("localhost:9093", "localhost:\(workspace.otherKafkaPort)", "the second cluster is another embedded Kafka"),
             ("http://localhost:8081", workspace.registryURL, "the schema registry is scripts/schema_registry_stub.py"),
             ("--out /", "--out ", "absolute output directories (/data/..., /backup/..., /tmp/log) are made in the working directory"),
-        ]
+            ("--metrics-port 9464", "--metrics-port \(try! LocalPort.free())", "the metrics endpoint listens on a free port"),
+        ] + (workspace.remote?.substitutions ?? [])
         if let simulator {
             table.append(("ws://127.0.0.1:18080", simulator, "the exchange is k2-exchange-sim on a free port"))
         }
@@ -25,11 +26,12 @@ final class DocumentedExamplesTests: XCTestCase {
     }
 
     /// Examples not run, and why: each needs a service this machine's tests do not start.
-    private func notRunReason(_ example: DocumentedExample) -> String? {
+    private func notRunReason(_ example: DocumentedExample, _ workspace: ExampleWorkspace) -> String? {
         let command = example.command.lowercased()
         if command.contains("sasl") { return "needs a SASL_SSL Kafka (the embedded Kafka speaks PLAINTEXT)" }
-        if command.contains("postgresql://") { return "needs a PostgreSQL catalog and an S3 store (MinIO)" }
-        if command.contains("rest:http") { return "needs an Iceberg REST catalog and an S3 store (MinIO)" }
+        if let why = workspace.remoteUnavailable, command.contains("postgresql://") || command.contains("rest:http") || command.contains("s3://") {
+            return "needs PostgreSQL, S3 or a REST catalog, whose local stand-ins did not start: \(why)"
+        }
         return nil
     }
 
@@ -63,7 +65,7 @@ final class DocumentedExamplesTests: XCTestCase {
 
         var ran: [String] = [], skipped: [String] = []
         for example in ordered {
-            if let reason = notRunReason(example) {
+            if let reason = notRunReason(example, workspace) {
                 skipped.append("\(example.command)  [\(example.source)]: \(reason)")
                 continue
             }
