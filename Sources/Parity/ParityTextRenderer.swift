@@ -87,6 +87,13 @@ public enum ParityTextRenderer {
         ranges("missing in left vs truth", p.missingInLeftVsTruth)
         ranges("missing in right vs truth", p.missingInRightVsTruth)
         ranges("missing in truth", p.missingInTruth)
+        // When each gap happened: the rows the lacking side holds on either side of it.
+        for gap in p.gapEdges.prefix(rangeLimit) {
+            let before = gap.beforeOffset.map { "after \($0) at \(gap.beforeTimestamp ?? "?")" } ?? "from its start"
+            let after = gap.afterOffset.map { "until \($0) at \(gap.afterTimestamp ?? "?")" } ?? "to its end"
+            out += "    gap in \(gap.side) [\(gap.first), \(gap.last)]: \(before), \(after)\n"
+        }
+        if p.gapEdges.count > rangeLimit { out += "    ... (\(p.gapEdges.count) gaps)\n" }
         duplicates("duplicates left", p.duplicatesLeft)
         duplicates("duplicates right", p.duplicatesRight)
         duplicates("duplicates truth", p.duplicatesTruth)

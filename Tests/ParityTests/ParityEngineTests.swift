@@ -254,6 +254,8 @@ final class ParityEngineTests: XCTestCase, SyntheticSides {
         let header = try XCTUnwrap(lines.firstIndex { $0.hasPrefix("STATUS") })
         XCTAssertTrue(lines[header + 1].hasPrefix("MISMATCH  \(Self.topic)[0]"), lines[header + 1])
         XCTAssertTrue(text.contains("missing in left: [1000, 1099] [5000, 5009]"), text)
+        XCTAssertTrue(text.contains("gap in left [1000, 1099]: after 999 at 2024-02-09T10:16:39.000Z, until 1100 at 2024-02-09T10:18:20.000Z"), text)
+        XCTAssertTrue(text.contains("gap in right [0, 49]: from its start, until 50 at 2024-02-09T10:00:50.000Z"), text)
         XCTAssertTrue(text.contains("duplicates right: [300, 300]x3"), text)
         XCTAssertTrue(text.contains("payload differs: [150, 151] [1500, 1500]"), text)
         XCTAssertTrue(lines.last!.hasPrefix("MISMATCH: 4 partition(s), 4 mismatched"), lines.last!)
