@@ -6,18 +6,18 @@ import XCTest
 /// from the help text (or README.md) itself, so a new example is run without editing this test, and run with
 /// sh in a working directory prepared as the examples assume (`ExampleWorkspace`). What the test has to change
 /// is in `substitutions` (local stand-ins for the services an example names), each with its reason; what it
-/// cannot run is in `notRun`, with the reason. Every example must exit 0, or for a server print its address and
+/// cannot run is in `notRunReason`, with the reason. Every example must exit 0, or for a server print its address and
 /// stop on SIGINT.
 final class DocumentedExamplesTests: XCTestCase {
     /// Text replaced in every example before it runs, and why.
-    private func substitutions(_ workspace: ExampleWorkspace, simulator: String?) -> [(String, String, String)] {
+    private func substitutions(_ workspace: ExampleWorkspace, simulator: String?) throws -> [(String, String, String)] {
         var table = [
             ("localhost:9092", "localhost:\(workspace.kafkaPort)", "the embedded Kafka listens on a free port: other test processes may hold 9092"),
-            ("--port 9092", "--port \(try! LocalPort.free())", "likewise for an embedded-kafka example that serves 9092"),
+            ("--port 9092", "--port \(try LocalPort.free())", "likewise for an embedded-kafka example that serves 9092"),
             ("localhost:9093", "localhost:\(workspace.otherKafkaPort)", "the second cluster is another embedded Kafka"),
             ("http://localhost:8081", workspace.registryURL, "the schema registry is scripts/schema_registry_stub.py"),
             ("--out /", "--out ", "absolute output directories (/data/..., /backup/..., /tmp/log) are made in the working directory"),
-            ("--metrics-port 9464", "--metrics-port \(try! LocalPort.free())", "the metrics endpoint listens on a free port"),
+            ("--metrics-port 9464", "--metrics-port \(try LocalPort.free())", "the metrics endpoint listens on a free port"),
         ] + (workspace.remote?.substitutions ?? [])
         if let simulator {
             table.append(("ws://127.0.0.1:18080", simulator, "the exchange is k2-exchange-sim on a free port"))
@@ -72,8 +72,8 @@ final class DocumentedExamplesTests: XCTestCase {
             let outcome = try run(example, in: workspace)
             ran.append("\(outcome)  \(example.command)  [\(example.source)]")
         }
-        print("Substitutions:\n" + substitutions(workspace, simulator: "ws://127.0.0.1:PORT (k2-exchange-sim)")
-            .map { "\($0.0) -> \($0.1): \($0.2)" }.joined(separator: "\n"))
+        print("Substitutions:\n" + (try substitutions(workspace, simulator: "ws://127.0.0.1:PORT (k2-exchange-sim)")
+            ).map { "\($0.0) -> \($0.1): \($0.2)" }.joined(separator: "\n"))
         print("Examples run (\(ran.count)):\n" + ran.joined(separator: "\n"))
         print("Examples not run (\(skipped.count)):\n" + skipped.joined(separator: "\n"))
         for program in DocumentedExample.programs {
@@ -98,11 +98,11 @@ final class DocumentedExamplesTests: XCTestCase {
             let url = String(line.dropFirst("listening ".count))
             if !command.contains("--url ") { command += " --url \(url)" }
             if !command.contains("--max-messages ") { command += " --max-messages 20" }
-            for (pattern, replacement, _) in substitutions(workspace, simulator: url) {
+            for (pattern, replacement, _) in try substitutions(workspace, simulator: url) {
                 command = command.replacingOccurrences(of: pattern, with: replacement)
             }
         } else {
-            for (pattern, replacement, _) in substitutions(workspace, simulator: nil) {
+            for (pattern, replacement, _) in try substitutions(workspace, simulator: nil) {
                 command = command.replacingOccurrences(of: pattern, with: replacement)
             }
         }
