@@ -86,12 +86,22 @@ public enum ParityHTMLRenderer {
     /// a drop to the axis, not a line straight across it). The time axis is labelled in hours and minutes,
     /// with seconds when the buckets are shorter than a minute, and the date where it changes.
     static func timeChart(_ report: ParityReport) -> String {
-        let width = report.countsOverTime.bucketSeconds
+        var width = report.countsOverTime.bucketSeconds
         let counts = report.countsOverTime.counts
-        let series: [(String, String, [Int64: Int64]?)] = [("left", colors.left, seconds(counts.left)),
+        var series: [(String, String, [Int64: Int64]?)] = [("left", colors.left, seconds(counts.left)),
                                                           ("right", colors.right, seconds(counts.right)),
                                                           ("truth", colors.truth, seconds(counts.truth))]
-        let starts = series.flatMap { $0.2?.keys.map { $0 } ?? [] }
+        var starts = series.flatMap { $0.2?.keys.map { $0 } ?? [] }
+        // Hours over years (a stray timestamp far from the rest) would be a page of points: at most ~1000
+        // buckets are drawn, joined k at a time.
+        if let low = starts.min(), let high = starts.max(), (high - low) / width >= 1000 {
+            let joined = width * ((high - low) / width / 1000 + 1)
+            series = series.map { name, color, values in
+                (name, color, values.map { Dictionary($0.map { (low + ($0.key - low) / joined * joined, $0.value) }, uniquingKeysWith: +) })
+            }
+            starts = series.flatMap { $0.2?.keys.map { $0 } ?? [] }
+            width = joined
+        }
         let svgWidth = 900.0, height = 280.0, left = 70.0, bottom = 48.0, top = 16.0, right = 24.0
         var svg = "<svg id=\"rows-over-time\" data-bucket-seconds=\"\(width)\" xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(svgWidth))\" height=\"\(Int(height))\" viewBox=\"0 0 \(Int(svgWidth)) \(Int(height))\">\n"
         svg += "<rect x=\"0\" y=\"0\" width=\"\(Int(svgWidth))\" height=\"\(Int(height))\" fill=\"#fafafa\"/>\n"
@@ -117,7 +127,7 @@ public enum ParityHTMLRenderer {
         // date under the first tick and wherever the day changes.
         let spanSeconds = max(Int64(1), last - first + width)
         let steps: [Int64] = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 172800, 604800]
-        let step: Int64 = steps.first { spanSeconds / $0 <= 8 } ?? 604800
+        let step: Int64 = steps.first { spanSeconds / $0 <= 8 } ?? (spanSeconds / 8 / 86400 + 1) * 86400
         var tick = (first + step - 1) / step * step
         if tick > last { tick = first }
         var lastDay: Int64 = .min

@@ -88,6 +88,27 @@ final class ParityHTMLTests: XCTestCase {
         XCTAssertTrue(ticks.contains("10:05:00") && ticks.contains("10:15:00"), "\(ticks)")
     }
 
+    /// One row stamped at the epoch beside rows of 2024: the hourly series spans 54 years, and the chart
+    /// joins hours so that it draws about a thousand points, not half a million.
+    func testStrayTimestampKeepsTheChartSmall() async throws {
+        try XCTSkipUnless(TestEnvironment.hasPythonCheckers, "checker venv missing (run scripts/setup.sh)")
+        let fixtures = HTMLFixtures()
+        let stray = RowsSource.Row(key: fixtures.key(0), offset: 5_000, timestampMicros: 0, ingestionDay: 0)
+        let rows = fixtures.rows(0, 0...999) + [stray]
+        let report = try await ParityEngine().run(left: fixtures.side("left", rows), right: fixtures.side("right", rows))
+        XCTAssertEqual(report.countsOverTime.bucketSeconds, 3600)
+        let html = ParityHTMLRenderer.render(report)
+        let result = try ProcessRunner.python(Self.parseScript, stdin: Data(html.utf8))
+        XCTAssertEqual(result.status, 0, result.stderrText)
+        let facts = try XCTUnwrap(JSONSerialization.jsonObject(with: result.stdout) as? [String: Any])
+        let points = try XCTUnwrap(facts["chart_points"] as? [Int])
+        XCTAssertEqual(points.count, 2)
+        XCTAssertTrue(points.allSatisfy { $0 > 500 && $0 <= 1_001 }, "\(points)")
+        let ticks = try XCTUnwrap(facts["chart_ticks"] as? [String])
+        XCTAssertLessThan(ticks.count, 40, "\(ticks)")
+        XCTAssertLessThan(html.utf8.count, 200_000)
+    }
+
     func testChromiumScreenshotShowsTheReport() async throws {
         let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first { FileManager.default.isExecutableFile(atPath: $0) }
         try XCTSkipIf(chromium == nil, "Debian chromium not installed (scripts/setup.sh installs it)")
