@@ -20,10 +20,15 @@ public protocol ParitySource: AnyObject {
 
     /// Table health (Iceberg sides only), computed by the source from its metadata and the rows it read.
     var health: TableHealth? { get }
+
+    /// The rows a whole scan is expected to hand over, known before scanning (a table's `total-records`),
+    /// for progress lines and their ETA only; nil when unknown.
+    var expectedRows: Int64? { get }
 }
 
 public extension ParitySource {
     var retentionFloors: [PartitionKey: Int64] { [:] }
     var knownPartitions: Set<PartitionKey> { [] }
     var health: TableHealth? { nil }
+    var expectedRows: Int64? { nil }
 }

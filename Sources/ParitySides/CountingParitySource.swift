@@ -16,6 +16,7 @@ final class CountingParitySource: ParitySource {
     var retentionFloors: [PartitionKey: Int64] { inner.retentionFloors }
     var knownPartitions: Set<PartitionKey> { inner.knownPartitions }
     var health: TableHealth? { inner.health }
+    var expectedRows: Int64? { inner.expectedRows }
 
     func scan(scope: ParityScope, partitions: Set<PartitionKey>?, payload: Bool,
               into sink: (inout ParityChunk) throws -> Void) async throws {

@@ -22,6 +22,13 @@ final class IcebergParitySource: ParitySource {
     private var deletedRows: Int64 = 0
     private var reader: ScanReader?
 
+    /// `total-records` of the checked snapshot (rows deleted by delete files included: an upper bound); none
+    /// without a snapshot.
+    var expectedRows: Int64? {
+        guard let snapshot else { return 0 }
+        return snapshot.summary["total-records"].flatMap { Int64($0) }
+    }
+
     init(table: Table, snapshotId: Int64?, asOfMillis: Int64?, catalogName: String, cancellation: CancellationSignal) throws {
         self.table = table
         self.cancellation = cancellation

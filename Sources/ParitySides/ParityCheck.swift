@@ -24,9 +24,11 @@ public struct ParityCheck: Sendable {
     }
 
     /// `diagnostics` receives what is worth telling but no reason to stop (a segment log's torn tail);
-    /// `progress` the rows read so far over all sides and passes, after each chunk (a program prints it).
+    /// `progress` the rows read so far over all sides and passes, after each chunk, and the rows expected in
+    /// all when every side knows its count before reading (tables: `total-records`) and no scope cuts them
+    /// (a program prints it).
     public func run(cancellation: CancellationSignal, diagnostics: @escaping @Sendable (String) -> Void,
-                    progress: @escaping @Sendable (_ rowsRead: Int64) -> Void = { _ in }) async throws -> ParityReport {
+                    progress: @escaping @Sendable (_ rowsRead: Int64, _ expectedRows: Int64?) -> Void = { _, _ in }) async throws -> ParityReport {
         if let truth = configuration.truth, truth.isTable {
             throw ParityCheckError("truth \(truth): the truth is a Kafka topic (kafka://HOST:PORT/TOPIC) or a capture log (log:DIR)")
         }
@@ -37,7 +39,13 @@ public struct ParityCheck: Sendable {
         try cancellation.check()
         let engine = ParityEngine(options: ParityOptions(scope: configuration.scope, comparePayload: configuration.comparePayload))
         var rows: Int64 = 0   // the engine scans one side at a time, on this task
-        let count: (Int64) -> Void = { rows += $0; progress(rows) }
+        let sides: [ParitySource] = [left, right] + (truth.map { [$0] } ?? [])
+        let scope = configuration.scope
+        let unscoped = scope.sinceMicros == nil && scope.untilMicros == nil && scope.partitions == nil
+        let perPass = sides.map(\.expectedRows).reduce(Int64(0) as Int64?) { total, side in total.flatMap { t in side.map { t + $0 } } }
+        // A payload check reads every side a second time for the hashes.
+        let expected = unscoped ? perPass.map { $0 * (configuration.comparePayload ? 2 : 1) } : nil
+        let count: (Int64) -> Void = { rows += $0; progress(rows, expected) }
         return try await engine.run(left: CountingParitySource(left, rowsRead: count), right: CountingParitySource(right, rowsRead: count),
                                     truth: truth.map { CountingParitySource($0, rowsRead: count) })
     }

@@ -76,7 +76,7 @@ struct Verify: ParsableCommand {
     @Option(help: "Also write a self-contained HTML report to this file.")
     var html: String?
 
-    @Flag(help: "No progress lines on stderr (rows read and rate, about once a second while reading).")
+    @Flag(help: "No progress lines on stderr (rows read, rate and, for tables, ETA, about once a second while reading).")
     var quiet = false
 
     func run() throws {
@@ -93,7 +93,7 @@ struct Verify: ParsableCommand {
                 let progress = ProgressLines(program: "k2-verify", unit: "rows", quiet: quiet)
                 return try await ParityCheck(configuration: configuration, catalog: catalog)
                     .run(cancellation: cancellation, diagnostics: { StandardError.print("k2-verify: \($0)") },
-                         progress: { progress.update(done: $0) })
+                         progress: { progress.update(done: $0, total: $1) })
             }
         } catch is CancellationError {
             throw ProgramFailure("interrupted", code: .interrupted)

@@ -31,6 +31,25 @@ final class IcebergSideTests: XCTestCase {
         return (result.status, json, result)
     }
 
+    /// Progress lines (VerifyProgressTests has --quiet): table sides know their rows before reading
+    /// (`total-records`), so the lines carry a total and an ETA.
+    func testTablePairProgressHasTotalAndETA() throws {
+        let fixture = try makeFixture("clean")
+        let result = try ProcessRunner.run(TestEnvironment.productPath("k2-verify"),
+                                           ["--catalog", fixture.catalog] + Self.sides + ["--payload", "--json"],
+                                           environment: ["K2_PROGRESS_INTERVAL": "0"])
+        XCTAssertEqual(result.status, 0, result.stderrText)
+        let json = try XCTUnwrap(JSONSerialization.jsonObject(with: result.stdout) as? [String: Any])
+        let rows = try XCTUnwrap((json["summary"] as? [String: Any])?["rows"] as? [String: Any])
+        // Both tables, each read twice (offsets, then payload hashes).
+        let expected = 2 * ((rows["left"] as? Int ?? 0) + (rows["right"] as? Int ?? 0))
+        XCTAssertGreaterThan(expected, 0)
+        let lines = result.stderrText.split(separator: "\n").filter { $0.hasPrefix("k2-verify: progress: rows ") }
+        XCTAssertFalse(lines.isEmpty, result.stderrText)
+        XCTAssertTrue(lines.allSatisfy { $0.contains("/~\(expected) (") && $0.contains(", ETA ") }, result.stderrText)
+        XCTAssertTrue(lines.last!.contains("rows \(expected)/~\(expected) (100%), remaining ~0, ETA 0s"), String(lines.last!))
+    }
+
     func testInjectedDefectsAreNamedExactly() throws {
         let fixture = try makeFixture("defects")
         let run = try verify(fixture, Self.sides + ["--payload", "--json"])
