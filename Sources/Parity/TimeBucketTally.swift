@@ -4,7 +4,9 @@
 /// by `maximumBuckets`, whatever the rows.
 struct TimeBucketTally {
     static let widths: [Int64] = [1, 10, 60, 300, 900]
-    static let maximumBuckets = 4000
+    /// Twice the chart's 240 buckets: a width the chart can pick (fewer than 240 buckets over the whole
+    /// report's span) is never coarsened away here, and a partition costs a few kilobytes.
+    static let maximumBuckets = 480
 
     /// Index into `widths`; nil once the span is too long for the finest-but-hourly widths.
     private(set) var widthIndex: Int? = 0
