@@ -151,7 +151,9 @@ public enum ParityHTMLRenderer {
         for (name, color, values) in series {
             guard let values else { continue }
             let points = buckets.map { "\(fmt(x($0))),\(fmt(y(values[$0] ?? 0)))" }
-            svg += "<polyline class=\"series series-\(name)\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\"\(name == "truth" ? " stroke-dasharray=\"4 3\"" : "") points=\"\(points.joined(separator: " "))\"/>\n"
+            // Later series are thinner, so where the sides agree every line still shows under the next.
+            let stroke = ["left": "4.5", "right": "2", "truth": "1.5"][name] ?? "2"
+            svg += "<polyline class=\"series series-\(name)\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"\(stroke)\"\(name == "truth" ? " stroke-dasharray=\"5 3\"" : "") points=\"\(points.joined(separator: " "))\"/>\n"
             if drawPoints {
                 for start in buckets {
                     svg += "<circle class=\"point-\(name)\" cx=\"\(fmt(x(start)))\" cy=\"\(fmt(y(values[start] ?? 0)))\" r=\"2.5\" fill=\"\(color)\"><title>\(name) \(escape(CivilTime.timestamp(micros: start * 1_000_000))): \(values[start] ?? 0) rows</title></circle>\n"
