@@ -18,7 +18,7 @@ public enum ParityHTMLRenderer {
         body{font-family:system-ui,sans-serif;margin:24px;color:#222;background:#fff}
         h1{font-size:20px;margin:0 0 8px} h2{font-size:16px;margin:24px 0 8px}
         .badge{display:inline-block;padding:2px 10px;border-radius:4px;color:#fff;font-weight:bold}
-        .ok{background:#2ca02c} .bad{background:#d62728}
+        .badge.ok{background:#2ca02c} .badge.bad{background:#d62728}
         table{border-collapse:collapse;font-size:13px} td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}
         td:first-child,th:first-child,td.text,th.text{text-align:left} tr.mismatch td{background:#fdecea}
         .legend span{display:inline-block;margin-right:16px;font-size:13px}
