@@ -1,26 +1,26 @@
+import K2Core
+
 /// Addresses typed on a command line, parsed once for all programs. Credentials never ride in them: a URL
 /// with user info (`http://user:secret@host`) is refused with the secret blanked out, since arguments are
 /// seen by `ps`, shell history and logs, and librdkafka logs the broker addresses it is given.
 public enum CommandLineAddress {
-    /// The user info of `scheme://[userinfo@]host...`, or nil.
-    static func userInfo(of url: String) -> Substring? {
-        guard let scheme = url.range(of: "://") else { return nil }
-        let rest = url[scheme.upperBound...]
-        let authority = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
-        guard let at = authority.lastIndex(of: "@") else { return nil }
-        return authority[..<at]
-    }
-
     /// `url` with any user info replaced by `***`, safe to print.
-    public static func redacted(_ url: String) -> String {
-        guard let info = userInfo(of: url) else { return url }
-        return url.replacingCharacters(in: info.startIndex..<info.endIndex, with: "***")
-    }
+    public static func redacted(_ url: String) -> String { URLUserInfo.redacted(url) }
 
     /// Throws when `url` carries user info; `instead` says where credentials go.
     public static func refuseCredentials(_ url: String, option: String, instead: String) throws {
-        guard userInfo(of: url) != nil else { return }
+        guard URLUserInfo.of(url) != nil else { return }
         throw UsageError("\(option) \(redacted(url)): credentials in the URL are refused (they would be printed and logged); \(instead)")
+    }
+
+    /// Throws when a broker list (`--bootstrap HOST:PORT[,...]`) carries user info (`user:secret@host`).
+    public static func refuseCredentials(inBrokers list: String, option: String) throws {
+        guard URLUserInfo.inBrokerList(list) else { return }
+        throw UsageError("""
+            \(option) \(URLUserInfo.redactedBrokerList(list)): credentials in broker addresses are refused (librdkafka \
+            would log them and resolve them as a host name); give SASL settings with -X and the password in \
+            K2_KAFKA_SASL_PASSWORD
+            """)
     }
 }
 

@@ -17,6 +17,9 @@ public enum ProgramMain {
             let program = root.configuration.commandName ?? "k2"
             if failure.code == .unusable { couldNotRun(failure.message, program: program, json: arguments.contains("--json")) }
             StandardError.print("\(program): \(failure.message)")
+            // A script reading --json gets an object on every failure that printed no report (a replay that
+            // stopped on an S3 or catalog error), with the exit code it sees.
+            if arguments.contains("--json") { writeErrorObject(failure.message, program: program, code: failure.code) }
             exit(failure.code.rawValue)
         } catch {
             if root.exitCode(for: error) == .success { root.exit(withError: error) }
@@ -28,11 +31,14 @@ public enum ProgramMain {
     public static func couldNotRun(_ message: String, program: String, json: Bool) -> Never {
         let text = message.hasPrefix("Error: ") ? String(message.dropFirst("Error: ".count)) : message
         StandardError.print("\(program): \(text)")
-        if json {
-            let firstLine = text.split(separator: "\n", omittingEmptySubsequences: true).first.map(String.init) ?? text
-            try? JSONReport.write(ErrorReport(error: firstLine, exitCode: Int(K2ExitCode.unusable.rawValue)), program: program, format: 1)
-        }
+        if json { writeErrorObject(text, program: program, code: .unusable) }
         exit(K2ExitCode.unusable.rawValue)
+    }
+
+    /// The JSON error object on stdout: the message's first line and the exit code.
+    static func writeErrorObject(_ text: String, program: String, code: K2ExitCode) {
+        let firstLine = text.split(separator: "\n", omittingEmptySubsequences: true).first.map(String.init) ?? text
+        try? JSONReport.write(ErrorReport(error: firstLine, exitCode: Int(code.rawValue)), program: program, format: 1)
     }
 
     struct ErrorReport: Encodable {
@@ -46,8 +52,8 @@ public enum ProgramMain {
     }
 }
 
-/// A failure a command reports and exits with: the message goes to stderr (and, for `unusable` under
-/// `--json`, into a JSON error object on stdout), the code is the exit status.
+/// A failure a command reports and exits with: the message goes to stderr (and, under `--json`, into a
+/// JSON error object on stdout), the code is the exit status.
 public struct ProgramFailure: Error, CustomStringConvertible {
     public var message: String
     public var code: K2ExitCode

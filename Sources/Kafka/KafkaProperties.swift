@@ -35,6 +35,7 @@ public enum KafkaProperties {
         var result: [(key: String, value: String)] = []
         for name in environment.keys.sorted() {
             guard let key = property(forEnvironmentVariable: name), let value = environment[name] else { continue }
+            try refuseCredentialsInBrokers(key: key, value: value, source: name)
             result.append((key, value))
         }
         for argument in commandLine {
@@ -46,10 +47,18 @@ public enum KafkaProperties {
             guard !isCredential(key) else {
                 throw KafkaError(message: "-X \(key)=***: credentials are refused on the command line (ps, shell history and logs see arguments); set the environment variable \(environmentVariable(for: key)) instead")
             }
+            let value = String(argument[argument.index(after: equals)...])
+            try refuseCredentialsInBrokers(key: key, value: value, source: "-X \(key)")
             result.removeAll { $0.key == key }
-            result.append((key, String(argument[argument.index(after: equals)...])))
+            result.append((key, value))
         }
         return result
+    }
+
+    /// A broker list with user info (`user:secret@host:9092`) is refused: librdkafka logs broker addresses.
+    static func refuseCredentialsInBrokers(key: String, value: String, source: String) throws {
+        guard ["bootstrap.servers", "metadata.broker.list"].contains(key.lowercased()), value.contains("@") else { return }
+        throw KafkaError(message: "\(source): credentials in broker addresses are refused (librdkafka logs them); set K2_KAFKA_SASL_PASSWORD instead")
     }
 
     /// A configuration holding `merged(commandLine:environment:)`, after the given defaults.

@@ -54,6 +54,7 @@ struct KafkaCommand: ParsableCommand {
     func run() throws {
         if fromTime != nil { throw ValidationError("--from-time is now --since") }
         if untilTime != nil { throw ValidationError("--until-time is now --until") }
+        do { try CommandLineAddress.refuseCredentials(inBrokers: bootstrap, option: "--bootstrap") } catch { throw ValidationError("\(error)") }
         var kafka = KafkaCaptureRunner.Settings(bootstrap: bootstrap, topic: topic)
         do {
             kafka.properties = try KafkaProperties.merged(commandLine: settings)

@@ -102,6 +102,9 @@ struct ReplayCommand: ParsableCommand {
             throw ValidationError("--format must be one of \(BronzeValueFormat.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         if to == .kafka && !dryRun && bootstrap == nil { throw ValidationError("--to kafka needs --bootstrap HOST:PORT or embedded") }
+        if let bootstrap {
+            do { try CommandLineAddress.refuseCredentials(inBrokers: bootstrap, option: "--bootstrap") } catch { throw ValidationError("\(error)") }
+        }
         if let schemaRegistry {
             do {
                 try CommandLineAddress.refuseCredentials(schemaRegistry, option: "--schema-registry", instead: "give the registry's address only")

@@ -1,4 +1,5 @@
 import Foundation
+import K2Core
 
 /// Where a catalog is, as typed after `--catalog`: a SQLite file, a PostgreSQL database (both holding the
 /// JDBC catalog's tables) or an Iceberg REST catalog. Secrets are refused here: a password or token in
@@ -90,13 +91,7 @@ public enum CatalogAddress: Sendable, Equatable, CustomStringConvertible {
 
     /// `text` with the user-info part of any `scheme://user:secret@host` replaced, for error messages
     /// about addresses that were refused or could not be parsed.
-    public static func redacted(_ text: String) -> String {
-        guard let schemeEnd = text.range(of: "://") else { return text }
-        let rest = text[schemeEnd.upperBound...]
-        let authorityEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) ?? rest.endIndex
-        guard let at = rest[..<authorityEnd].lastIndex(of: "@") else { return text }
-        return String(text[..<schemeEnd.upperBound]) + "***" + String(rest[at...])
-    }
+    public static func redacted(_ text: String) -> String { URLUserInfo.redacted(text) }
 }
 
 /// A catalog or warehouse that cannot be opened as given: the message names the option and the address

@@ -1,4 +1,5 @@
 import Foundation
+import K2Core
 
 /// Opens the catalog the programs' `--catalog`, `--catalog-name`, `--warehouse` and `--s3-*` options name
 /// (`CatalogAddress.forms`), with storage routed by location (`FileIOFactory`): local paths to the
@@ -59,6 +60,7 @@ public struct CatalogOpener: Sendable {
 
     /// The catalog address, with the default `sqlite:<warehouse>/catalog.db` for a local warehouse.
     public func address() throws -> CatalogAddress {
+        try refuseCredentialsInStorageAddresses()
         if let catalog, !catalog.isEmpty { return try CatalogAddress(parsing: catalog) }
         guard let warehouse = try warehouseURI() else {
             throw CatalogOpenError("no --catalog: give --catalog sqlite:PATH, postgresql://USER@HOST:PORT/DB or rest:http://HOST:PORT")
@@ -67,6 +69,20 @@ public struct CatalogOpener: Sendable {
             throw CatalogOpenError("--warehouse \(warehouse) is on S3: name the catalog too (--catalog postgresql://... or rest:http://...)")
         }
         return .sqlite(path: try LocalFileIO.path(of: warehouse) + "/catalog.db")
+    }
+
+    /// A warehouse or S3 endpoint with user info (`s3://KEY:SECRET@bucket`, `http://KEY:SECRET@minio:9000`)
+    /// is refused before anything prints or uses it: S3 keys come from AWS_ACCESS_KEY_ID and
+    /// AWS_SECRET_ACCESS_KEY only. The environment's endpoint variables are checked as the option is.
+    func refuseCredentialsInStorageAddresses() throws {
+        let named = [("--warehouse", warehouse), ("--s3-endpoint", s3Endpoint),
+                     ("AWS_ENDPOINT_URL_S3", environment["AWS_ENDPOINT_URL_S3"]), ("AWS_ENDPOINT_URL", environment["AWS_ENDPOINT_URL"])]
+        for case let (name, value?) in named where URLUserInfo.of(value) != nil {
+            throw CatalogOpenError("""
+                \(name) \(URLUserInfo.redacted(value)): credentials in the URL are refused; set AWS_ACCESS_KEY_ID and \
+                AWS_SECRET_ACCESS_KEY in the environment
+                """)
+        }
     }
 
     /// Storage for every location a table names, local or S3 (credentials checked when S3 is first used).

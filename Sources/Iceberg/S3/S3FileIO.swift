@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import K2Core
 import NIOCore
 import NIOHTTP1
 
@@ -25,6 +26,11 @@ public struct S3FileIO: FileIO {
         self.signer = SigV4Signer(credentials: credentials, region: configuration.region, service: "s3")
         self.client = httpClient
         let endpoint = configuration.endpoint ?? "https://s3.\(configuration.region).amazonaws.com"
+        // User info would be printed in errors; requests are signed with the environment's keys only.
+        guard URLUserInfo.of(endpoint) == nil else {
+            throw FileIOError(.invalidLocation, location: URLUserInfo.redacted(endpoint),
+                              message: "credentials in the S3 endpoint are refused; set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")
+        }
         guard let components = URLComponents(string: endpoint), let scheme = components.scheme?.lowercased(),
             scheme == "http" || scheme == "https", let host = components.host, !host.isEmpty
         else {
@@ -43,7 +49,7 @@ public struct S3FileIO: FileIO {
     ) throws -> S3FileIO {
         guard let credentials = S3Credentials.fromEnvironment(environment) else {
             throw FileIOError(
-                .permissionDenied, location: configuration.endpoint ?? "s3://",
+                .permissionDenied, location: configuration.endpoint.map(URLUserInfo.redacted) ?? "s3://",
                 message: "S3 needs credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the environment")
         }
         return try S3FileIO(configuration: configuration, credentials: credentials)
