@@ -89,6 +89,12 @@ class Handler(BaseHTTPRequestHandler):
     # gateway in front of a catalog does when the catalog is slow: the client cannot tell it committed.
     unknown_outcome_commits: set = set()
     commits_seen: int = 0
+    # Fault injection: a concurrent writer gets in before every other commit request (the odd-numbered
+    # ones): it sets the table property k2.test.concurrent-writer to its count, and the request is answered
+    # 409 CommitFailedException, as a catalog answers when the table moved under the writer. So every
+    # commit of a client conflicts once, and its retry must keep the other writer's change.
+    conflict_every_commit: bool = False
+    commit_requests: int = 0
 
     protocol_version = "HTTP/1.1"
 
@@ -226,6 +232,12 @@ class Handler(BaseHTTPRequestHandler):
         requirements = tuple(REQUIREMENT.validate_python(r) for r in body.get("requirements") or [])
         updates = tuple(UPDATE.validate_python(u) for u in body.get("updates") or [])
         table = self.catalog.load_table(identifier)
+        Handler.commit_requests += 1
+        if self.conflict_every_commit and Handler.commit_requests % 2 == 1:
+            concurrent = Handler.commit_requests // 2 + 1
+            with table.transaction() as transaction:
+                transaction.set_properties({"k2.test.concurrent-writer": str(concurrent)})
+            raise RestError(409, "CommitFailedException", f"injected: concurrent writer {concurrent} committed first")
         response = self.catalog.commit_table(table, requirements, updates)
         Handler.commits_seen += 1
         if Handler.commits_seen in self.unknown_outcome_commits:
@@ -270,6 +282,8 @@ def main() -> None:
     parser.add_argument("--base-path", default="", help="path the API is served under, e.g. /api/catalog")
     parser.add_argument("--property", action="append", default=[], help="extra catalog property key=value")
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--conflict-every-commit", action="store_true",
+                        help="test fault: another writer commits before every commit request's first try (409)")
     parser.add_argument("--unknown-outcome-commit", type=int, action="append", default=[],
                         help="test fault: apply commit number N (1-based), then answer 503")
     args = parser.parse_args()
@@ -281,6 +295,7 @@ def main() -> None:
     Handler.catalog = SqlCatalog(args.catalog_name, **properties)
     Handler.prefix = args.prefix
     Handler.unknown_outcome_commits = set(args.unknown_outcome_commit)
+    Handler.conflict_every_commit = args.conflict_every_commit
     Handler.base_path = [p for p in args.base_path.split("/") if p]
     Handler.required_token = os.environ.get("K2_REST_TEST_TOKEN") or None
     client = os.environ.get("K2_REST_TEST_CLIENT")

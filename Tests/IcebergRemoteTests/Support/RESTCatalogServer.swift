@@ -18,8 +18,10 @@ final class RESTCatalogServer: @unchecked Sendable {
     ///     `environment`.
     ///   - unknownOutcomeCommits: commit numbers (1-based) the server applies and then answers with 503, so the
     ///     client cannot tell whether they landed (a fault injected for tests).
+    ///   - conflictEveryCommit: another writer changes the table before each commit's first try, which is
+    ///     answered 409 (every commit conflicts once).
     init(prefix: String? = nil, basePath: String? = nil, warehouse: String? = nil, properties: [String: String] = [:],
-         environment: [String: String] = [:], unknownOutcomeCommits: [Int] = []) throws {
+         environment: [String: String] = [:], unknownOutcomeCommits: [Int] = [], conflictEveryCommit: Bool = false) throws {
         guard TestEnvironment.hasPythonCheckers else { throw XCTSkip("checker venv missing: run scripts/setup.sh") }
         directory = try TestEnvironment.temporaryDirectory("restcatalog")
         self.warehouse = warehouse ?? "file://" + directory.appendingPathComponent("warehouse").path
@@ -31,6 +33,7 @@ final class RESTCatalogServer: @unchecked Sendable {
         if let prefix { arguments += ["--prefix", prefix] }
         if let basePath { arguments += ["--base-path", basePath] }
         for commit in unknownOutcomeCommits { arguments += ["--unknown-outcome-commit", String(commit)] }
+        if conflictEveryCommit { arguments.append("--conflict-every-commit") }
         for (key, value) in properties.sorted(by: { $0.key < $1.key }) { arguments += ["--property", "\(key)=\(value)"] }
         process = try BackgroundProcess(
             TestEnvironment.python, arguments, environment: environment,
