@@ -107,9 +107,20 @@ public final class KafkaConsumer {
         return result
     }
 
+    /// Errors a fetch reports that librdkafka recovers from by itself (it refreshes metadata, backs off and
+    /// fetches the same offset again): the consumer's position does not move past them, so waiting loses
+    /// nothing. Errors about the data (offset out of range, reset), the topic or authorization stay errors.
+    static func isTransient(_ err: rd_kafka_resp_err_t) -> Bool {
+        [RD_KAFKA_RESP_ERR__TRANSPORT, RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN, RD_KAFKA_RESP_ERR__TIMED_OUT,
+         RD_KAFKA_RESP_ERR__RESOLVE, RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT, RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION,
+         RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE, RD_KAFKA_RESP_ERR_BROKER_NOT_AVAILABLE, RD_KAFKA_RESP_ERR_REPLICA_NOT_AVAILABLE,
+         RD_KAFKA_RESP_ERR_NETWORK_EXCEPTION, RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS, RD_KAFKA_RESP_ERR_KAFKA_STORAGE_ERROR,
+         RD_KAFKA_RESP_ERR_FENCED_LEADER_EPOCH, RD_KAFKA_RESP_ERR_UNKNOWN_LEADER_EPOCH, RD_KAFKA_RESP_ERR_OFFSET_NOT_AVAILABLE].contains(err)
+    }
+
     /// Waits up to `timeoutMs` for the next message or end-of-partition event; nil when none came.
-    /// Broker-side errors that librdkafka retries by itself (transport, all brokers down) are not returned:
-    /// consuming simply waits; errors about the data or the assignment are thrown.
+    /// Broker-side errors that librdkafka retries by itself (`isTransient`: transport, brokers down, not
+    /// leader, timed out) are not returned: consuming simply waits; errors about the data are thrown.
     public func poll(timeoutMs: Int32) throws -> KafkaConsumerEvent? {
         guard let message = rd_kafka_consumer_poll(client.rk, timeoutMs) else { return nil }
         defer { rd_kafka_message_destroy(message) }
@@ -118,7 +129,7 @@ public final class KafkaConsumer {
             return .endOfPartition(topic: topicName(m.rkt), partition: m.partition, offset: m.offset)
         }
         if m.err != RD_KAFKA_RESP_ERR_NO_ERROR {
-            if m.err == RD_KAFKA_RESP_ERR__TRANSPORT || m.err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN { return nil }
+            if Self.isTransient(m.err) { return nil }
             throw KafkaError(m.err, "consume \(topicName(m.rkt)) [\(m.partition)] at offset \(m.offset)")
         }
         return .message(copyMessage(message))
@@ -162,7 +173,7 @@ public final class KafkaConsumer {
             if m.err == RD_KAFKA_RESP_ERR__PARTITION_EOF {
                 try body(.endOfPartition(partition: m.partition, offset: m.offset))
             } else if m.err != RD_KAFKA_RESP_ERR_NO_ERROR {
-                if m.err == RD_KAFKA_RESP_ERR__TRANSPORT || m.err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN { continue }
+                if Self.isTransient(m.err) { continue }
                 throw KafkaError(m.err, "consume \(topicName(m.rkt)) [\(m.partition)] at offset \(m.offset)")
             } else {
                 try body(.message(KafkaMessageView(message: message, consumer: self)))

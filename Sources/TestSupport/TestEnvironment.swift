@@ -42,6 +42,12 @@ public enum TestEnvironment {
         return buildDir.path
     }
 
+    /// How many times a SIGKILL test kills its program: `standard` in the default suite, 50 with
+    /// `K2_TORTURE=1` (the long runs docs/reliability.md records; minutes per test).
+    public static func killRounds(_ standard: Int) -> Int {
+        ProcessInfo.processInfo.environment["K2_TORTURE"] == "1" ? 50 : standard
+    }
+
     /// A tmpfs of `bytes` mounted on a fresh temporary directory, for tests of a full disk (ENOSPC); nil when
     /// this process may not mount one (not root, or no CAP_SYS_ADMIN in a container): such tests skip then.
     /// Unmount with `unmountTmpfs`.

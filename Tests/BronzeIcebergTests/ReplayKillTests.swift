@@ -52,7 +52,7 @@ final class ReplayKillTests: BronzeTableTestCase {
         let arguments = ["--from", log, "--to", "iceberg", "--catalog", "sqlite:" + database, "--warehouse", warehouse,
                          "--table", table, "--style", "flink", "--create", "--source", "kafka:" + BronzeLogFixture.kafkaTopic,
                          "--commit-rows", "37", "--rate", "1500", "--quiet"]
-        let killed = try killAndRerun(arguments, iterations: 5, delays: 0.3...1.3)
+        let killed = try killAndRerun(arguments, iterations: TestEnvironment.killRounds(5), delays: 0.3...1.3)
         try assertEachKafkaRecordOnce(table: table, fixture: fixture, killed: killed)
         XCTAssertGreaterThan(killed, 0, "no replay was still running when killed")
     }
@@ -63,7 +63,7 @@ final class ReplayKillTests: BronzeTableTestCase {
         let arguments = ["--from", log, "--to", "iceberg", "--catalog", "sqlite:" + database, "--warehouse", warehouse,
                          "--table", table, "--style", "spark", "--create", "--source", "binance", "--schema-id", "7",
                          "--commit-rows", "41", "--rate", "2000", "--quiet"]
-        let killed = try killAndRerun(arguments, iterations: 5, delays: 0.3...1.3)
+        let killed = try killAndRerun(arguments, iterations: TestEnvironment.killRounds(5), delays: 0.3...1.3)
         let back = try TableReadBack.read(database: database, warehouse: warehouse, table: table)
         XCTAssertEqual(back.rows, back.duckRows)
         // Exchange trades carry no offset: each trade id (decoded by fastavro from raw_bytes) must be there once.
@@ -84,7 +84,7 @@ final class ReplayKillTests: BronzeTableTestCase {
         let arguments = ["--from", "kafka://\(cluster.bootstrap)/\(topic)", "--to", "iceberg", "--catalog", "sqlite:" + database,
                          "--warehouse", warehouse, "--table", table, "--style", "spark", "--create", "--until-end",
                          "--commit-rows", "29", "--rate", "1500", "--quiet"]
-        let killed = try killAndRerun(arguments, iterations: 5, delays: 0.3...1.3)
+        let killed = try killAndRerun(arguments, iterations: TestEnvironment.killRounds(5), delays: 0.3...1.3)
         try assertEachKafkaRecordOnce(table: table, fixture: fixture, killed: killed)
         XCTAssertGreaterThan(killed, 0, "no replay was still running when killed")
     }

@@ -97,7 +97,7 @@ final class KafkaCaptureTests: XCTestCase {
         XCTAssertEqual(first.status, 0, first.stderrText)
         XCTAssertEqual(try CaptureHarness.readLog(log).records.count, 500)
 
-        for round in 0..<3 {
+        for round in 0..<TestEnvironment.killRounds(3) {
             let running = try BackgroundProcess(CaptureHarness.capturePath, arguments + ["--fsync", "never"], directory: directory)
             Thread.sleep(forTimeInterval: Double.random(in: 0.05...0.6))
             kill(running.process.processIdentifier, SIGKILL)

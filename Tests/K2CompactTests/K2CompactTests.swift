@@ -210,7 +210,7 @@ final class K2CompactTests: XCTestCase {
         XCTAssertEqual(try ProcessRunner.run(tool, [timing, "--codec", "zstd-9", "--target-bytes", "64KB"]).status, 0)
         let duration = Date().timeIntervalSince(started)
         var outcomes: Set<String> = []
-        for iteration in 0..<8 {
+        for iteration in 0..<TestEnvironment.killRounds(8) {
             let dir = try newDir("kill-\(iteration)")
             for f in files { try FileManager.default.copyItem(atPath: template + "/" + f, toPath: dir + "/" + f) }
             let process = Process()

@@ -153,10 +153,12 @@ final class ReplayFaultTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: directory) }
         // About 3,300 messages at 1,000/s: the five kills below take at most 5 × 0.4 s of it, so each one lands
         // on a replay that is still producing (asserted), not on a finished process.
-        let fixture = try ReplayFixture.write(to: directory.path, binanceTrades: 1500, krakenFrames: 100)
+        // With K2_TORTURE=1, 50 kills: ten times the messages, so the last kill still lands mid-replay.
+        let kills = TestEnvironment.killRounds(5)
+        let fixture = try ReplayFixture.write(to: directory.path, binanceTrades: 1500 * kills / 5, krakenFrames: 100 * kills / 5)
         let cluster = try makeCluster()
         let delays = try ReplayProcess.killAtRandomPoints(
-            5, replayArguments(directory, cluster, ["--rate", "1000", "--checkpoint-interval", "0.1"]), logIn: directory,
+            kills, replayArguments(directory, cluster, ["--rate", "1000", "--checkpoint-interval", "0.1"]), logIn: directory,
             afterDelivering: 1, maxDelay: 400_000, mustBeRunning: true) { try waitForBinanceMessages(cluster, atLeast: 0) }
         let final = try ReplayProcess.run(replayArguments(directory, cluster, ["--json", "--quiet"]))
         XCTAssertEqual(final.status, 0, "kill delays \(delays) µs: \(final.stderrText)")
@@ -551,5 +553,28 @@ final class ReplayFaultTests: XCTestCase {
         }
         XCTAssertEqual(process.terminationStatus, 0)
         XCTAssertNotEqual(try ProcessRunner.run("/usr/bin/kcat", ["-L", "-b", bootstrap, "-m", "2"]).status, 0, "nothing serves after the exit")
+    }
+
+    /// The mock cluster answers requests with retriable errors: Metadata and ListOffsets at start-up (the
+    /// replay's reads of partition tails), then Produce again and again while it produces (not leader, timed
+    /// out, not enough replicas before and after the append). librdkafka retries; the idempotent producer
+    /// keeps order and drops its own resends: every record is in Kafka once, in log order.
+    func testKafkaRequestErrorsDuringReplayLoseAndDuplicateNothing() throws {
+        let directory = try TestEnvironment.temporaryDirectory("replay-request-errors")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let fixture = try ReplayFixture.write(to: directory.path, binanceTrades: 600, krakenFrames: 100)
+        let cluster = try makeCluster()
+        cluster.pushRequestErrors(apiKey: 3, errors: [5, 7])      // Metadata: LEADER_NOT_AVAILABLE, REQUEST_TIMED_OUT
+        cluster.pushRequestErrors(apiKey: 2, errors: [6, 7, 5])   // ListOffsets: NOT_LEADER_OR_FOLLOWER, ...
+        let process = try ReplayProcess.start(replayArguments(directory, cluster, ["--rate", "800"]), logIn: directory, name: "run")
+        try waitUntilProducing(cluster)
+        for _ in 0..<8 where process.isRunning {
+            cluster.pushRequestErrors(apiKey: 0, errors: [6, 7, 19, 20])   // Produce: ..., NOT_ENOUGH_REPLICAS(_AFTER_APPEND)
+            usleep(150_000)
+        }
+        process.waitUntilExit()
+        let stderr = try String(contentsOf: directory.appendingPathComponent("run.err"), encoding: .utf8)
+        XCTAssertEqual(process.terminationStatus, 0, stderr)
+        try assertExactlyOnce(cluster, fixture)
     }
 }

@@ -11,7 +11,7 @@ final class CrashTests: XCTestCase {
         let dir = try TestEnvironment.temporaryDirectory("seg-kill").path
         defer { try? FileManager.default.removeItem(atPath: dir) }
         var acknowledged: [String: UInt64] = [:]
-        for round in 0..<4 {
+        for round in 0..<TestEnvironment.killRounds(4) {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: tool)
             process.arguments = [dir]
