@@ -19,20 +19,30 @@ public struct PartitionSelection: ExpressibleByArgument, Sendable, Hashable, Cus
 
     /// Parses `text`, throwing an error that names `option` and the text.
     public init(parsing text: String, option: String) throws {
-        var result = Set<Int32>()
+        // Ranges are merged before they are expanded: `0-999999` typed a thousand times costs one expansion,
+        // not a thousand (fuzz-cli-values timed out on repeated wide ranges).
+        var ranges: [ClosedRange<Int32>] = []
         for item in text.split(separator: ",", omittingEmptySubsequences: false) {
             let bounds = item.split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false)
                 .map { Int32($0.trimmingCharacters(in: .whitespaces)) }
             if bounds.count == 1, let value = bounds[0], value >= 0, value <= Self.largestPartition {
-                result.insert(value)
+                ranges.append(value...value)
             } else if bounds.count == 2, let low = bounds[0], let high = bounds[1], low >= 0, low <= high,
                       high <= Self.largestPartition {
-                result.formUnion(low...high)
+                ranges.append(low...high)
             } else {
                 throw UsageError("\(option) \(text): expected partition numbers and ranges, like 0,3,5-7")
             }
         }
-        self.init(partitions: Array(result))
+        var merged: [ClosedRange<Int32>] = []
+        for range in ranges.sorted(by: { $0.lowerBound < $1.lowerBound }) {
+            if let last = merged.last, range.lowerBound <= last.upperBound + 1 {
+                merged[merged.count - 1] = last.lowerBound...max(last.upperBound, range.upperBound)
+            } else {
+                merged.append(range)
+            }
+        }
+        partitions = merged.flatMap { Array($0) }   // sorted and distinct by construction
     }
 
     public func contains(_ partition: Int32) -> Bool {
