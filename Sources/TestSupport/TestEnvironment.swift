@@ -61,6 +61,13 @@ public enum TestEnvironment {
         return url
     }
 
+    /// Grows (or shrinks) a `mountTmpfs` file system in place, keeping its files: the disk an operator
+    /// freed before a rerun. Throws when the remount fails.
+    public static func resizeTmpfs(_ url: URL, bytes: Int) throws {
+        let remount = try ProcessRunner.run("/usr/bin/env", ["mount", "-o", "remount,size=\(bytes)", url.path])
+        guard remount.status == 0 else { throw TmpfsError("remount \(url.path): \(remount.stderrText)") }
+    }
+
     /// Unmounts a `mountTmpfs` file system (its files go with it) and removes the mount point.
     public static func unmountTmpfs(_ url: URL) {
         _ = try? ProcessRunner.run("/usr/bin/env", ["umount", url.path])
@@ -139,4 +146,10 @@ public enum ProcessRunner {
     public static func python(_ script: String, _ args: [String] = [], stdin: Data? = nil) throws -> ProcessResult {
         try run(TestEnvironment.python, ["-c", script] + args, stdin: stdin)
     }
+}
+
+/// A tmpfs that could not be mounted or resized as asked.
+public struct TmpfsError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
 }

@@ -113,4 +113,31 @@ final class KafkaCaptureFaultTests: XCTestCase {
         XCTAssertEqual(rerun.status, 0, rerun.stderrText)
         try assertEachOffsetOnce(log, perPartition: 4000)
     }
+
+    /// The disk of the log fills up (a real ENOSPC, on a 1 MiB tmpfs) while the capture writes: it stops with
+    /// exit 1 naming the error, and leaves no temporary file; once the disk has room, a rerun to the end
+    /// holds every offset once. Skipped where this process may not mount a tmpfs.
+    func testDiskFullDuringCaptureThenRerunLosesAndDuplicatesNothing() throws {
+        guard let mount = try TestEnvironment.mountTmpfs(bytes: 1 << 20, "k2-capture-enospc") else {
+            throw XCTSkip("cannot mount a tmpfs here (needs root or CAP_SYS_ADMIN)")
+        }
+        defer { TestEnvironment.unmountTmpfs(mount) }
+        let cluster = try EmbeddedKafkaCluster(brokers: 1)
+        try cluster.createTopic(topic, partitions: partitions, replicationFactor: 1)
+        // About 3 × 10,000 records of 30-70 bytes plus their headers, uncompressed: about 2 MiB.
+        try produce(cluster, 0..<10_000)
+        let log = mount.appendingPathComponent("log")
+        let arguments = ["kafka", "--bootstrap", cluster.bootstrap, "--topic", topic, "--out", log.path, "--codec", "none", "--until-end"]
+        let full = try ProcessRunner.run(CaptureHarness.capturePath, arguments)
+        XCTAssertEqual(full.status, 1, full.stderrText)
+        XCTAssertTrue(full.stderrText.contains("No space left on device"), full.stderrText)
+        let left = try FileManager.default.contentsOfDirectory(atPath: log.path).filter { $0.hasSuffix(".tmp") }
+        XCTAssertEqual(left, [], "temporary files after the failed run")
+
+        try TestEnvironment.resizeTmpfs(mount, bytes: 64 << 20)
+        let rerun = try ProcessRunner.run(CaptureHarness.capturePath, arguments)
+        XCTAssertEqual(rerun.status, 0, rerun.stderrText)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: log.path).filter { $0.hasSuffix(".tmp") }, [])
+        try assertEachOffsetOnce(log, perPartition: 10_000)
+    }
 }

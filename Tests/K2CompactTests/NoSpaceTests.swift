@@ -43,5 +43,17 @@ final class NoSpaceTests: XCTestCase {
         while let record = try reader.next() { sequences.append(record.sequence) }
         XCTAssertEqual(sequences, Array(1...1_900))
         XCTAssertEqual(reader.statistics.corruptBlocksSkipped, 0)
+
+        // Room again: the rerun compacts, and leaves no temporary file either.
+        try TestEnvironment.resizeTmpfs(mount, bytes: 16 << 20)
+        let rerun = try ProcessRunner.run(TestEnvironment.productPath("k2-compact"), [log, "--all", "--codec", "none", "--no-dedup"])
+        XCTAssertEqual(rerun.status, 0, rerun.stdoutText + rerun.stderrText)
+        let after = try FileManager.default.contentsOfDirectory(atPath: log)
+        XCTAssertEqual(after.filter { $0.hasSuffix(".tmp") || $0.hasPrefix("compaction") }, [])
+        XCTAssertLessThan(after.filter { $0.hasSuffix(".k2seg") }.count, before.filter { $0.hasSuffix(".k2seg") }.count)
+        let compacted = try SegmentLogReader(directory: log, diagnostics: { _ in })
+        var resequenced: [UInt64] = []
+        while let record = try compacted.next() { resequenced.append(record.sequence) }
+        XCTAssertEqual(resequenced, Array(1...1_900), "every record once after the rerun")
     }
 }
