@@ -38,6 +38,12 @@ final class KafkaClientHandle {
 
     /// The cluster id the brokers report in metadata; nil when they report none.
     func clusterId(timeoutMs: Int32) -> String? {
+        // rd_kafka_clusterid only waits for metadata, and a new client asks for none until its 1 s timer fires (a
+        // second of every backfill's start-up, seen with debug=broker); a metadata request connects at once.
+        var metadata: UnsafePointer<rd_kafka_metadata>?
+        if rd_kafka_metadata(rk, 0, nil, &metadata, timeoutMs) == RD_KAFKA_RESP_ERR_NO_ERROR, let metadata {
+            rd_kafka_metadata_destroy(metadata)
+        }
         guard let id = rd_kafka_clusterid(rk, timeoutMs) else { return nil }
         defer { rd_kafka_mem_free(rk, id) }
         return String(cString: id)
