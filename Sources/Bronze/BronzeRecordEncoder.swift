@@ -35,6 +35,9 @@ public struct BronzeRecordEncoder {
     private var symbolKeys = KeyStrings()
     /// The 5-byte Confluent prefix per exchange, built once.
     private let confluentPrefix: [[UInt8]]
+    /// Added to every Binance trade id (`t`): a re-stamped replay pass makes its trades distinct from the
+    /// previous passes' (Kraken's K2 value carries no trade id). 0: the trade ids as captured.
+    public var tradeIdOffset: Int64 = 0
 
     /// `schemaIds` is required (per exchange) for `.avroConfluent`.
     public init(format: BronzeValueFormat, schemaIds: [BronzeExchange: Int32] = [:]) {
@@ -89,10 +92,12 @@ public struct BronzeRecordEncoder {
                 guard let event = try BinanceTradeEvent.parse(frame) else { skip?(.notATrade, nil); return 0 }
                 if format == .json {
                     let slice = UnsafeRawBufferPointer(rebasing: payload[event.eventRange])
-                    try emit(BronzeRecordView(exchange: .binance, key: event.symbol, value: slice, tradeIndex: 0))
+                    try emitBinanceJSON(slice, key: event.symbol, emit)
                 } else {
                     startConfluent(schemaId)
-                    BinanceRawTrade(event, ingestionTimestamp: micros).encode(to: &avro)
+                    var trade = BinanceRawTrade(event, ingestionTimestamp: micros)
+                    trade.tradeId &+= tradeIdOffset
+                    trade.encode(to: &avro)
                     try emitAvro(.binance, key: event.symbol, index: 0, emit)
                 }
                 return 1
@@ -118,12 +123,11 @@ public struct BronzeRecordEncoder {
     /// A Binance trade whose strings are plain: the value is built from the frame's bytes directly.
     private mutating func emitBinance(frame: UnsafeBufferPointer<UInt8>, micros: Int64,
                                       _ emit: (BronzeRecordView) throws -> Void) throws {
-        let trade = spans
+        var trade = spans
+        trade.tradeId &+= tradeIdOffset
         let key = symbolKeys.key(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(frame)[trade.symbol.range]))
         if format == .json {
-            try emit(BronzeRecordView(exchange: .binance, key: key,
-                                      value: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(frame)[trade.eventRange]),
-                                      tradeIndex: 0))
+            try emitBinanceJSON(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(frame)[trade.eventRange]), key: key, emit)
             return
         }
         let size = BinanceAvroValue.maxSize(trade)
@@ -137,6 +141,39 @@ public struct BronzeRecordEncoder {
             try emit(BronzeRecordView(exchange: .binance, key: key, value: UnsafeRawBufferPointer(rebasing: value[0..<length]),
                                       tradeIndex: 0))
         }
+    }
+
+    /// K2's v2 Binance value is the event object as received; with a `tradeIdOffset` its `"t"` number is
+    /// rewritten (the rest stays byte for byte).
+    private mutating func emitBinanceJSON(_ event: UnsafeRawBufferPointer, key: String,
+                                          _ emit: (BronzeRecordView) throws -> Void) throws {
+        guard tradeIdOffset != 0 else {
+            try emit(BronzeRecordView(exchange: .binance, key: key, value: event, tradeIndex: 0))
+            return
+        }
+        json.removeAll(keepingCapacity: true)
+        let marker: [UInt8] = Array(#""t":"#.utf8)
+        var at = 0
+        var rewritten = false
+        while at < event.count {
+            if !rewritten, at + marker.count <= event.count, event[at] == marker[0],
+               (0..<marker.count).allSatisfy({ event[at + $0] == marker[$0] }) {
+                json.append(contentsOf: marker)
+                at += marker.count
+                while at < event.count, event[at] == UInt8(ascii: " ") { at += 1 }
+                var end = at
+                if end < event.count, event[end] == UInt8(ascii: "-") { end += 1 }
+                while end < event.count, event[end] >= UInt8(ascii: "0"), event[end] <= UInt8(ascii: "9") { end += 1 }
+                let digits = String(decoding: UnsafeRawBufferPointer(rebasing: event[at..<end]), as: UTF8.self)
+                json.append(contentsOf: String((Int64(digits) ?? 0) &+ tradeIdOffset).utf8)
+                at = end
+                rewritten = true
+                continue
+            }
+            json.append(event[at])
+            at += 1
+        }
+        try json.withUnsafeBytes { try emit(BronzeRecordView(exchange: .binance, key: key, value: $0, tradeIndex: 0)) }
     }
 
     /// `prefixIndex`: 0 Binance, 1 Kraken.

@@ -35,6 +35,10 @@ public struct ReplayConfiguration {
     public var untilNanos: Int64?
     /// Kafka source: the offsets to read per partition (`--offsets`; `--from-offset N` is `N-` for every partition).
     public var offsets = PartitionOffsetRanges.everything
+    /// Kafka source into a table: no end offsets, follow the growing topic (committing every
+    /// `iceberg.commitRows` rows or `commitSeconds`) until stopped. Resumed from the table's progress as a
+    /// fixed range is.
+    public var follow = false
     /// Kafka source: the source partitions to read; nil: all.
     public var sourcePartitions: Set<Int32>?
     /// One of n disjoint shares of the source (Kafka source: by partition; a log into Iceberg: by stream).
@@ -50,6 +54,10 @@ public struct ReplayConfiguration {
     /// Partitions of the topics the replay creates (and assumed by a dry run without a cluster).
     public var topicPartitions: Int32 = 6
     public var pacing = ReplayPacing.unpaced
+    /// A log into Kafka replayed pass after pass, each re-stamped (docs/replay.md, "Passes"); nil: once.
+    public var passes: ReplayPasses?
+    /// The pass being replayed (set by the pass loop for each pass).
+    var restamp: PassStamp?
     /// A k2-replay-id header on each message (K2's messages have none).
     public var provenance = false
     /// JSON lines: leave out control records.

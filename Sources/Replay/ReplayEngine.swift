@@ -17,6 +17,11 @@ public struct ReplayEngine {
     /// Replays; throws `ReplayError` (and the Kafka, catalog or log error that ended it), or `Interrupted`
     /// when a stop cut off a wait for the catalog or storage.
     public func run() throws -> ReplayReport {
+        if configuration.follow {
+            guard case .kafka = configuration.origin, configuration.target == .iceberg, !configuration.dryRun else {
+                throw ReplayError.usage("--follow reads a kafka:// topic into a table (--to iceberg), without --dry-run")
+            }
+        }
         switch (configuration.origin, configuration.target) {
         case (_, .iceberg):
             return try IcebergReplay(context: context).run()
@@ -25,6 +30,9 @@ public struct ReplayEngine {
         case (.kafka, _):
             throw ReplayError.usage("--from kafka:// replays into --to kafka or --to iceberg; --dry-run and --to jsonl read segment logs "
                                     + "(k2-capture kafka records a topic into one)")
+        case (.segmentLog(let directory), .kafka) where configuration.passes != nil && configuration.restamp == nil:
+            guard !configuration.dryRun else { throw ReplayError.usage("--passes and --duration replay into Kafka, not a dry run") }
+            return try PassReplay(context: context, directory: directory, passes: configuration.passes!).run()
         case (.segmentLog(let directory), _):
             return try LogReplay(context: context, directory: directory).run()
         }

@@ -42,6 +42,8 @@ struct IcebergOptions: ParsableArguments {
     var repairSide: String?
     @Flag(name: .customLong("until-end"), help: "kafka:// source: stop at the end offsets seen at start (always the bound).")
     var untilEnd = false
+    @Flag(help: "kafka:// source into --to iceberg: no end offsets, keep following the growing topic (committing every --commit-rows rows or --commit-seconds) until SIGINT/SIGTERM; a rerun resumes after the last committed offset.")
+    var follow = false
 
     func validate() throws {
         _ = try offsetRanges()
@@ -53,6 +55,7 @@ struct IcebergOptions: ParsableArguments {
         _ = try shard()
         if BronzeTableStyle(rawValue: style) == nil { throw ValidationError("--style must be spark or flink") }
         if let exchange, BronzeExchange(rawValue: exchange) == nil { throw ValidationError("--exchange must be binance or kraken") }
+        if follow && untilEnd { throw ValidationError("choose --follow or --until-end") }
         if commitRows < 1 { throw ValidationError("--commit-rows must be at least 1") }
         if !(commitSeconds > 0) { throw ValidationError("--commit-seconds must be positive") }
     }

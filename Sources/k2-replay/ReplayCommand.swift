@@ -21,6 +21,8 @@ struct ReplayCommand: ParsableCommand {
 
         Resume: messages carry no headers (as K2's). A checkpoint file per replay (--state-dir) records, per target partition and log stream, the last message acknowledged (sequence, trade) and where the unconfirmed ones may be; a rerun with the same selection and state directory skips what is acknowledged, finds each stream's next messages in the partition by content, and continues, so a run killed at any point leaves each record in Kafka exactly once, also when the log grew in between. It first checks that the partition still holds the replay's last message where the checkpoint says (exit 2 otherwise). One run of a replay at a time (a lock next to the checkpoint). -X cannot weaken idempotence, acks=all, the gapless guarantee or ordering (exit 2). Without its checkpoint a rerun starts afresh (docs/replay.md).
 
+        Passes (--passes N, --duration D): the log is replayed again and again, each pass's trades made distinct (Binance trade ids + pass × 10^12) and its message times moved to the pass's own timeline (from the wall clock when the pass started: with --rate the n-th message is stamped start + n/rate), so that Kafka and the Bronze tables keep growing with fresh timestamps. The pass under way is in passes-<hash>.json in the state directory and each pass has its own checkpoint: a rerun after a kill resumes the pass, each (pass, trade) once.
+
         Time bounds: --since (inclusive) and --until (exclusive) bound a log's receive time, or a Kafka source's record timestamps.
 
         From a Kafka topic (--from kafka://HOST:PORT/TOPIC): the range (--offsets or --from-offset, --since, --until, --partitions, --shard; the end offsets seen at the first start) is copied to the same partition numbers of the target topic (--topic, else the same name) with keys, values, timestamps and headers, or written as Bronze rows with --to iceberg; resumed like a log replay, the range fixed in the checkpoint (docs/replay.md).
@@ -32,6 +34,7 @@ struct ReplayCommand: ParsableCommand {
           k2-replay --from var/log --bootstrap embedded --schema-id 1 --source binance --symbols BTCUSDT --rate 10000
           k2-replay --from var/log --bootstrap localhost:9092 --format json --since 2024-02-09T10:00:00Z --until 2024-02-09T11:00:00Z --speed 10
           k2-replay --from var/log --to jsonl --source kraken
+          k2-replay --from var/log --bootstrap localhost:9092 --schema-id 1 --rate 5000 --duration 7d --state-dir var/burn-state
           k2-replay --from var/log --dry-run --schema-id 1 --json
           k2-replay --from var/log --bootstrap localhost:9093 --schema-id 1 -X security.protocol=SASL_SSL -X sasl.mechanisms=PLAIN
           k2-replay --from kafka://localhost:9092/market.crypto.trades.binance.raw --to kafka --bootstrap localhost:9093 --partitions 0-2 --rate 5000
@@ -39,6 +42,7 @@ struct ReplayCommand: ParsableCommand {
           k2-replay --from kafka://localhost:9092/market.crypto.trades.binance.raw --to iceberg --warehouse var/wh --table market_data.bronze_binance_trades_gap --create --offsets 0:10-19,3:10-19
           k2-replay --from kafka://localhost:9092/market.crypto.trades.binance.raw --to iceberg --warehouse var/wh --table market_data.bronze_binance_trades_flink --style flink --repair var/parity.json --dry-run
           k2-replay --from kafka://localhost:9092/market.crypto.trades.binance.raw --to iceberg --catalog postgresql://iceberg@localhost:5432/iceberg --warehouse s3://warehouse --s3-endpoint http://localhost:9000 --table market_data.bronze_binance_trades_flink --style flink
+          k2-replay --from kafka://localhost:9092/market.crypto.trades.binance.raw --to iceberg --warehouse var/wh --table market_data.bronze_binance_trades --create --follow --commit-seconds 5
           k2-replay --from var/log --to iceberg --catalog rest:http://localhost:8181 --warehouse s3://warehouse --s3-endpoint http://localhost:9000 --table market_data.bronze_binance_trades --schema-id 1
 
         Secrets come from the environment: PGPASSWORD, K2_ICEBERG_TOKEN, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (docs/replay-iceberg.md).
@@ -71,6 +75,10 @@ struct ReplayCommand: ParsableCommand {
     @Option(help: "With --rate: at most B messages above the steady line (default: rate/100, at least 1).") var burst: Double?
     @Option(help: "Pace at X times the recorded inter-arrival timing (1 = real time).") var speed: Double?
     @Flag(help: "As fast as possible (the default).") var max = false
+    @Option(help: "A log into Kafka: replay it N times, each pass re-stamped (Binance trade ids + pass × 10^12, times moved to the pass's start), resumable (default: once).")
+    var passes: Int?
+    @Option(help: "A log into Kafka: replay it pass after pass (as --passes) for this long (90s, 30m, 7d); the pass under way is cut short and a rerun resumes it.")
+    var duration: String?
     @Flag(help: "Print a JSON summary on stdout at the end.") var json = false
     @Flag(name: .customLong("data-only"), help: "--to jsonl: leave out control records.") var dataOnly = false
     @Flag(name: .customLong("dry-run"), help: "Count messages per topic/partition (or plan a table's files) without writing.") var dryRun = false
@@ -95,6 +103,11 @@ struct ReplayCommand: ParsableCommand {
         if let burst, !(burst >= 1 && burst <= 1e9) { throw ValidationError("--burst must be in [1, 1e9], got \(burst)") }
         if let speed, !(speed > 0 && speed <= 1e6) { throw ValidationError("--speed must be a factor in (0, 1e6], got \(speed)") }
         if burst != nil && rate == nil { throw ValidationError("--burst needs --rate") }
+        if let passes, passes < 1 { throw ValidationError("--passes must be at least 1") }
+        if let duration, DurationParser.nanoseconds(duration) == nil { throw ValidationError("--duration: not a duration: \(duration)") }
+        if (passes != nil || duration != nil) && (to != .kafka || dryRun || from.hasPrefix("kafka://")) {
+            throw ValidationError("--passes and --duration replay a segment log into Kafka (--to kafka, without --dry-run)")
+        }
         if checkpointInterval <= 0 { throw ValidationError("--checkpoint-interval must be positive") }
         if topicPartitions < 1 { throw ValidationError("--topic-partitions must be at least 1") }
         if provenance && noProvenance { throw ValidationError("choose --provenance or --no-provenance") }
@@ -115,6 +128,9 @@ struct ReplayCommand: ParsableCommand {
         _ = try Self.time(until, "--until")
         _ = try schemaIds()
         _ = try sourcePartitions()
+        if iceberg.follow && (to != .iceberg || !from.hasPrefix("kafka://") || dryRun) {
+            throw ValidationError("--follow reads a kafka:// topic into a table (--to iceberg), without --dry-run")
+        }
         if to == .iceberg && iceberg.table == nil { throw ValidationError("--to iceberg needs --table market_data.NAME") }
         let fromKafka = from.hasPrefix("kafka://")
         if !fromKafka && iceberg.fromOffset != nil {
@@ -177,6 +193,7 @@ struct ReplayCommand: ParsableCommand {
         c.sinceNanos = try Self.time(since, "--since")
         c.untilNanos = try Self.time(until, "--until")
         c.offsets = try iceberg.offsetRanges()
+        c.follow = iceberg.follow
         c.sourcePartitions = try sourcePartitions()
         c.shard = try iceberg.shard()
         c.format = BronzeValueFormat(rawValue: format)!
@@ -185,6 +202,9 @@ struct ReplayCommand: ParsableCommand {
         c.topic = topic
         c.topicPartitions = topicPartitions
         if let rate { c.pacing = .rate(perSecond: rate, burst: Swift.max(1, burst ?? rate / 100)) } else if let speed { c.pacing = .speed(speed) }
+        if passes != nil || duration != nil {
+            c.passes = ReplayPasses(count: passes, durationSeconds: duration.flatMap(DurationParser.nanoseconds).map { Double($0) / 1e9 })
+        }
         c.provenance = provenance
         c.dataOnly = dataOnly
         c.progressIntervalSeconds = ProgressLines.intervalSeconds()

@@ -13,9 +13,11 @@ struct ReplayIdentity: Codable, Equatable {
     var schemaIds: [String: Int32]
     var topic: String?
     var clusterId: String
+    /// A looped replay (`--passes`, `--duration`): the pass and its stamp; each pass has its own checkpoint.
+    var pass: PassStamp? = nil
 
     enum CodingKeys: String, CodingKey {
-        case log, sources, symbols, format, topic
+        case log, sources, symbols, format, topic, pass
         case sinceNanos = "since_ns", untilNanos = "until_ns", schemaIds = "schema_ids", clusterId = "cluster_id"
     }
 
@@ -28,6 +30,7 @@ struct ReplayIdentity: Codable, Equatable {
         fields.append("until=" + (untilNanos.map(String.init) ?? "-"))
         fields.append("schema_ids=" + schemaIds.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ","))
         fields.append("topic=" + (topic ?? "-"))
+        if let pass { fields.append("pass=\(pass.pass)@\(pass.anchorMs)") }
         return fields.joined(separator: "\u{0}")
     }
 

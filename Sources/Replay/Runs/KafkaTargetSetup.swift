@@ -59,6 +59,7 @@ extension ReplayContext {
                                       untilTimeMs: configuration.untilNanos.map { Self.milliseconds(ceilingOf: $0) },
                                       shard: configuration.shard, stop: stop, diagnostics: diagnostics)
         source.partitionSelection = configuration.sourcePartitions
+        source.follow = configuration.follow
         return source
     }
 

@@ -52,13 +52,13 @@ struct LogReplay {
                     log: directory, sources: selection.sources?.sorted(), symbols: selection.streams?.sorted(),
                     sinceNanos: selection.fromTimeNanos, untilNanos: selection.untilTimeNanos, format: configuration.format.rawValue,
                     schemaIds: Dictionary(uniqueKeysWithValues: schemaIds.map { ($0.key.rawValue, $0.value) }),
-                    topic: configuration.topic, clusterId: clusterId)
+                    topic: configuration.topic, clusterId: clusterId, pass: configuration.restamp)
             }
             checkpointLock = target.lock
             sink = try KafkaSink(producer: target.producer, format: configuration.format, schemaIds: schemaIds, router: target.router,
                                  pacer: context.pacer(), logPath: directory, provenance: configuration.provenance, plan: target.plan,
                                  store: target.store, checkpointIntervalSeconds: configuration.checkpointIntervalSeconds,
-                                 stop: context.stop, diagnostics: context.diagnostics)
+                                 restamp: configuration.restamp, stop: context.stop, diagnostics: context.diagnostics)
             mode = .views
         case (.kafka, true):
             if configuration.bootstrap != nil {

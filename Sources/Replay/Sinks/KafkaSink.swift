@@ -31,6 +31,8 @@ final class KafkaSink: ReplaySink {
     private let stop: CancellationSignal
     private let diagnostics: ReplayDiagnostics
     private var lastCheckpointNanos: Int64
+    /// A looped replay's pass: its messages' times and trade ids re-stamped (nil: as captured).
+    @exclusivity(unchecked) private var passClock: PassClock?
     /// The provenance header of the message being produced (written in place, no allocation per message).
     private let headerBytes = UnsafeMutablePointer<UInt8>.allocate(capacity: ProvenanceID.maxEncodedCount)
 
@@ -140,11 +142,14 @@ final class KafkaSink: ReplaySink {
     init(producer: KafkaProducer, format: BronzeValueFormat, schemaIds: [BronzeExchange: Int32], router: KafkaTargetRouter,
          pacer: Pacer, logPath: String, provenance: Bool, plan: ResumePlanner.Plan, store: CheckpointStore,
          checkpointIntervalSeconds: Double, sourceMessage: ((ReplayCheckpoint.LastMessage) throws -> SourceLookup)? = nil,
-         readsAfterAcknowledged: Bool = false, stop: CancellationSignal, diagnostics: @escaping ReplayDiagnostics) throws {
+         readsAfterAcknowledged: Bool = false, restamp: PassStamp? = nil, stop: CancellationSignal,
+         diagnostics: @escaping ReplayDiagnostics) throws {
         self.stop = stop
         self.diagnostics = diagnostics
         self.producer = producer
         encoder = BronzeRecordEncoder(format: format, schemaIds: schemaIds)
+        encoder.tradeIdOffset = restamp?.tradeIdOffset ?? 0
+        passClock = restamp.map { PassClock(stamp: $0, pacing: pacer.mode) }
         self.router = router
         self.pacer = pacer
         self.logPath = logPath
@@ -180,7 +185,10 @@ final class KafkaSink: ReplaySink {
             }
         }
         producer.trackDeliveries(Array(repeating: PartitionDelivery(), count: slots.count))
-        try checkLastMessages(plan, sourceMessage: sourceMessage ?? logMessage)
+        // A re-stamped pass's message times depend on its place in the pass, which a single record read back
+        // cannot tell: its checkpoint's identity names the pass and its anchor instead, and the tails are
+        // still matched by key, value and timestamp.
+        if restamp == nil { try checkLastMessages(plan, sourceMessage: sourceMessage ?? logMessage) }
         if let pipe { startProducing(pipe) }
     }
 
@@ -360,6 +368,9 @@ final class KafkaSink: ReplaySink {
         currentSequence = sequence
         let hash = streams[streamIndex].hash
         var made = 0
+        // The message's time: the record's receive time, or its pass's stamp (pacing keeps the receive time).
+        let stampedNanos = passClock?.next(receiveTimeNanos: receiveTimeNanos) ?? receiveTimeNanos
+        defer { passClock?.count(made) }
         if streams[streamIndex].fromKafka {
             // A record captured from Kafka goes back to its topic (or --topic) and partition with its key,
             // timestamp and headers.
@@ -368,7 +379,7 @@ final class KafkaSink: ReplaySink {
             let slot = try self.slot(TopicPartition(topic: router.topic(forKafkaSource: source),
                                                     partition: coordinates?.partition ?? Int32(streams[streamIndex].stream) ?? 0))
             let headers = (coordinates?.headers ?? []).map { KafkaMessageHeader(name: $0.name, value: $0.value) }
-            let timestampMs = coordinates?.timestampMs ?? receiveTimeNanos / 1_000_000
+            let timestampMs = passClock != nil ? stampedNanos / 1_000_000 : coordinates?.timestampMs ?? receiveTimeNanos / 1_000_000
             if let key = coordinates?.key {
                 key.withUnsafeBytes { key in
                     batch.append(slot: slot, key: key, value: payload, timestampMs: timestampMs, receiveTimeNanos: receiveTimeNanos,
@@ -380,9 +391,9 @@ final class KafkaSink: ReplaySink {
             }
             made = 1
         } else {
-            let timestampMs = receiveTimeNanos / 1_000_000
+            let timestampMs = stampedNanos / 1_000_000
             try encoder.encode(source: streams[streamIndex].source, stream: streams[streamIndex].stream, payload: payload,
-                               receiveTimeNanos: receiveTimeNanos, skip: skipHandler) { view in
+                               receiveTimeNanos: stampedNanos, skip: skipHandler) { view in
                 let slot: Int
                 if let lastKey = streams[streamIndex].lastKey, lastKey == view.key {
                     slot = streams[streamIndex].lastSlot

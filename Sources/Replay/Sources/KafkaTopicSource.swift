@@ -21,6 +21,9 @@ struct KafkaTopicSource {
     var partitionSelection: Set<Int32>? = nil
     /// Records carry their key and headers (a copy per message): a sink that produces them needs them.
     var carriesKeysAndHeaders = false
+    /// The end policy: false, each partition's end offset is fixed (at the first run, in the ledger); true
+    /// (`--follow`), no end: the read keeps following the growing topic until a stop request.
+    var follow = false
     let stop: CancellationSignal
     var diagnostics: ReplayDiagnostics = { _ in }
 
@@ -36,7 +39,7 @@ struct KafkaTopicSource {
         var lostToRetention: [Int32: [OffsetRange]] = [:]
         var records: Int {
             ranges.reduce(0) { total, range in
-                total + Int(selected[range.partition].map(OffsetRanges.offsetCount) ?? (range.end - range.start))
+                total &+ Int(selected[range.partition].map(OffsetRanges.offsetCount) ?? (range.end - range.start))
             }
         }
     }
@@ -74,7 +77,20 @@ struct KafkaTopicSource {
             // is reported, not skipped.
             let earliest = ledger.done(key).map { Swift.min(low, $0 + 1) } ?? low
             var wanted = offsets.resolved(partition: partition, low: earliest, high: high)
-            let end = ledger.end(key, high: min(high, (wanted.last?.last ?? (high - 1)) + 1))
+            if follow {
+                // Following: open ranges run on past the current end.
+                wanted = OffsetRanges.union((offsets.spans(of: partition) ?? []).compactMap { span in
+                    let first: Int64
+                    switch span.first {
+                    case .earliest: first = earliest
+                    case .latest: first = high
+                    case .offset(let n): first = n
+                    }
+                    let last = span.last ?? (Int64.max - 1)
+                    return first <= last ? OffsetRange(first, last) : nil
+                }, [])
+            }
+            let end = follow ? Int64.max : ledger.end(key, high: min(high, (wanted.last?.last ?? (high - 1)) + 1))
             var start: Int64
             if let done = ledger.done(key) {
                 start = done + 1
@@ -100,7 +116,8 @@ struct KafkaTopicSource {
             if kept.count > 1 { plan.selected[partition] = kept }
         }
         let text = plan.ranges.map { range in
-            "[\(range.partition)] " + (plan.selected[range.partition].map { $0.map(\.description).joined(separator: ",") } ?? "\(range.start)..<\(range.end)")
+            "[\(range.partition)] " + (plan.selected[range.partition].map { $0.map(\.description).joined(separator: ",") }
+                                       ?? "\(range.start)..<" + (range.end == .max ? "(following)" : "\(range.end)"))
         }
         diagnostics(ReplayNote(.info, "reading \(topic): \(text.isEmpty ? "nothing to do" : text.joined(separator: " "))"))
         return plan
@@ -163,7 +180,7 @@ struct KafkaTopicSource {
             try tick(records, events == 0)
             if events == 0 {
                 idlePolls += 1
-                if idlePolls >= 300 {
+                if idlePolls >= 300 && !follow {
                     let waiting = endOf.indices.filter { endOf[$0] >= 0 }
                     throw ReplayError.unusable("no records from \(topic) for 60 s while partitions \(waiting) are not at their end offsets")
                 }
@@ -179,7 +196,7 @@ struct KafkaTopicSource {
     /// coordinates (key and headers when `carriesKeysAndHeaders`). Returns the records read.
     // Generic, not an existential: the runs pass their concrete sinks, so the per-record call can be specialized.
     func run<Sink: ReplaySink>(_ consumer: KafkaConsumer, _ plan: Plan, into sink: Sink, progress: ProgressReporter) throws -> Int {
-        progress.total = plan.records
+        progress.total = follow ? nil : plan.records
         let source = Self.sourceName(topic)
         sink.readerStreams = (0..<plan.partitionCount).map { StreamKey(source: source, stream: String($0)) }
         let empty = UnsafeRawBufferPointer(start: nil, count: 0)
