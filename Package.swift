@@ -14,7 +14,7 @@ let package = Package(
         .executable(name: "k2-compact", targets: ["k2-compact"]),
         .executable(name: "k2-verify", targets: ["k2-verify"]),
         .library(name: "K2Backfill", targets: ["K2Core", "SegmentLog", "Exchanges", "Kafka", "Avro", "Parquet", "Iceberg", "Bronze",
-                                               "Parity", "ParitySides", "Replay", "Repair"]),
+                                               "Parity", "ParitySides", "Replay", "Repair", "BurnIn"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
@@ -25,6 +25,11 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.0" ..< "5.0.0"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.0"),
+        // The burn-in (and k2-capture): live figures through swift-metrics, served by swift-prometheus;
+        // latency percentiles in an HdrHistogram.
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
     ],
     targets: [
         // C libraries from Debian, each through a small system-library target.
@@ -61,6 +66,15 @@ let package = Package(
         // The replay engine: sources (segment logs, Kafka topics), sinks (Kafka, JSON lines, Bronze tables),
         // resume, pacing. k2-replay is its command line.
         .target(name: "Replay", dependencies: ["K2Core", "SegmentLog", "Kafka", "Bronze", "Iceberg"]),
+        // The burn-in: re-stamped replay passes, follow-mode backfills and periodic parity checks in one process,
+        // sampled each second (k2-replay burn-in); and the HTTP endpoint serving /metrics and /healthz.
+        .target(name: "BurnIn", dependencies: ["K2Core", "Replay", "ParitySides", "Parity", "Iceberg", "Parquet", "Kafka", "Bronze",
+            .product(name: "CoreMetrics", package: "swift-metrics"),
+            .product(name: "Histogram", package: "hdrhistogram-swift")]),
+        .target(name: "MetricsEndpoint", dependencies: [
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio")]),
         // The sides of a parity check (Bronze tables, Kafka topics, capture logs) and its library entry, ParityCheck.
         .target(name: "ParitySides", dependencies: ["K2Core", "Parity", "Iceberg", "Kafka", "SegmentLog"]),
         // Repairs of a Bronze table from a parity report: a check of the table against Kafka, then a replay of exactly
@@ -78,6 +92,9 @@ let package = Package(
         .executableTarget(name: "k2-capture", dependencies: ["Capture", "SegmentLog", "Exchanges", "Kafka", "K2CLI",
             .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "k2-replay", dependencies: ["Replay", "Repair", "Parity", "SegmentLog", "Kafka", "Bronze", "Iceberg", "CatalogCLI", "K2CLI",
+            "BurnIn", "MetricsEndpoint",
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "k2-compact", dependencies: ["SegmentLog", "Exchanges", "K2CLI",
             .product(name: "ArgumentParser", package: "swift-argument-parser")]),
@@ -122,6 +139,9 @@ let package = Package(
         .testTarget(name: "BronzeTests", dependencies: ["Bronze", "Exchanges", "Avro", "TestSupport"]),
         .testTarget(name: "ReplayEngineTests", dependencies: ["K2Core", "Replay", "Kafka", "SegmentLog", "Bronze", "Iceberg", "K2CLI", "TestSupport"]),
         .testTarget(name: "ReplayTests", dependencies: ["Bronze", "Kafka", "SegmentLog", "K2CLI", "TestSupport"]),
+        .testTarget(name: "BurnInTests", dependencies: ["BurnIn", "Replay", "Iceberg", "Kafka", "K2Core", "SegmentLog", "MetricsEndpoint", "TestSupport",
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "NIOPosix", package: "swift-nio")]),
         .testTarget(name: "BronzeIcebergTests", dependencies: ["Bronze", "Iceberg", "Kafka", "SegmentLog", "TestSupport"]),
         .testTarget(name: "SegmentLogTests", dependencies: ["SegmentLog", "CK2Native", "TestSupport"]),
         .testTarget(name: "K2CompactTests", dependencies: ["SegmentLog", "TestSupport"]),

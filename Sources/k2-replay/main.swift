@@ -13,10 +13,11 @@ struct K2Replay: ParsableCommand {
           k2-replay --from var/log --bootstrap localhost:9092 --schema-registry http://localhost:8081
           k2-replay --from var/log --to jsonl --data-only
           k2-replay embedded-kafka --brokers 3 --topic-partitions 6
+          k2-replay burn-in --log var/burn-log --rate 5000 --duration 30m --report-dir var/burn-in
         More: docs/replay.md.
         """,
         version: ToolkitVersion.current,
-        subcommands: [ReplayCommand.self, EmbeddedKafkaCommand.self, GenerateLogCommand.self],
+        subcommands: [ReplayCommand.self, BurnInCommand.self, EmbeddedKafkaCommand.self, GenerateLogCommand.self],
         defaultSubcommand: ReplayCommand.self)
 }
 
