@@ -352,14 +352,16 @@ public final class BurnInEngine {
             }
             minute += 1
         }
-        func median(_ range: Range<Double>) -> Int64 {
-            let values = report.samples.filter { range.contains($0.t) }.map(\.residentBytes).sorted()
+        func median(from start: Double, to end: Double) -> Int64 {
+            guard start < end else { return 0 }
+            let values = report.samples.filter { $0.t >= start && $0.t < end }.map(\.residentBytes).sorted()
             return values.isEmpty ? 0 : values[values.count / 2]
         }
-        report.memory.afterWarmup = median(c.warmupSeconds..<(c.warmupSeconds + 60))
-        report.memory.lastMinute = median(max(c.warmupSeconds + 60, replayEnded - 60)..<replayEnded)
+        // A run shorter than warm-up and two minutes has no such minutes: memory is not judged.
+        report.memory.afterWarmup = median(from: c.warmupSeconds, to: min(c.warmupSeconds + 60, replayEnded))
+        report.memory.lastMinute = median(from: max(c.warmupSeconds + 60, replayEnded - 60), to: replayEnded)
         report.memory.peak = report.samples.map(\.residentBytes).max() ?? 0
-        if report.memory.afterWarmup > 0, report.memory.lastMinute - report.memory.afterWarmup > c.memoryGrowthLimitBytes {
+        if report.memory.afterWarmup > 0, report.memory.lastMinute > 0, report.memory.lastMinute - report.memory.afterWarmup > c.memoryGrowthLimitBytes {
             report.failures.append("memory kept growing: \(report.memory.afterWarmup >> 20) MiB after warm-up, "
                                    + "\(report.memory.lastMinute >> 20) MiB in the last minute (allowed +\(c.memoryGrowthLimitBytes >> 20) MiB)")
         }

@@ -50,8 +50,8 @@ final class BurnInEngineTests: XCTestCase {
     func testShortBurnInPassesWithEveryCheckCleanAndServesItsMetrics() throws {
         let directory = try TestEnvironment.temporaryDirectory("burnin")
         defer { try? FileManager.default.removeItem(at: directory) }
-        // 1,000 trades at 400/s: a pass takes 2.5 s, so 14 s hold several passes (re-stamped).
-        let c = try configuration(directory, trades: 1000)
+        // 2,400 trades at 400/s: a pass takes 6 s, so 14 s hold two whole passes and part of a third (re-stamped).
+        let c = try configuration(directory, trades: 2400)
         let registry = PrometheusCollectorRegistry()
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         defer { try? group.syncShutdownGracefully() }
@@ -64,7 +64,7 @@ final class BurnInEngineTests: XCTestCase {
 
         XCTAssertTrue(report.passed, "\(report.failures)\n\(notes.text)")
         XCTAssertFalse(report.interrupted)
-        XCTAssertGreaterThanOrEqual(report.passesDone, 3, "several whole passes in 14 s")
+        XCTAssertGreaterThanOrEqual(report.passesDone, 2, "whole passes in 14 s")
         // Every message the replay produced is a row of each table, checked by the parity checks: at least one
         // periodic one per table beside the final one over the whole topic, all clean.
         XCTAssertGreaterThan(report.messagesProduced, 4000)
@@ -81,7 +81,8 @@ final class BurnInEngineTests: XCTestCase {
             XCTAssertEqual(checks.last!.rowsKafka, report.messagesProduced)
             XCTAssertNotNil(checks.first!.until, "a periodic check is bounded by what every table committed")
         }
-        // About 400 msg/s after warm-up (seconds are sampled, so one second may hold a little more or less).
+        // About 400 msg/s after warm-up (seconds are sampled, so one second may hold a little more or less; the
+        // start of a pass, which opens its producer and checkpoint, costs a fraction of a second).
         let steady = report.samples.filter { $0.t > 4 && $0.t < 13 }.map(\.rate)
         XCTAssertFalse(steady.isEmpty)
         let mean = steady.reduce(0, +) / Double(steady.count)
