@@ -2,7 +2,7 @@
 SWIFT ?= swift
 SWIFT_TEST_FLAGS ?=
 
-.PHONY: setup build release test run bench fuzz clean
+.PHONY: setup build release test run bench burn-in fuzz clean
 
 setup:
 	@bash scripts/setup.sh
@@ -22,6 +22,17 @@ test: setup
 # The main job on embedded defaults, ending in a parity report.
 run: release
 	@bash scripts/run.sh
+
+# A short burn-in (docs/burn-in.md) on embedded defaults: a generated Binance log replayed at 2,000 msg/s for
+# 2 minutes into the embedded Kafka, followed into a Spark- and a Flink-style table, checked every 45 s; the report
+# goes to var/burn-in-short/report.html and report.json. BURN_IN_ARGS adds options (e.g. --rate 5000 --duration 30m).
+BURN_IN_ARGS ?=
+burn-in: release
+	@test -d var/burn-log || .build/release/k2-replay generate-log --out var/burn-log --trades 1000000 \
+	    --symbols BTCUSDT,ETHUSDT,SOLUSDT,BNBUSDT,XRPUSDT,ADAUSDT --spacing-us 200
+	rm -rf var/burn-in-short
+	.build/release/k2-replay burn-in --log var/burn-log --rate 2000 --duration 2m --warmup 30s --verify-every 45s \
+	    --report-dir var/burn-in-short --metrics-address 127.0.0.1:0 $(BURN_IN_ARGS)
 
 # Benchmarks side by side with their peers; results go to docs/benchmarks.md.
 bench: release

@@ -154,7 +154,7 @@ struct BurnInCommand: ParsableCommand {
             } catch {
                 throw ProgramFailure("error: --metrics-address \(metricsAddress): \(error)", code: .unusable)
             }
-            StandardError.print("k2-replay burn-in: metrics at http://\(metricsAddress)/metrics")
+            StandardError.print("k2-replay burn-in: metrics at http://\(host):\(server!.port)/metrics and /healthz")
         }
         let quiet = self.quiet
         let engine = BurnInEngine(configuration: configuration, stop: stop, metrics: PrometheusMetricsFactory(registry: registry),
