@@ -102,7 +102,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         // Capture: the WebSocket client (swift-nio, NIOSSL for wss), the recorder and the metrics endpoint.
-        .target(name: "Capture", dependencies: ["K2Core", "SegmentLog", "Exchanges", "Kafka", "K2CLI",
+        .target(name: "Capture", dependencies: ["K2Core", "SegmentLog", "Exchanges", "Kafka", "K2CLI", "MetricsEndpoint",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -1,7 +1,7 @@
 import SegmentLog
 
 /// Counters of one capture, kept on the capture's event loop and served as Prometheus text (exposition
-/// format 0.0.4) by `MetricsServer`, and summarised at exit.
+/// format 0.0.4) by `MetricsHTTPServer` (MetricsEndpoint), and summarised at exit.
 final class CaptureMetrics {
     struct StreamCounters {
         var messages: Int64 = 0

@@ -1,3 +1,4 @@
+import MetricsEndpoint
 import Foundation
 import K2CLI
 import K2Core
@@ -162,10 +163,10 @@ public enum KafkaCaptureRunner {
         let state = KafkaCaptureState(source: source)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         defer { try? group.syncShutdownGracefully() }
-        var server: MetricsServer?
+        var server: MetricsHTTPServer?
         if let port = options.metricsPort {
             do {
-                server = try MetricsServer.start(on: group.next(), port: port) { state.renderMetrics() }
+                server = try MetricsHTTPServer.start(on: group.next(), host: "127.0.0.1", port: port) { state.renderMetrics() }
                 if let server { options.onMetricsListening?(server.port) }
             } catch {
                 CaptureLog.error("metrics-failed", [("port", port), ("error", "\(error)")])

@@ -1,3 +1,4 @@
+import MetricsEndpoint
 import Dispatch
 import Exchanges
 import Foundation
@@ -48,9 +49,9 @@ public enum WebSocketCaptureRunner {
 
         let future: EventLoopFuture<WebSocketCapture.StopReason>
         let capture: NIOLoopBound<WebSocketCapture>
-        var metricsServer: MetricsServer?
+        var metricsServer: MetricsHTTPServer?
         do {
-            (future, capture, metricsServer) = try loop.submit { () -> (EventLoopFuture<WebSocketCapture.StopReason>, NIOLoopBound<WebSocketCapture>, MetricsServer?) in
+            (future, capture, metricsServer) = try loop.submit { () -> (EventLoopFuture<WebSocketCapture.StopReason>, NIOLoopBound<WebSocketCapture>, MetricsHTTPServer?) in
                 let session = try WebSocketCapture(settings: settings, recorder: recorder, eventLoop: loop)
                 let bound = NIOLoopBound(session, eventLoop: loop)
                 if let duration = options.durationNanos {
@@ -66,7 +67,7 @@ public enum WebSocketCaptureRunner {
         }
         if let port = options.metricsPort {
             do {
-                metricsServer = try MetricsServer.start(on: loop, port: port) {
+                metricsServer = try MetricsHTTPServer.start(on: loop, host: "127.0.0.1", port: port) {
                     metrics.prometheusText(streamNames: recorder.streamNames, nowNanos: WallClock.nanoseconds())
                 }
             } catch {
