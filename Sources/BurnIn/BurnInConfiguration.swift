@@ -10,8 +10,8 @@ public struct BurnInConfiguration: Sendable {
     public var log: String
     /// `.embedded`: an in-process cluster (K2's topics made with `topicPartitions`), gone when the burn-in ends.
     public var bootstrap: ReplayConfiguration.Bootstrap = .embedded
-    /// librdkafka properties `key=value` for every client.
-    public var kafkaProperties: [String] = []
+    /// librdkafka properties for every client: `-X` merged with `K2_KAFKA_*` (`KafkaProperties.merged`).
+    public var kafkaProperties: [(key: String, value: String)] = []
     public var format: BronzeValueFormat = .avroConfluent
     /// Value schema ids (avro-confluent); nil: registered at `schemaRegistry`, or 1 and 2 on an embedded Kafka.
     public var schemaIds: [BronzeExchange: Int32]?

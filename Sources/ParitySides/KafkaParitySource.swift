@@ -55,7 +55,7 @@ final class KafkaParitySource: ParitySource {
             }
             watermarks = marks
         }
-        let wanted = watermarks!.filter { partition, mark in
+        var wanted = watermarks!.filter { partition, mark in
             mark.high > mark.low && (partitions?.contains(PartitionKey(topic: topic, partition: partition)) ?? true)
         }
         // Start each partition at the first offset at or after --since when given (the broker's time index).
@@ -67,6 +67,16 @@ final class KafkaParitySource: ParitySource {
             for (partition, offset) in found {
                 if let offset, offset < wanted[partition]!.high { starts[partition] = max(offset, wanted[partition]!.low) }
             }
+        }
+        // Start at the first offset an `--offsets` scope names: reading from the low watermark would race the
+        // retention that keeps moving it (and read what the scope drops anyway).
+        if let offsets = scope.offsets {
+            for (partition, mark) in wanted {
+                if let first = offsets.resolved(partition: partition, low: mark.low, high: mark.high).first?.first {
+                    starts[partition] = min(max(starts[partition]!, first), mark.high)
+                }
+            }
+            wanted = wanted.filter { starts[$0.key]! < $0.value.high }
         }
         guard !wanted.isEmpty else { return }
         try consumer.assign(wanted.keys.sorted().map { (topic: topic, partition: $0, start: KafkaStartOffset.offset(starts[$0]!)) })

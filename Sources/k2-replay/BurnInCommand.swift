@@ -113,7 +113,7 @@ struct BurnInCommand: ParsableCommand {
         var c = BurnInConfiguration(log: log, catalog: opener, tables: try burnInTables(), stateDirectory: stateDir ?? reportDir + "/state")
         c.bootstrap = bootstrap == "embedded" ? .embedded : .servers(bootstrap)
         do {
-            c.kafkaProperties = try KafkaProperties.merged(commandLine: properties).map { "\($0.key)=\($0.value)" }
+            c.kafkaProperties = try KafkaProperties.merged(commandLine: properties)
         } catch {
             throw ValidationError("\(error)")
         }

@@ -29,6 +29,9 @@ final class DocumentedExamplesTests: XCTestCase {
     private func notRunReason(_ example: DocumentedExample, _ workspace: ExampleWorkspace) -> String? {
         let command = example.command.lowercased()
         if command.contains("sasl") { return "needs a SASL_SSL Kafka (the embedded Kafka speaks PLAINTEXT)" }
+        if example.arguments.first == "burn-in" {
+            return "a burn-in runs for its --duration (minutes to days); BurnInEngineTests runs one in process, make burn-in a short one"
+        }
         if let why = workspace.remoteUnavailable, command.contains("postgresql://") || command.contains("rest:http") || command.contains("s3://") {
             return "needs PostgreSQL, S3 or a REST catalog, whose local stand-ins did not start: \(why)"
         }
@@ -117,6 +120,19 @@ final class DocumentedExamplesTests: XCTestCase {
             XCTAssertTrue([0, 130].contains(server.process.terminationStatus),
                           "\(example.command) [\(example.source)] ended \(server.process.terminationStatus) on SIGINT: \(server.log)")
             return "served"
+        }
+        if arguments.contains("--follow") {
+            // A follower runs until interrupted: it must still be following after a few seconds, then stop on
+            // SIGINT with 130 (what it read is committed; a rerun resumes).
+            let follower = try workspace.start(command)
+            defer { follower.stop() }
+            sleep(6)
+            XCTAssertTrue(follower.process.isRunning, "\(example.command) [\(example.source)] ended early: \(follower.log)")
+            kill(follower.process.processIdentifier, SIGINT)
+            follower.process.waitUntilExit()
+            XCTAssertEqual(follower.process.terminationStatus, 130,
+                           "\(example.command) [\(example.source)] on SIGINT: \(follower.log)")
+            return "followed"
         }
         let result = try workspace.shell(command)
         XCTAssertEqual(result.status, 0, """
