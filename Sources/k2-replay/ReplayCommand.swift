@@ -34,7 +34,7 @@ struct ReplayCommand: ParsableCommand {
           k2-replay --from var/log --bootstrap embedded --schema-id 1 --source binance --symbols BTCUSDT --rate 10000
           k2-replay --from var/log --bootstrap localhost:9092 --format json --since 2024-02-09T10:00:00Z --until 2024-02-09T11:00:00Z --speed 10
           k2-replay --from var/log --to jsonl --source kraken
-          k2-replay --from var/log --bootstrap localhost:9092 --schema-id 1 --rate 5000 --duration 7d --state-dir var/burn-state
+          k2-replay --from var/log --bootstrap localhost:9092 --schema-id 1 --rate 5000 --passes 3 --state-dir var/burn-state
           k2-replay --from var/log --dry-run --schema-id 1 --json
           k2-replay --from var/log --bootstrap localhost:9093 --schema-id 1 -X security.protocol=SASL_SSL -X sasl.mechanisms=PLAIN
           k2-replay --from kafka://localhost:9092/market.crypto.trades.binance.raw --to kafka --bootstrap localhost:9093 --partitions 0-2 --rate 5000
