@@ -93,19 +93,7 @@ struct BurnInCommand: ParsableCommand {
         }
     }
 
-    func schemaIds() throws -> [BronzeExchange: Int32]? {
-        guard let schemaId else { return nil }
-        if let single = Int32(schemaId) { return Dictionary(uniqueKeysWithValues: BronzeExchange.allCases.map { ($0, single) }) }
-        var ids: [BronzeExchange: Int32] = [:]
-        for part in schemaId.split(separator: ",") {
-            let pair = part.split(separator: "=")
-            guard pair.count == 2, let exchange = BronzeExchange(rawValue: String(pair[0])), let id = Int32(pair[1]) else {
-                throw ValidationError("--schema-id expects N or binance=N,kraken=M, got \(schemaId)")
-            }
-            ids[exchange] = id
-        }
-        return ids
-    }
+    func schemaIds() throws -> [BronzeExchange: Int32]? { try SchemaIdsArgument.parse(schemaId) }
 
     func burnInConfiguration() throws -> BurnInConfiguration {
         var opener = catalog.opener
@@ -165,7 +153,7 @@ struct BurnInCommand: ParsableCommand {
                                   })
         let report: BurnInReport
         do {
-            report = try Self.wait { try await engine.run() }
+            report = try waitForAsync { try await engine.run() }
         } catch {
             throw ProgramFailure("error: \(error)", code: .unusable)
         }
@@ -183,17 +171,5 @@ struct BurnInCommand: ParsableCommand {
         for failure in report.failures { StandardError.print("k2-replay burn-in: failure: \(failure)") }
         if report.interrupted { throw ExitCode(K2ExitCode.interrupted.rawValue) }
         if !report.passed { throw ExitCode(K2ExitCode.failure.rawValue) }
-    }
-
-    /// Runs async work to its end from `run()` (ProgramMain's commands are synchronous).
-    static func wait<T>(_ work: @escaping () async throws -> T) throws -> T {
-        let done = DispatchSemaphore(value: 0)
-        nonisolated(unsafe) var result: Result<T, Error>?
-        Task {
-            do { result = .success(try await work()) } catch { result = .failure(error) }
-            done.signal()
-        }
-        done.wait()
-        return try result!.get()
     }
 }

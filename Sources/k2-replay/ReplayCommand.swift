@@ -157,19 +157,7 @@ struct ReplayCommand: ParsableCommand {
     }
 
     /// `--schema-id`: one id for every exchange, or one per exchange.
-    func schemaIds() throws -> [BronzeExchange: Int32]? {
-        guard let schemaId else { return nil }
-        if let single = Int32(schemaId) { return Dictionary(uniqueKeysWithValues: BronzeExchange.allCases.map { ($0, single) }) }
-        var ids: [BronzeExchange: Int32] = [:]
-        for part in schemaId.split(separator: ",") {
-            let pair = part.split(separator: "=")
-            guard pair.count == 2, let exchange = BronzeExchange(rawValue: String(pair[0])), let id = Int32(pair[1]) else {
-                throw ValidationError("--schema-id expects N or binance=N,kraken=M, got \(schemaId)")
-            }
-            ids[exchange] = id
-        }
-        return ids
-    }
+    func schemaIds() throws -> [BronzeExchange: Int32]? { try SchemaIdsArgument.parse(schemaId) }
 
     /// `--partitions 0,3,5-7`, parsed as every program parses it.
     func sourcePartitions() throws -> Set<Int32>? {

@@ -88,7 +88,7 @@ struct Verify: ParsableCommand {
         defer { withExtendedLifetime(signals) {} }
         let report: ParityReport
         do {
-            report = try Self.wait {
+            report = try waitForAsync {
                 let catalog = try await openCatalog(if: [configuration.left, configuration.right].contains { $0.isTable })
                 let progress = ProgressLines(program: "k2-verify", unit: "rows", quiet: quiet)
                 return try await ParityCheck(configuration: configuration, catalog: catalog)
@@ -146,18 +146,6 @@ struct Verify: ParsableCommand {
             throw UsageError("a table side needs --catalog (or --warehouse DIR for sqlite:DIR/catalog.db)")
         }
         do { return try await opener.open(create: false) } catch let error as CatalogOpenError { throw UsageError(error.description) }
-    }
-
-    /// Runs async work to its end from `run()` (ProgramMain's commands are synchronous).
-    static func wait<T>(_ work: @escaping () async throws -> T) throws -> T {
-        let done = DispatchSemaphore(value: 0)
-        nonisolated(unsafe) var result: Result<T, Error>?
-        Task {
-            do { result = .success(try await work()) } catch { result = .failure(error) }
-            done.signal()
-        }
-        done.wait()
-        return try result!.get()
     }
 }
 
