@@ -139,7 +139,7 @@ let package = Package(
         .testTarget(name: "BronzeTests", dependencies: ["Bronze", "Exchanges", "Avro", "TestSupport"]),
         .testTarget(name: "ReplayEngineTests", dependencies: ["K2Core", "Replay", "Kafka", "SegmentLog", "Bronze", "Iceberg", "K2CLI", "TestSupport"]),
         .testTarget(name: "ReplayTests", dependencies: ["Bronze", "Kafka", "SegmentLog", "K2CLI", "TestSupport"]),
-        .testTarget(name: "BurnInTests", dependencies: ["BurnIn", "Replay", "Iceberg", "Kafka", "K2Core", "SegmentLog", "MetricsEndpoint", "TestSupport",
+        .testTarget(name: "BurnInTests", dependencies: ["BurnIn", "K2CLI", "Replay", "Iceberg", "Kafka", "K2Core", "SegmentLog", "MetricsEndpoint", "TestSupport",
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "NIOPosix", package: "swift-nio")]),
         .testTarget(name: "BronzeIcebergTests", dependencies: ["Bronze", "Iceberg", "Kafka", "SegmentLog", "TestSupport"]),

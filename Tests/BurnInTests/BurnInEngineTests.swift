@@ -1,6 +1,7 @@
 import BurnIn
 import Foundation
 import Iceberg
+import K2CLI
 import K2Core
 import MetricsEndpoint
 import NIOPosix
@@ -60,7 +61,7 @@ final class BurnInEngineTests: XCTestCase {
         let notes = NoteLog()
         let engine = BurnInEngine(configuration: c, stop: CancellationSignal(), metrics: PrometheusMetricsFactory(registry: registry),
                                   diagnostics: { notes.append($0) })
-        let report = try Self.wait { try await engine.run() }
+        let report = try waitForAsync { try await engine.run() }
 
         XCTAssertTrue(report.passed, "\(report.failures)\n\(notes.text)")
         XCTAssertFalse(report.interrupted)
@@ -125,25 +126,13 @@ final class BurnInEngineTests: XCTestCase {
         c.drainSeconds = 2
         let engine = BurnInEngine(configuration: c, stop: CancellationSignal(), metrics: PrometheusMetricsFactory(registry: PrometheusCollectorRegistry()),
                                   diagnostics: { _ in })
-        let report = try Self.wait { try await engine.run() }
+        let report = try waitForAsync { try await engine.run() }
         XCTAssertFalse(report.passed)
         for table in c.tables {
             XCTAssertTrue(report.failures.contains { $0.contains("table \(table.name) stopped growing") }, "\(report.failures)")
         }
         XCTAssertTrue(report.verifies.contains { !$0.parity }, "the last check finds the tables short")
         XCTAssertTrue(BurnInPage.html(report).contains("FAILED"))
-    }
-
-    /// Runs async work to its end from a synchronous test.
-    static func wait<T>(_ work: @escaping () async throws -> T) throws -> T {
-        let done = DispatchSemaphore(value: 0)
-        nonisolated(unsafe) var result: Result<T, Error>?
-        Task {
-            do { result = .success(try await work()) } catch { result = .failure(error) }
-            done.signal()
-        }
-        done.wait()
-        return try result!.get()
     }
 }
 
