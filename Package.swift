@@ -68,7 +68,7 @@ let package = Package(
         .target(name: "Replay", dependencies: ["K2Core", "SegmentLog", "Kafka", "Bronze", "Iceberg"]),
         // The burn-in: re-stamped replay passes, follow-mode backfills and periodic parity checks in one process,
         // sampled each second (k2-replay burn-in); and the HTTP endpoint serving /metrics and /healthz.
-        .target(name: "BurnIn", dependencies: ["K2Core", "Replay", "ParitySides", "Parity", "Iceberg", "Parquet", "Kafka", "Bronze",
+        .target(name: "BurnIn", dependencies: ["K2Core", "CK2Native", "Replay", "ParitySides", "Parity", "Iceberg", "Parquet", "Kafka", "Bronze",
             .product(name: "CoreMetrics", package: "swift-metrics"),
             .product(name: "Histogram", package: "hdrhistogram-swift")]),
         .target(name: "MetricsEndpoint", dependencies: [

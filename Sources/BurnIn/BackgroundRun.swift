@@ -1,3 +1,4 @@
+import CK2Native
 import Foundation
 import K2Core
 import Replay
@@ -15,6 +16,9 @@ final class BackgroundRun: @unchecked Sendable {
     init(name: String, threadName: String, configuration: ReplayConfiguration, diagnostics: @escaping ReplayDiagnostics) {
         self.name = name
         let thread = Thread { [self] in
+            // Foundation's Thread.name does not reach the kernel's name on Linux, which /proc/self/task shows
+            // and ProcessUsage tells the parts apart by.
+            _ = k2_set_thread_name(String(threadName.utf8.prefix(15))!)
             let result = Result { try ReplayEngine(configuration: configuration, stop: stop, diagnostics: diagnostics).run() }
             lock.withLock { outcome = result }
             done.signal()

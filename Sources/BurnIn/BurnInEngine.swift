@@ -164,15 +164,7 @@ public final class BurnInEngine {
             if replayEndedAt == nil, t >= nextVerify, verifying == nil {
                 nextVerify += c.verifyIntervalSeconds
                 for watcher in watchers { try? await watcher.scanNewFiles(catalog) }
-                if let until = commonCommittedUntil(watchers, consumer: consumer) {
-                    // Over the newer half of what the topic holds per partition: retention (the embedded cluster
-                    // keeps about 5 MB a partition) drops the oldest records while a check reads, and a check from
-                    // the topic's start raced it and failed. The Kafka side seeks to the range's first offset.
-                    verifying = VerifyTask(engine: self, catalog: catalog, bootstrap: bootstrap, since: nil, until: until,
-                                           offsets: newerHalf(consumer: consumer), at: t)
-                } else {
-                    diagnostics("t=\(Int(t)) s: no check yet (a table has committed nothing of a partition the topic has rows in)")
-                }
+                verifying = VerifyTask(engine: self, catalog: catalog, bootstrap: bootstrap, watchers: watchers, at: t)
             }
             if let ended = replayEndedAt, verifying == nil {
                 if lags.allSatisfy({ $0 == 0 }) || t - ended > c.drainSeconds { break }
@@ -182,8 +174,7 @@ public final class BurnInEngine {
         // The end: the last check covers the whole topic (the tables caught up), then the backfills stop.
         if let task = verifying { record(await task.wait(), into: &report, metrics: metrics) }
         if !report.interrupted {
-            let final = await verify(catalog: catalog, bootstrap: bootstrap, since: nil, until: nil,
-                                     at: Self.monotonicSeconds() - started)
+            let final = await verify(catalog: catalog, bootstrap: bootstrap, watchers: nil, at: Self.monotonicSeconds() - started)
             record(final, into: &report, metrics: metrics)
         }
         replay.stop.cancel()
@@ -271,55 +262,64 @@ public final class BurnInEngine {
         return total
     }
 
-    /// Per partition holding rows, the newer half of its offsets (`[low + (high - low) / 2, high - 1]`).
-    private func newerHalf(consumer: KafkaConsumer) -> PartitionOffsetRanges? {
-        guard let partitions = try? consumer.topics()[configuration.topic] else { return nil }
+    /// What a periodic check of `watcher`'s table covers, fixed when that table's check starts: per partition
+    /// holding rows, the newer half of what the topic holds (`[low + (high - low) / 2, high - 1]`) up to the
+    /// largest offset the table has committed there (so a table that lags is not reported missing what it has
+    /// not reached yet). Only the newer half: retention (the embedded cluster keeps about 5 MB a partition)
+    /// drops the oldest records while a check reads, and a check from the topic's start raced it and failed.
+    /// nil: the table has committed nothing yet.
+    fileprivate func periodicScope(of watcher: TableWatcher, bootstrap: String) throws -> ParityScope? {
+        let committed = watcher.committedOffsets
+        guard !committed.isEmpty else { return nil }
+        var kafkaConfig = KafkaConfig()
+        for (key, value) in configuration.kafkaProperties { kafkaConfig.set(key, value) }
+        kafkaConfig.set("bootstrap.servers", bootstrap)
+        let consumer = try KafkaConsumer(config: kafkaConfig)
+        guard let partitions = try consumer.topics()[configuration.topic] else { return nil }
         var ranges: [Int32: [OffsetRange]] = [:]
         for partition in 0..<partitions {
-            guard let marks = try? consumer.watermarks(topic: configuration.topic, partition: partition), marks.high > marks.low else { continue }
-            ranges[partition] = [OffsetRange(marks.low + (marks.high - marks.low) / 2, marks.high - 1)]
+            let marks = try consumer.watermarks(topic: configuration.topic, partition: partition)
+            guard marks.high > marks.low else { continue }
+            let first = marks.low + (marks.high - marks.low) / 2
+            // A partition the table has nothing of is checked whole (newer half): it is missing, or lags badly.
+            let last = min(committed[partition] ?? (marks.high - 1), marks.high - 1)
+            if first <= last { ranges[partition] = [OffsetRange(first, last)] }
         }
-        return ranges.isEmpty ? nil : PartitionOffsetRanges(exactly: ranges)
-    }
-
-    /// The bound of a check that every table can pass though it lags: the smallest, over the tables and the
-    /// topic's partitions that hold rows, of the latest Kafka timestamp committed there (a partition's
-    /// timestamps rise with its offsets, so everything before it is committed). nil: some table has nothing
-    /// of such a partition yet.
-    private func commonCommittedUntil(_ watchers: [TableWatcher], consumer: KafkaConsumer) -> Int64? {
-        guard let partitions = try? consumer.topics()[configuration.topic] else { return nil }
-        var until = Int64.max
-        for partition in 0..<partitions {
-            guard let marks = try? consumer.watermarks(topic: configuration.topic, partition: partition), marks.high > marks.low else { continue }
-            for watcher in watchers {
-                guard let committed = watcher.committedUntilMicros[partition] else { return nil }
-                until = min(until, committed)
-            }
-        }
-        return until == .max ? nil : until
+        return ranges.isEmpty ? nil : ParityScope(offsets: PartitionOffsetRanges(exactly: ranges))
     }
 
     // MARK: Checks
 
-    /// Every table against the topic, rows with Kafka timestamps in [since, until) (µs; nil: unbounded).
-    fileprivate func verify(catalog: any Catalog, bootstrap: String, since: Int64?, until: Int64?, offsets: PartitionOffsetRanges? = nil,
-                            at t: Double) async -> [BurnInReport.Verify] {
+    /// Every table against the topic: the whole topic (`watchers` nil: the last check), or each table's
+    /// `periodicScope`, fixed when its own check starts. The topic is the left side, read first, while
+    /// retention still holds the scope's records; the table is read after.
+    fileprivate func verify(catalog: any Catalog, bootstrap: String, watchers: [TableWatcher]?, at t: Double) async -> [BurnInReport.Verify] {
         var out: [BurnInReport.Verify] = []
-        for table in configuration.tables {
+        for (index, table) in configuration.tables.enumerated() {
             let begun = Self.monotonicSeconds()
-            let untilText = until.map { RFC3339.format(epochNanoseconds: $0 * 1000) }
+            var scopeText: String?
             do {
+                var scope = ParityScope()
+                if let watcher = watchers?[index] {
+                    guard let periodic = try periodicScope(of: watcher, bootstrap: bootstrap) else {
+                        diagnostics("t=\(Int(t)) s: no check of \(table.name) yet (it has committed nothing)")
+                        continue
+                    }
+                    scope = periodic
+                    scopeText = periodic.offsets?.description
+                }
                 let check = ParityCheck(configuration: ParityCheckConfiguration(
-                    left: .table(try TableIdentifier(table.name)), right: .kafka(bootstrap: bootstrap, topic: configuration.topic),
-                    scope: ParityScope(sinceMicros: since, untilMicros: until, offsets: offsets)), catalog: catalog)
+                    left: .kafka(bootstrap: bootstrap, topic: configuration.topic), right: .table(try TableIdentifier(table.name)),
+                    scope: scope), catalog: catalog)
                 let result = try await check.run(cancellation: stop, diagnostics: { [diagnostics] in diagnostics("verify: \($0)") })
-                out.append(BurnInReport.Verify(t: (t * 10).rounded() / 10, table: table.name, until: untilText, parity: result.parity,
-                                               rowsTable: result.summary.rows.left ?? 0, rowsKafka: result.summary.rows.right ?? 0,
+                out.append(BurnInReport.Verify(t: (t * 10).rounded() / 10, table: table.name, offsets: scopeText, parity: result.parity,
+                                               rowsTable: result.summary.rows.right ?? 0, rowsKafka: result.summary.rows.left ?? 0,
                                                problems: result.summary.problems,
                                                seconds: ((Self.monotonicSeconds() - begun) * 10).rounded() / 10))
             } catch {
-                out.append(BurnInReport.Verify(t: t, table: table.name, until: untilText, parity: false, rowsTable: 0, rowsKafka: 0,
-                                               problems: ["check could not run: \(error)"], seconds: Self.monotonicSeconds() - begun))
+                out.append(BurnInReport.Verify(t: (t * 10).rounded() / 10, table: table.name, offsets: scopeText, parity: false,
+                                               rowsTable: 0, rowsKafka: 0, problems: ["check could not run: \(error)"],
+                                               seconds: ((Self.monotonicSeconds() - begun) * 10).rounded() / 10))
             }
         }
         return out
@@ -329,7 +329,7 @@ public final class BurnInEngine {
         for verify in verifies {
             report.verifies.append(verify)
             metrics.verifies.increment()
-            diagnostics("verify \(verify.table) until \(verify.until ?? "the end"): " + (verify.parity ? "parity" : "MISMATCH")
+            diagnostics("verify \(verify.table), offsets \(verify.offsets ?? "all"): " + (verify.parity ? "parity" : "MISMATCH")
                         + " (\(verify.rowsTable) rows, Kafka \(verify.rowsKafka), \(verify.seconds) s)")
             if !verify.parity {
                 metrics.verifyFailures.increment()
@@ -407,10 +407,9 @@ private final class VerifyTask: @unchecked Sendable {
     private var result: [BurnInReport.Verify]?
     private let done = DispatchSemaphore(value: 0)
 
-    init(engine: BurnInEngine, catalog: any Catalog, bootstrap: String, since: Int64?, until: Int64, offsets: PartitionOffsetRanges?,
-         at t: Double) {
+    init(engine: BurnInEngine, catalog: any Catalog, bootstrap: String, watchers: [TableWatcher], at t: Double) {
         Task.detached { [self] in
-            let verifies = await engine.verify(catalog: catalog, bootstrap: bootstrap, since: since, until: until, offsets: offsets, at: t)
+            let verifies = await engine.verify(catalog: catalog, bootstrap: bootstrap, watchers: watchers, at: t)
             lock.withLock { result = verifies }
             done.signal()
         }

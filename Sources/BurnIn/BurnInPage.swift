@@ -44,10 +44,10 @@ public enum BurnInPage {
             out += "<tr><td class=\"l\">\(escape(t.name))</td><td>\(t.style)</td><td>\(t.rows)</td><td>\(t.maxLag)</td><td>\(t.finalLag)</td>"
                 + "<td>\(t.latencyMs.p50)</td><td>\(t.latencyMs.p99)</td><td>\(t.latencyMs.max)</td><td>\(t.rowsLatencyMeasured)</td></tr>\n"
         }
-        out += "</table>\n<h2>Parity checks</h2>\n<table><tr><th>t (s)</th><th class=\"l\">table</th><th class=\"l\">until</th><th>result</th>"
+        out += "</table>\n<h2>Parity checks</h2>\n<table><tr><th>t (s)</th><th class=\"l\">table</th><th class=\"l\">offsets</th><th>result</th>"
             + "<th>rows (table)</th><th>rows (Kafka)</th><th>seconds</th><th class=\"l\">problems</th></tr>\n"
         for v in report.verifies {
-            out += "<tr><td>\(Int(v.t))</td><td class=\"l\">\(escape(v.table))</td><td class=\"l\">\(escape(v.until ?? "end of topic"))</td>"
+            out += "<tr><td>\(Int(v.t))</td><td class=\"l\">\(escape(v.table))</td><td class=\"l\">\(escape(v.offsets ?? "the whole topic"))</td>"
                 + "<td class=\"\(v.parity ? "pass" : "fail")\">\(v.parity ? "parity" : "mismatch")</td><td>\(v.rowsTable)</td><td>\(v.rowsKafka)</td>"
                 + "<td>\(v.seconds)</td><td class=\"l\">\(escape(v.problems.joined(separator: "; ")))</td></tr>\n"
         }

@@ -83,12 +83,12 @@ public struct BurnInReport: Codable, Sendable {
         public var max: Double = 0
     }
 
-    /// One parity check of a table against the topic, up to `until` (the Kafka timestamps every watched
-    /// table had committed past when it started).
+    /// One parity check of a table against the topic, over `offsets` (per partition, the newer half of what
+    /// the topic held up to what the table had committed, when the check started; nil: the whole topic).
     public struct Verify: Codable, Sendable {
         public var t: Double
         public var table: String
-        public var until: String?
+        public var offsets: String?
         public var parity: Bool
         public var rowsTable: Int64
         public var rowsKafka: Int64
@@ -96,7 +96,7 @@ public struct BurnInReport: Codable, Sendable {
         public var seconds: Double
 
         enum CodingKeys: String, CodingKey {
-            case t, table, until, parity, rowsTable = "rows_table", rowsKafka = "rows_kafka", problems, seconds
+            case t, table, offsets, parity, rowsTable = "rows_table", rowsKafka = "rows_kafka", problems, seconds
         }
     }
 

@@ -35,6 +35,7 @@ struct ProcessUsage {
 
     /// The part a thread belongs to, by its name.
     static func part(ofThread name: String) -> String {
+        if name.hasPrefix("rdk:mock") { return "embedded Kafka (librdkafka's mock cluster)" }
         if name.hasPrefix("rdk:") { return "kafka client threads (librdkafka)" }
         if name.hasPrefix("burnin:") { return String(name.dropFirst("burnin:".count)) }
         if name.hasPrefix("k2-replay") { return "replay" }

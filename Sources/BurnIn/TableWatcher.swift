@@ -1,12 +1,14 @@
+import Foundation
 import Histogram
 import Iceberg
 import Parquet
 
 /// Watches one Bronze table: its row count from the current snapshot's summary (cheap, every second), and,
 /// from the data files committed since the last look, each row's end-to-end latency (ingestion_timestamp
-/// minus kafka_timestamp, in an HdrHistogram) and, per Kafka partition, the latest Kafka timestamp committed
-/// (which bounds what a parity check can expect the table to hold).
-final class TableWatcher {
+/// minus kafka_timestamp, in an HdrHistogram) and, per Kafka partition, the largest offset committed (which
+/// bounds what a parity check can expect the table to hold). The sampling loop calls it; a check running beside
+/// the loop reads `committedOffsets` (behind a lock).
+final class TableWatcher: @unchecked Sendable {
     let table: BurnInTable
     private let identifier: TableIdentifier
     private(set) var rows: Int64 = 0
@@ -14,8 +16,11 @@ final class TableWatcher {
     /// Latency (ms) of every row read, and of those read since `takeWindow()`.
     private(set) var latency = Histogram<UInt64>(highestTrackableValue: 3_600_000, numberOfSignificantValueDigits: .three)
     private var window = Histogram<UInt64>(highestTrackableValue: 3_600_000, numberOfSignificantValueDigits: .three)
-    /// Per partition, the largest kafka_timestamp (µs) committed.
-    private(set) var committedUntilMicros: [Int32: Int64] = [:]
+    /// Per partition, the largest offset committed: the writers commit a partition in offset order, so every
+    /// offset below it is in the table too.
+    private var committed: [Int32: Int64] = [:]
+    private let committedLock = NSLock()
+    var committedOffsets: [Int32: Int64] { committedLock.withLock { committed } }
     private var filesSeen = Set<String>()
     private var lastScannedSnapshot: Int64?
     /// The last time (seconds since the start) the row count changed.
@@ -50,8 +55,8 @@ final class TableWatcher {
         do { loaded = try await catalog.loadTable(identifier) } catch IcebergError.noSuchTable { return }
         guard let snapshot = loaded.metadata.currentSnapshot, snapshot.snapshotId != lastScannedSnapshot else { return }
         let schema = loaded.metadata.currentSchema
-        guard let partition = schema.field(named: "partition"), let kafkaTime = schema.field(named: "kafka_timestamp"),
-              let ingestion = schema.field(named: "ingestion_timestamp") else { return }
+        guard let partition = schema.field(named: "partition"), let offset = schema.field(named: "offset"),
+              let kafkaTime = schema.field(named: "kafka_timestamp"), let ingestion = schema.field(named: "ingestion_timestamp") else { return }
         let tasks = try await TableScan(table: loaded, snapshotId: snapshot.snapshotId).planFiles()
         let reader = try ScanReader(table: loaded)
         let firstScan = lastScannedSnapshot == nil && (rowsAtStart ?? 0) > 0
@@ -59,18 +64,21 @@ final class TableWatcher {
             filesSeen.insert(task.dataFile.filePath)
             // Rows that were in the table before the burn-in are not its latency.
             if firstScan { continue }
-            try await reader.readRowGroups(task, fields: [partition, kafkaTime, ingestion], schema: schema) { batch in
+            var largest: [Int32: Int64] = [:]
+            try await reader.readRowGroups(task, fields: [partition, offset, kafkaTime, ingestion], schema: schema) { batch in
                 guard case .values(let p) = batch.columns[0], case .int32(let partitions) = p.values,
-                      case .values(let k) = batch.columns[1], case .int64(let kafka) = k.values,
-                      case .values(let i) = batch.columns[2], case .int64(let ingested) = i.values else { return }
-                for row in 0..<min(partitions.count, kafka.count, ingested.count) {
+                      case .values(let o) = batch.columns[1], case .int64(let offsets) = o.values,
+                      case .values(let k) = batch.columns[2], case .int64(let kafka) = k.values,
+                      case .values(let i) = batch.columns[3], case .int64(let ingested) = i.values else { return }
+                for row in 0..<min(partitions.count, offsets.count, kafka.count, ingested.count) {
                     let ms = max(0, ingested[row] - kafka[row]) / 1000
                     _ = latency.record(UInt64(min(ms, 3_600_000)))
                     _ = window.record(UInt64(min(ms, 3_600_000)))
                     let key = partitions[row]
-                    if kafka[row] > committedUntilMicros[key] ?? Int64.min { committedUntilMicros[key] = kafka[row] }
+                    if offsets[row] > largest[key] ?? Int64.min { largest[key] = offsets[row] }
                 }
             }
+            committedLock.withLock { committed.merge(largest) { max($0, $1) } }
         }
         lastScannedSnapshot = snapshot.snapshotId
     }

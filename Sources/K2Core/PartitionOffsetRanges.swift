@@ -86,6 +86,20 @@ public struct PartitionOffsetRanges: Equatable, Sendable, CustomStringConvertibl
         (everyPartition + partitions.values.flatMap { $0 }).allSatisfy { $0.last == nil }
     }
 
+    /// The smallest offset any range starts at and the largest any ends at, over all partitions: what a reader
+    /// of files whose statistics bound the offset column can prune by. nil lower: some range starts at
+    /// `earliest` or `latest`; nil upper: some range has no end.
+    public var offsetBounds: (lower: Int64?, upper: Int64?) {
+        let spans = everyPartition + partitions.values.flatMap { $0 }
+        var lower: Int64? = spans.isEmpty ? nil : .max
+        var upper: Int64? = spans.isEmpty ? nil : .min
+        for span in spans {
+            if case .offset(let n) = span.first, let l = lower { lower = min(l, n) } else { lower = nil }
+            if let last = span.last, let u = upper { upper = max(u, last) } else { upper = nil }
+        }
+        return (lower, upper)
+    }
+
     /// Whether `offset` of `partition` is selected (a `latest` start selects nothing here: it is resolved
     /// against the partition's end by `resolved`).
     public func contains(partition: Int32, offset: Int64) -> Bool {

@@ -101,7 +101,8 @@ final class IcebergParitySource: ParitySource {
         }
     }
 
-    /// The scan's pruning ranges: the Kafka partition numbers asked for (as one range) and the time window.
+    /// The scan's pruning ranges: the Kafka partition numbers asked for (as one range), the time window, and the
+    /// offsets an `--offsets` scope spans (over all its partitions: a file's offset bounds are over all its rows).
     static func filters(columns: BronzeColumns, partitions: Set<Int32>?, scope: ParityScope) -> [ColumnRange] {
         var filters: [ColumnRange] = []
         if let partitions, let low = partitions.min(), let high = partitions.max() {
@@ -112,6 +113,9 @@ final class IcebergParitySource: ParitySource {
             func value(_ micros: Int64?) -> IcebergValue? { micros.map { isZoned ? .timestamptz($0) : .timestamp($0) } }
             filters.append(ColumnRange(column: columns.kafkaTimestamp.name, lower: value(scope.sinceMicros),
                                        upper: value(scope.untilMicros.map { $0 - 1 })))
+        }
+        if let bounds = scope.offsets?.offsetBounds, bounds.lower != nil || bounds.upper != nil {
+            filters.append(ColumnRange(column: columns.offset.name, lower: bounds.lower.map { .long($0) }, upper: bounds.upper.map { .long($0) }))
         }
         return filters
     }

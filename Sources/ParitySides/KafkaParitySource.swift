@@ -72,9 +72,12 @@ final class KafkaParitySource: ParitySource {
         // retention that keeps moving it (and read what the scope drops anyway).
         if let offsets = scope.offsets {
             for (partition, mark) in wanted {
-                if let first = offsets.resolved(partition: partition, low: mark.low, high: mark.high).first?.first {
+                let ranges = offsets.resolved(partition: partition, low: mark.low, high: mark.high)
+                if let first = ranges.first?.first {
                     starts[partition] = min(max(starts[partition]!, first), mark.high)
                 }
+                // ...and stop after its last: what is produced beyond it is out of scope.
+                if let last = ranges.last?.last { wanted[partition]!.high = min(mark.high, last + 1) }
             }
             wanted = wanted.filter { starts[$0.key]! < $0.value.high }
         }

@@ -29,6 +29,19 @@ final class PartitionOffsetRangesTests: XCTestCase {
         XCTAssertEqual(PartitionOffsetRanges(exactly: [4: [OffsetRange(10, 19), OffsetRange(20, 25)], 5: []]).description, "4:10-25")
     }
 
+    func testOffsetBoundsOverAllPartitionsForFilePruning() throws {
+        let closed = try PartitionOffsetRanges(parsing: "0:100-199,3:150+50,5:20-29")
+        XCTAssertEqual(closed.offsetBounds.lower, 20)
+        XCTAssertEqual(closed.offsetBounds.upper, 199)
+        let open = try PartitionOffsetRanges(parsing: "0:100-199,7-")
+        XCTAssertEqual(open.offsetBounds.lower, 7)
+        XCTAssertNil(open.offsetBounds.upper, "a range without an end bounds nothing above")
+        let earliest = try PartitionOffsetRanges(parsing: "0:earliest-50,1:10-20")
+        XCTAssertNil(earliest.offsetBounds.lower, "earliest is not known without the topic")
+        XCTAssertEqual(earliest.offsetBounds.upper, 50)
+        XCTAssertNil(PartitionOffsetRanges.everything.offsetBounds.lower)
+    }
+
     func testMalformedTextIsRefusedWithTheReason() {
         let cases: [(String, String)] = [
             ("100", "FIRST-LAST"), ("0:", "FIRST-LAST"), ("x:1-2", "partition"), ("-1:0-5", "partition"), ("1000000:0-1", "partition"),

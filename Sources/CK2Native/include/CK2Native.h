@@ -20,4 +20,8 @@ int k2_crc32c_hardware_available(void);
 /// Returns 1 when both settings were taken (0 elsewhere than glibc).
 int k2_malloc_keep_freed(int mmap_threshold, int trim_threshold);
 
+/// Names the calling thread (at most 15 bytes on Linux, where /proc/self/task/<tid>/comm shows it; Foundation's
+/// Thread.name does not reach the kernel there). Returns 1 when the name was set.
+int k2_set_thread_name(const char *name);
+
 #endif

@@ -96,7 +96,7 @@ struct IcebergReplay {
         let fromTopic: Bool
         if case .kafka = configuration.origin { fromTopic = true } else { fromTopic = false }
         let sink = IcebergSink(appender: appender, format: valueFormat, schemaIds: schemaIds, partitions: configuration.topicPartitions,
-                               captureTime: target.captureIngestionTime, commitRows: target.commitRows,
+                               ingestionClock: target.captureIngestionTime ? .capture : configuration.follow ? .row : .commit, commitRows: target.commitRows,
                                commitSeconds: target.commitSeconds, pacer: context.pacer(), offsetsAsProgress: fromTopic,
                                stop: context.stop, diagnostics: context.diagnostics)
         if case .segmentLog = configuration.origin, configuration.offsets != .everything { sink.kafkaOffsets = configuration.offsets }

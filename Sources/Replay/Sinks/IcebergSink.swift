@@ -24,7 +24,17 @@ final class IcebergSink: ReplaySink {
     let appender: BronzeTableAppender
     @exclusivity(unchecked) private var encoder: BronzeRecordEncoder
     private let partitions: Int32
-    private let captureTime: Bool
+    /// Where a row's `ingestion_timestamp` comes from.
+    enum IngestionClock {
+        /// The replay's clock, read once per commit: a backfill of history writes a commit's rows at once.
+        case commit
+        /// The replay's clock, read for each row: a follow backfill of live data stamps a row when it reads it,
+        /// as a streaming job does (a stamp per commit would precede the Kafka time of the commit's later rows).
+        case row
+        /// The record's receive time in the capture (`--ingestion-time capture`).
+        case capture
+    }
+    private let ingestionClock: IngestionClock
     private let commitRows: Int
     private let commitNanos: Int64
     private let pacer: Pacer
@@ -58,7 +68,7 @@ final class IcebergSink: ReplaySink {
     @exclusivity(unchecked) private var skipHandler: ((BronzeSkipReason, Error?) -> Void)?
 
     init(appender: BronzeTableAppender, format: BronzeValueFormat, schemaIds: [BronzeExchange: Int32], partitions: Int32,
-         captureTime: Bool, commitRows: Int, commitSeconds: Double, pacer: Pacer, offsetsAsProgress: Bool = false,
+         ingestionClock: IngestionClock, commitRows: Int, commitSeconds: Double, pacer: Pacer, offsetsAsProgress: Bool = false,
          stop: CancellationSignal, diagnostics: @escaping ReplayDiagnostics) {
         self.offsetsAsProgress = offsetsAsProgress
         self.stop = stop
@@ -66,7 +76,7 @@ final class IcebergSink: ReplaySink {
         self.appender = appender
         encoder = BronzeRecordEncoder(format: format, schemaIds: schemaIds)
         self.partitions = partitions
-        self.captureTime = captureTime
+        self.ingestionClock = ingestionClock
         self.commitRows = max(1, commitRows)
         commitNanos = Int64(commitSeconds * 1e9)
         self.pacer = pacer
@@ -100,16 +110,25 @@ final class IcebergSink: ReplaySink {
     static func progressKey(_ key: StreamKey) -> String { "\(key.source)/\(key.stream)" }
 
     private func ingestionMicros(receiveTimeNanos: Int64) -> Int64 {
-        if captureTime { return receiveTimeNanos / 1000 }
-        return batchIngestion()
+        switch ingestionClock {
+        case .commit: return batchIngestion()
+        case .row: return Self.wallClockMicros()
+        case .capture: return receiveTimeNanos / 1000
+        }
     }
 
     /// The replay's clock, read once per commit.
     private func batchIngestion() -> Int64 {
         if let micros = batchIngestionMicros { return micros }
-        let micros = Int64((Date().timeIntervalSince1970 * 1e6).rounded(.down))
+        let micros = Self.wallClockMicros()
         batchIngestionMicros = micros
         return micros
+    }
+
+    private static func wallClockMicros() -> Int64 {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return Int64(now.tv_sec) * 1_000_000 + Int64(now.tv_nsec) / 1000
     }
 
     func write(_ record: LogRecord) throws -> Int {
