@@ -222,7 +222,9 @@ public final class BurnInEngine {
             replay.schemaIds = [.binance: 1, .kraken: 2]
         }
         replay.topicPartitions = c.topicPartitions
-        replay.pacing = .rate(perSecond: c.ratePerSecond, burst: max(1, c.ratePerSecond / 100))
+        // A burst of one second's messages: the pause between two passes (a new producer and checkpoint) and a
+        // moment's stall are caught up within it, so each minute holds the rate; the schedule never runs ahead.
+        replay.pacing = .rate(perSecond: c.ratePerSecond, burst: max(1, c.ratePerSecond))
         replay.passes = ReplayPasses(durationSeconds: c.durationSeconds)
         replay.stateDirectory = c.stateDirectory + "/replay"
         return replay

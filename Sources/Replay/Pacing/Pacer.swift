@@ -19,6 +19,17 @@ final class Pacer {
         return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
     }
 
+    /// With `--rate`: the schedule starts at wall-clock time `ms` rather than at the first message, so a pass of a
+    /// looped replay continues the previous pass's line, and the pause between passes (a new producer and
+    /// checkpoint) is caught up, as much as `burst` allows, instead of lost from the rate.
+    func startSchedule(atWallClockMs ms: Int64) {
+        guard case .rate = mode else { return }
+        var wall = timespec()
+        clock_gettime(CLOCK_REALTIME, &wall)
+        let wallNanos = Int64(wall.tv_sec) * 1_000_000_000 + Int64(wall.tv_nsec)
+        nextSendNanos = Pacer.monotonicNanos() &- (wallNanos &- ms &* 1_000_000)
+    }
+
     /// Blocks until the next message may go; `receiveTimeNanos` is its record's capture time.
     /// `whileWaiting` runs while waiting (serving delivery reports).
     func awaitTurn(receiveTimeNanos: Int64, whileWaiting: (Int32) -> Void) {

@@ -70,12 +70,16 @@ struct PassReplay {
         return total
     }
 
-    /// The next pass starts its timeline now, but never before the last stamp of the pass before (a replay that
-    /// fell behind its rate stamps ahead of the clock): a partition's timestamps keep rising with its offsets.
+    /// The next pass's timeline: it continues the previous pass's (the pacer then catches up the pause between
+    /// passes, so the rate holds across them) when that ended no longer ago than the pacer's burst can catch up;
+    /// else it starts now. Never before the last stamp of the pass before: a partition's timestamps keep rising
+    /// with its offsets.
     private func nextAnchor(after stamp: PassStamp, messages: Int, pacing: ReplayPacing) -> Int64 {
-        var end = stamp.anchorMs
-        if case .rate(let perSecond, _) = pacing { end += Int64((Double(messages) * 1000 / perSecond).rounded(.up)) + 1 }
-        return max(Self.wallClockMs(), end)
+        let now = Self.wallClockMs()
+        guard case .rate(let perSecond, let burst) = pacing else { return max(now, stamp.anchorMs + 1) }
+        let end = stamp.anchorMs + Int64((Double(messages) * 1000 / perSecond).rounded(.up)) + 1
+        let catchUpMs = Int64(burst * 1000 / perSecond)
+        return end >= now - catchUpMs ? end : now
     }
 
     static func wallClockMs() -> Int64 {

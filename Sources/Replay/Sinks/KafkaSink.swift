@@ -150,6 +150,7 @@ final class KafkaSink: ReplaySink {
         encoder = BronzeRecordEncoder(format: format, schemaIds: schemaIds)
         encoder.tradeIdOffset = restamp?.tradeIdOffset ?? 0
         passClock = restamp.map { PassClock(stamp: $0, pacing: pacer.mode) }
+        if let restamp { pacer.startSchedule(atWallClockMs: restamp.anchorMs) }
         self.router = router
         self.pacer = pacer
         self.logPath = logPath
