@@ -215,6 +215,13 @@ public final class BurnInEngine {
         replay.target = .kafka
         replay.bootstrap = .servers(bootstrap)
         replay.kafkaProperties = c.kafkaProperties
+        // librdkafka's mock cluster answers a fetch with one produce batch of a partition, so each batch costs
+        // every consumer a round trip: at 5,000 msg/s with the producer's 5 ms linger that kept two cores busy
+        // (1.4 cores of the burn-in's 2 in Kafka threads); 50 ms makes a tenth of the batches (0.2 cores).
+        // A real broker serves many batches per fetch: there the producer keeps its settings (-X to change them).
+        if c.bootstrap == .embedded, !c.kafkaProperties.contains(where: { ["linger.ms", "queue.buffering.max.ms"].contains($0.key) }) {
+            replay.kafkaProperties.append((key: "linger.ms", value: "50"))
+        }
         replay.format = c.format
         replay.schemaRegistry = c.schemaRegistry
         replay.schemaIds = c.schemaIds
