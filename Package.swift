@@ -72,6 +72,8 @@ let package = Package(
             .product(name: "CoreMetrics", package: "swift-metrics"),
             .product(name: "Histogram", package: "hdrhistogram-swift")]),
         .target(name: "MetricsEndpoint", dependencies: [
+            .product(name: "CoreMetrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio")]),
@@ -89,7 +91,7 @@ let package = Package(
         ]),
 
         // The four programs: thin command-line layers over the library.
-        .executableTarget(name: "k2-capture", dependencies: ["Capture", "SegmentLog", "Exchanges", "Kafka", "K2CLI",
+        .executableTarget(name: "k2-capture", dependencies: ["Capture", "SegmentLog", "Exchanges", "Kafka", "K2CLI", "MetricsEndpoint",
             .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "k2-replay", dependencies: ["Replay", "Repair", "Parity", "SegmentLog", "Kafka", "Bronze", "Iceberg", "CatalogCLI", "K2CLI",
             "BurnIn", "MetricsEndpoint",
@@ -103,6 +105,8 @@ let package = Package(
 
         // Capture: the WebSocket client (swift-nio, NIOSSL for wss), the recorder and the metrics endpoint.
         .target(name: "Capture", dependencies: ["K2Core", "SegmentLog", "Exchanges", "Kafka", "K2CLI", "MetricsEndpoint",
+            .product(name: "CoreMetrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),

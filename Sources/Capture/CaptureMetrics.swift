@@ -1,7 +1,7 @@
 import SegmentLog
 
-/// Counters of one capture, kept on the capture's event loop and served as Prometheus text (exposition
-/// format 0.0.4) by `MetricsHTTPServer` (MetricsEndpoint), and summarised at exit.
+/// Counters of one capture, kept as plain integers on the capture's event loop (a frame costs no lock or
+/// atomic), summarised at exit and handed to swift-metrics by `CaptureMetricsExport` when /metrics is scraped.
 final class CaptureMetrics {
     struct StreamCounters {
         var messages: Int64 = 0
@@ -47,40 +47,20 @@ final class CaptureMetrics {
     var totalMalformed: Int64 { streams.reduce(0) { $0 + $1.malformed } }
     var totalOversized: Int64 { streams.reduce(0) { $0 + $1.oversized } }
 
-    func prometheusText(streamNames: [String], nowNanos: Int64) -> String {
-        var out = ""
-        func family(_ name: String, _ type: String, _ help: String, _ value: (StreamCounters) -> String?) {
-            out += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
-            for (i, counters) in streams.enumerated() where i < streamNames.count {
-                if let v = value(counters) {
-                    out += "\(name){source=\"\(escape(source))\",stream=\"\(escape(streamNames[i]))\"} \(v)\n"
-                }
-            }
-        }
-        family("k2_capture_messages_total", "counter", "Messages recorded (frames kept in the log).") { "\($0.messages)" }
-        family("k2_capture_bytes_total", "counter", "Payload bytes recorded.") { "\($0.bytes)" }
-        family("k2_capture_gaps_total", "counter", "Trade-id gaps detected (each recorded as a gap control record).") { "\($0.gaps)" }
-        family("k2_capture_missing_ids_total", "counter", "Trade ids skipped over by the gaps.") { "\($0.missingIds)" }
-        family("k2_capture_malformed_total", "counter", "Frames that are not valid JSON, kept with the malformed flag.") { "\($0.malformed)" }
-        family("k2_capture_oversized_total", "counter", "Frames above --max-frame-bytes, kept with the oversized flag.") { "\($0.oversized)" }
-        family("k2_capture_last_message_age_seconds", "gauge", "Seconds since the stream's last message.") {
-            $0.lastReceiveNanos == 0 ? nil : String(format: "%.3f", Double(max(0, nowNanos - $0.lastReceiveNanos)) / 1e9)
-        }
-        func scalar(_ name: String, _ type: String, _ help: String, _ value: Int64) {
-            out += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n\(name){source=\"\(escape(source))\"} \(value)\n"
-        }
-        scalar("k2_capture_connects_total", "counter", "WebSocket connections opened.", connects)
-        scalar("k2_capture_reconnects_total", "counter", "Connections opened to replace a lost or stalled one.", reconnects)
-        scalar("k2_capture_disconnects_total", "counter", "Connections closed, for any reason.", disconnects)
-        scalar("k2_capture_stalls_total", "counter", "Connections closed by the stall watchdog.", stalls)
-        scalar("k2_capture_pings_total", "counter", "Server pings answered.", pings)
-        scalar("k2_capture_subscription_replies_total", "counter", "Subscription replies recorded.", subscriptionReplies)
-        return out
-    }
-
-    private func escape(_ text: String) -> String {
-        text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"").replacingOccurrences(of: "\n", with: "\\n")
-    }
+    /// The `# HELP` text of each metric `CaptureMetricsExport` makes.
+    static let help: [String: String] = [
+        "k2_capture_messages_total": "Messages recorded (frames kept in the log).",
+        "k2_capture_bytes_total": "Payload bytes recorded.",
+        "k2_capture_gaps_total": "Trade-id gaps detected (each recorded as a gap control record).",
+        "k2_capture_missing_ids_total": "Trade ids skipped over by the gaps.",
+        "k2_capture_malformed_total": "Frames that are not valid JSON, kept with the malformed flag.",
+        "k2_capture_oversized_total": "Frames above --max-frame-bytes, kept with the oversized flag.",
+        "k2_capture_last_message_age_seconds": "Seconds since the stream's last message.",
+        "k2_capture_connects_total": "WebSocket connections opened.",
+        "k2_capture_reconnects_total": "Connections opened to replace a lost or stalled one.",
+        "k2_capture_disconnects_total": "Connections closed, for any reason.",
+        "k2_capture_stalls_total": "Connections closed by the stall watchdog.",
+        "k2_capture_pings_total": "Server pings answered.",
+        "k2_capture_subscription_replies_total": "Subscription replies recorded.",
+    ]
 }
-
-import Foundation

@@ -97,6 +97,36 @@ final class FrameRecorder {
         }
     }
 
+    /// Continues the gap detection of the capture that wrote this log before (a restart after SIGKILL, a crash
+    /// or a stop): each stream's last trade id, read from its last `tail` data records (the writer has already
+    /// cut a torn tail), so the first frame of this run whose id jumps gets a gap record naming the ids no
+    /// capture recorded in between. Returns how many streams it continued. Call before the first frame.
+    @discardableResult
+    func continueGapDetection(directory: String, tail: UInt64 = 64) throws -> Int {
+        var selection = ReadSelection()
+        selection.sources = [source]
+        selection.kinds = [.data]
+        for (key, last) in writer.sequencesAtOpen where key.source == source {
+            selection.resumeAfter[key] = last > tail ? last - tail : 0
+        }
+        guard !selection.resumeAfter.isEmpty else { return 0 }
+        let reader = try SegmentLogReader(directory: directory, selection: selection) { _ in }
+        var continued = Set<Int>()
+        while let record = try reader.next() {
+            if record.receiveTimeNanos > lastTimeNanos { lastTimeNanos = record.receiveTimeNanos }
+            record.payload.withUnsafeBytes { bytes in
+                scanner.scan(bytes)
+                guard scanner.kind != .malformed else { return }
+                for trade in scanner.tradeIds {
+                    let key = streamIndex(trade.key, in: bytes)
+                    _ = gaps.observe(key, id: trade.id)
+                    continued.insert(key)
+                }
+            }
+        }
+        return continued.count
+    }
+
     private func recordGap(stream index: Int, expected: Int64, seen: Int64, receiveTime: Int64) throws {
         let payload = Array("{\"expected\":\(expected),\"seen\":\(seen)}".utf8)
         try writer.append(LogRecord(kind: .gap, receiveTimeNanos: receiveTime, source: source, stream: streams.names[index],

@@ -1,4 +1,5 @@
 import MetricsEndpoint
+import Prometheus
 import Foundation
 import K2CLI
 import K2Core
@@ -164,12 +165,15 @@ public enum KafkaCaptureRunner {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         defer { try? group.syncShutdownGracefully() }
         var server: MetricsHTTPServer?
-        if let port = options.metricsPort {
+        if let (host, port) = options.metricsAddress {
             do {
-                server = try MetricsHTTPServer.start(on: group.next(), host: "127.0.0.1", port: port) { state.renderMetrics() }
-                if let server { options.onMetricsListening?(server.port) }
+                server = try MetricsHTTPServer.start(on: group.next(), host: host, port: port) { state.renderMetrics() }
+                if let server {
+                    CaptureLog.info("metrics-listening", [("url", "http://\(host):\(server.port)/metrics")])
+                    options.onMetricsListening?(server.port)
+                }
             } catch {
-                CaptureLog.error("metrics-failed", [("port", port), ("error", "\(error)")])
+                CaptureLog.error("metrics-failed", [("address", "\(host):\(port)"), ("error", "\(error)")])
             }
         }
         let signals = SignalWatcher(signals: [SIGINT, SIGTERM]) { number in state.requestStop(number) }
@@ -276,7 +280,13 @@ final class KafkaCaptureState: @unchecked Sendable {
     private var counters: [Int32: CaptureMetrics.StreamCounters] = [:]
     private var stopSignal: Int32?
 
-    init(source: String) { self.source = source }
+    private let registry = PrometheusCollectorRegistry()
+    private let export: CaptureMetricsExport
+
+    init(source: String) {
+        self.source = source
+        export = CaptureMetricsExport(factory: DescribedPrometheusMetricsFactory(registry: registry, help: CaptureMetrics.help), source: source)
+    }
 
     func count(partition: Int32, bytes: Int, at time: Int64) {
         lock.lock()
@@ -306,11 +316,13 @@ final class KafkaCaptureState: @unchecked Sendable {
         return counters.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
     }
 
+    /// The counters as swift-prometheus's text (each partition is a stream).
     func renderMetrics() -> String {
-        let metrics = CaptureMetrics(source: source)
-        let rows = snapshot()
-        metrics.streams = rows.map(\.1)
-        return metrics.prometheusText(streamNames: rows.map { String($0.0) }, nowNanos: WallClock.nanoseconds())
+        lock.lock()
+        defer { lock.unlock() }
+        let now = WallClock.nanoseconds()
+        for (partition, counters) in counters { export.publish(stream: String(partition), counters, nowNanos: now) }
+        return registry.emitToString()
     }
 }
 

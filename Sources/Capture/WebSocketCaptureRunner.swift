@@ -1,4 +1,5 @@
 import MetricsEndpoint
+import Prometheus
 import Dispatch
 import Exchanges
 import Foundation
@@ -14,13 +15,14 @@ public struct CaptureOptions: Sendable {
     public var durationNanos: Int64?
     public var maxMessages: Int64?
     public var maxFrameBytes = 1 << 20
-    public var metricsPort: Int?
+    /// Where /metrics and /healthz are served (`--metrics-address`); nil: nowhere.
+    public var metricsAddress: (host: String, port: Int)?
     public var stallTimeoutNanos: Int64 = 60_000_000_000
     public var maxConnectionAgeNanos: Int64?
     /// How long a replacement and the old connection may overlap without a common frame on every stream.
     public var handoverTimeoutNanos: Int64 = 10_000_000_000
     public var trustRootsFile: String?
-    /// Called with the metrics port once the endpoint listens (tests and `--metrics-port 0`).
+    /// Called with the metrics port once the endpoint listens (tests and port 0).
     public var onMetricsListening: (@Sendable (Int) -> Void)?
 
     public init(directory: String) { self.directory = directory }
@@ -38,6 +40,13 @@ public enum WebSocketCaptureRunner {
         defer { try? group.syncShutdownGracefully() }
         let loop = group.next()
         let recorder = FrameRecorder(writer: writer, feed: feed, maxFrameBytes: options.maxFrameBytes, metrics: metrics)
+        do {
+            let streams = try recorder.continueGapDetection(directory: options.directory)
+            if streams > 0 { CaptureLog.info("gap-detection-continued", [("directory", options.directory), ("streams", streams)]) }
+        } catch {
+            // The log's tail was readable to the writer; if not to this read, gaps across the restart go unmarked.
+            CaptureLog.warn("gap-detection-not-continued", [("directory", options.directory), ("error", "\(error)")])
+        }
         var settings = WebSocketCapture.Settings(feed: feed, endpoint: endpoint, subscribeMessage: subscribeMessage)
         settings.trustRootsFile = options.trustRootsFile
         settings.stallTimeoutNanos = options.stallTimeoutNanos
@@ -65,17 +74,22 @@ public enum WebSocketCaptureRunner {
             try? writer.close()
             return summary
         }
-        if let port = options.metricsPort {
+        if let (host, port) = options.metricsAddress {
+            // The counters live on `loop`, where the server renders: published to swift-metrics there, no lock.
+            let registry = PrometheusCollectorRegistry()
+            let export = CaptureMetricsExport(factory: DescribedPrometheusMetricsFactory(registry: registry, help: CaptureMetrics.help),
+                                              source: feed.sourceName)
             do {
-                metricsServer = try MetricsHTTPServer.start(on: loop, host: "127.0.0.1", port: port) {
-                    metrics.prometheusText(streamNames: recorder.streamNames, nowNanos: WallClock.nanoseconds())
+                metricsServer = try MetricsHTTPServer.start(on: loop, host: host, port: port) {
+                    export.publish(metrics, streamNames: recorder.streamNames, nowNanos: WallClock.nanoseconds())
+                    return registry.emitToString()
                 }
             } catch {
-                CaptureLog.error("metrics-failed", [("port", port), ("error", "\(error)")])
+                CaptureLog.error("metrics-failed", [("address", "\(host):\(port)"), ("error", "\(error)")])
             }
         }
-        if let metricsServer {
-            CaptureLog.info("metrics-listening", [("url", "http://127.0.0.1:\(metricsServer.port)/metrics")])
+        if let metricsServer, let (host, _) = options.metricsAddress {
+            CaptureLog.info("metrics-listening", [("url", "http://\(host):\(metricsServer.port)/metrics")])
             options.onMetricsListening?(metricsServer.port)
         }
         let signals = SignalWatcher(signals: [SIGINT, SIGTERM]) { number in

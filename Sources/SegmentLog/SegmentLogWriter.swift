@@ -34,6 +34,7 @@ public final class SegmentLogWriter {
             }
         }
         for (key, highest) in try SequenceHighWater.read(directory).sequences { last[key] = max(last[key] ?? 0, highest) }
+        sequencesAtOpen = last
         core = try SegmentSetWriter(directory: directory, options: options, nameSuffix: "", firstSegmentId: maxId + 1,
                                     lastSequences: last)
         let dir = directory
@@ -147,6 +148,10 @@ public final class SegmentLogWriter {
 
     /// Per stream, the last sequence known durable.
     public var syncedSequences: [StreamKey: UInt64] { core.synced }
+
+    /// Per stream, the last sequence the log held when this writer opened it (a capture continuing a log reads
+    /// each stream's last records from there).
+    public let sequencesAtOpen: [StreamKey: UInt64]
 
     /// Per stream, the last sequence appended.
     public var lastSequences: [StreamKey: UInt64] {

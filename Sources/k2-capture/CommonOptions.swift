@@ -2,6 +2,7 @@ import ArgumentParser
 import Capture
 import Codecs
 import K2CLI
+import MetricsEndpoint
 import SegmentLog
 
 /// Options every k2-capture source shares: where and how the segment log is written, when to stop, what to
@@ -28,8 +29,10 @@ struct CommonOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Stop after this many messages have been recorded.", valueName: "n"))
     var maxMessages: Int64?
 
-    @Option(help: ArgumentHelp("Serve Prometheus metrics on http://127.0.0.1:<port>/metrics.", valueName: "port"))
-    var metricsPort: Int?
+    @Option(help: ArgumentHelp("Serve Prometheus metrics at http://HOST:PORT/metrics (and /healthz): 127.0.0.1:9464 for this host only, 0.0.0.0:9464 to be scraped from others.", valueName: "host:port"))
+    var metricsAddress: String?
+
+    @Option(help: .hidden) var metricsPort: Int?   // the earlier spelling: --metrics-address 127.0.0.1:PORT
 
     @Flag(help: "Print the exit summary as JSON on stdout (otherwise a short text on stderr).")
     var json = false
@@ -51,7 +54,14 @@ struct CommonOptions: ParsableArguments {
         options.durationNanos = try duration.map { try Self.duration($0, "--duration") }
         if let maxMessages, maxMessages < 1 { throw ValidationError("--max-messages must be at least 1") }
         options.maxMessages = maxMessages
-        options.metricsPort = metricsPort
+        if let metricsAddress {
+            guard let address = MetricsHTTPServer.parseAddress(metricsAddress) else {
+                throw ValidationError("--metrics-address \(metricsAddress) is not HOST:PORT (127.0.0.1:9464, 0.0.0.0:9464)")
+            }
+            options.metricsAddress = address
+        } else if let metricsPort {
+            options.metricsAddress = ("127.0.0.1", metricsPort)
+        }
         return options
     }
 

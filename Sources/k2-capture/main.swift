@@ -23,7 +23,7 @@ struct K2Capture: ParsableCommand {
         Examples:
           k2-capture binance --symbols BTCUSDT,ETHUSDT --out /data/binance
           k2-capture binance --symbols BTCUSDT --streams aggTrade,bookTicker --duration 2h --out /data/b
-          k2-capture kraken --pairs XBT/USD,ETH/USD --out /data/kraken --metrics-port 9464
+          k2-capture kraken --pairs XBT/USD,ETH/USD --out /data/kraken --metrics-address 127.0.0.1:9464
           k2-capture kraken --api v2 --pairs BTC/USD --out /data/kraken-v2 --json
           k2-capture binance --url ws://127.0.0.1:18080 --max-messages 1000 --out /tmp/log
           k2-capture kafka --bootstrap localhost:9092 --topic market.crypto.trades.binance.raw --until-end --out /backup/binance

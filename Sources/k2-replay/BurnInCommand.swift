@@ -145,7 +145,7 @@ struct BurnInCommand: ParsableCommand {
             StandardError.print("k2-replay burn-in: metrics at http://\(host):\(server!.port)/metrics and /healthz")
         }
         let quiet = self.quiet
-        let engine = BurnInEngine(configuration: configuration, stop: stop, metrics: PrometheusMetricsFactory(registry: registry),
+        let engine = BurnInEngine(configuration: configuration, stop: stop, metrics: DescribedPrometheusMetricsFactory(registry: registry, help: BurnInMetrics.help),
                                   diagnostics: { text in
                                       if !quiet || text.contains("warning") || text.contains("MISMATCH") {
                                           StandardError.print("k2-replay burn-in: " + text)

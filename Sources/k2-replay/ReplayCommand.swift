@@ -235,6 +235,10 @@ struct ReplayCommand: ParsableCommand {
             throw ProgramFailure("error: \(error)", code: .unusable)
         } catch let error as SchemaRegistryError {
             throw ProgramFailure("error: \(error)", code: .unusable)
+        } catch let error as FileIOError {
+            // Storage that cannot be reached, read or written (S3 down, no such file, no permission, disk full): the
+            // run could not be done, as with an unreachable broker; what was committed stays, a rerun resumes.
+            throw ProgramFailure("error: \(error)", code: .unusable)
         } catch {
             // Segment-log read errors name the file and byte offset.
             throw ProgramFailure("error: \(error)", code: .failure)

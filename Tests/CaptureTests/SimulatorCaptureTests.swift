@@ -124,7 +124,7 @@ final class SimulatorCaptureTests: XCTestCase {
         let port = try CaptureHarness.freePort()
         let capture = try BackgroundProcess(CaptureHarness.capturePath, CaptureHarness.arguments(feed: .binance) + [
             "--url", simulator.url, "--out", directory.appendingPathComponent("log").path, "--max-connection-age", "1s",
-            "--metrics-port", "\(port)", "--json",
+            "--metrics-address", "127.0.0.1:\(port)", "--json",
         ], directory: directory)
 
         try simulator.waitUntilFinished()
@@ -147,6 +147,7 @@ final class SimulatorCaptureTests: XCTestCase {
             XCTAssertTrue(metrics.contains("k2_capture_gaps_total{source=\"binance\",stream=\"\(stream)\"} 0\n"), metrics)
         }
         XCTAssertEqual(scalar(metrics, "k2_capture_reconnects_total"), 1, metrics)
+        XCTAssertTrue(metrics.contains("# HELP k2_capture_messages_total Messages recorded"), "swift-prometheus's text with the help lines: \(metrics)")
 
         kill(capture.process.processIdentifier, SIGTERM)
         XCTAssertEqual(capture.wait(), 130, capture.stderr)
@@ -204,7 +205,7 @@ final class SimulatorCaptureTests: XCTestCase {
         let capture = try BackgroundProcess(CaptureHarness.capturePath, CaptureHarness.arguments(feed: .binance) + [
             "--url", simulator.url, "--out", directory.appendingPathComponent("log").path, "--max-connection-age", "1s",
             // --stall-timeout 2s only makes the watchdog tick every 0.5 s.
-            "--handover-timeout", "1s", "--stall-timeout", "2s", "--metrics-port", "\(port)",
+            "--handover-timeout", "1s", "--stall-timeout", "2s", "--metrics-address", "127.0.0.1:\(port)",
         ], directory: directory)
 
         try simulator.waitUntilFinished()

@@ -17,7 +17,7 @@ final class DocumentedExamplesTests: XCTestCase {
             ("localhost:9093", "localhost:\(workspace.otherKafkaPort)", "the second cluster is another embedded Kafka"),
             ("http://localhost:8081", workspace.registryURL, "the schema registry is scripts/schema_registry_stub.py"),
             ("--out /", "--out ", "absolute output directories (/data/..., /backup/..., /tmp/log) are made in the working directory"),
-            ("--metrics-port 9464", "--metrics-port \(try LocalPort.free())", "the metrics endpoint listens on a free port"),
+            ("--metrics-address 127.0.0.1:9464", "--metrics-address 127.0.0.1:\(try LocalPort.free())", "the metrics endpoint listens on a free port"),
         ] + (workspace.remote?.substitutions ?? [])
         if let simulator {
             table.append(("ws://127.0.0.1:18080", simulator, "the exchange is k2-exchange-sim on a free port"))

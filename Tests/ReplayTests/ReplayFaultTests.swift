@@ -556,11 +556,11 @@ final class ReplayFaultTests: XCTestCase {
     }
 
     /// The mock cluster answers requests with retriable errors: Metadata and ListOffsets at start-up (the
-    /// replay's reads of partition tails). With K2_MOCK_PRODUCE_ERRORS=1 also Produce requests, again and
-    /// again while it produces (not leader, timed out, not enough replicas before and after the append):
-    /// librdkafka 2.0.2 against its own mock then reports some messages delivered that the mock never
-    /// appended (exit 0, 1-13 of 1,440 missing in about one run of three; `ProducerRequestErrorTests` shows
-    /// the same with a bare producer), so that part is off by default; docs/reliability.md has the details.
+    /// replay's reads of partition tails), and Produce requests again and again while it produces (not leader,
+    /// timed out, not enough replicas before and after the append). librdkafka 2.0.2 against its own mock then
+    /// sometimes reports messages delivered that the mock never appended (1-13 of 1,440 in about one run of
+    /// three; `ProducerRequestErrorTests` shows the same with a bare producer). The replay must never pass such a
+    /// loss as a success: it ends with every message once (exit 0), or names the partitions that are short (exit 1).
     func testKafkaRequestErrorsDuringReplayLoseAndDuplicateNothing() throws {
         let directory = try TestEnvironment.temporaryDirectory("replay-request-errors")
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -570,15 +570,12 @@ final class ReplayFaultTests: XCTestCase {
         cluster.pushRequestErrors(apiKey: 2, errors: [6, 7, 5])   // ListOffsets: NOT_LEADER_OR_FOLLOWER, ...
         let process = try ReplayProcess.start(replayArguments(directory, cluster, ["--rate", "800"]), logIn: directory, name: "run")
         try waitUntilProducing(cluster)
-        if ProcessInfo.processInfo.environment["K2_MOCK_PRODUCE_ERRORS"] == "1" {
-            for _ in 0..<8 where process.isRunning {
-                cluster.pushRequestErrors(apiKey: 0, errors: [6, 7, 19, 20])   // Produce: ..., NOT_ENOUGH_REPLICAS(_AFTER_APPEND)
-                usleep(150_000)
-            }
+        for _ in 0..<8 where process.isRunning {
+            cluster.pushRequestErrors(apiKey: 0, errors: [6, 7, 19, 20])   // Produce: ..., NOT_ENOUGH_REPLICAS(_AFTER_APPEND)
+            usleep(150_000)
         }
         process.waitUntilExit()
         let stderr = try String(contentsOf: directory.appendingPathComponent("run.err"), encoding: .utf8)
-        XCTAssertEqual(process.terminationStatus, 0, stderr)
         var config = KafkaConfig()
         config.set("bootstrap.servers", cluster.bootstrap)
         let consumer = try KafkaConsumer(config: config)
@@ -586,7 +583,13 @@ final class ReplayFaultTests: XCTestCase {
         for (topic, partitions) in [("market.crypto.trades.binance.raw", Int32(6)), ("market.crypto.trades.kraken.raw", 6), ("orders", 2)] {
             for partition in 0..<partitions { inTopics += try consumer.watermarks(topic: topic, partition: partition).high }
         }
-        XCTAssertEqual(inTopics, Int64(fixture.expected.count), "messages in the topics (high watermarks)")
-        try assertExactlyOnce(cluster, fixture)
+        if process.terminationStatus == 0 {
+            XCTAssertEqual(inTopics, Int64(fixture.expected.count), "exit 0: every message in the topics (high watermarks)")
+            try assertExactlyOnce(cluster, fixture)
+        } else {
+            XCTAssertEqual(process.terminationStatus, 1, stderr)
+            XCTAssertTrue(stderr.contains("the broker acknowledged messages that are not in Kafka"), stderr)
+            XCTAssertLessThan(inTopics, Int64(fixture.expected.count), "a loss was reported: the topics hold fewer than were sent")
+        }
     }
 }

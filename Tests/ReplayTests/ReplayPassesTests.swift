@@ -92,6 +92,27 @@ final class ReplayPassesTests: XCTestCase {
         XCTAssertEqual(try total(cluster), Int64(consumed.count))
     }
 
+    /// With a burst that can catch up the pause between two passes (a new producer and checkpoint), the next
+    /// pass continues the previous pass's schedule: its first stamp follows the last one by one interval, so
+    /// the rate holds across passes instead of losing the pause each time.
+    func testTheNextPassContinuesTheScheduleWhenTheBurstCanCatchUp() throws {
+        let directory = try TestEnvironment.temporaryDirectory("replay-passes-schedule")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let fixture = try ReplayFixture.write(to: directory.path, binanceTrades: 60, krakenFrames: 20)
+        let cluster = try makeCluster()
+        let startedMs = Int64(Date().timeIntervalSince1970 * 1000)
+        let run = try ReplayProcess.run(arguments(directory, cluster, ["--passes", "2", "--rate", "2000", "--burst", "100000", "--json", "--quiet"]))
+        XCTAssertEqual(run.status, 0, run.stderrText)
+        let consumed = try KafkaReadBack.kafkaPython(bootstrap: cluster.bootstrap, topics: topics, schemas: schemas)
+        assertEachPassOnce(consumed, fixture: fixture, passes: 2, startedMs: startedMs)
+        // The n-th message of a pass is stamped anchor + n/2000 s and pass 2's anchor is pass 1's end: over both
+        // passes the stamps rise without a pause (started anew, pass 2 would begin a pause later).
+        let stamps = consumed.map(\.timestampMs).sorted()
+        let pauses = zip(stamps.dropFirst(), stamps).map { $0 - $1 }
+        XCTAssertLessThanOrEqual(pauses.max() ?? 0, 5, "the largest step between two stamps (ms)")
+        XCTAssertEqual(Double(stamps.last! - stamps.first!), Double(stamps.count) / 2, accuracy: 10, "one schedule at 2000/s")
+    }
+
     func testSIGKILLInTheMiddleOfAPassThenRerunYieldsEachPassAndTradeOnce() throws {
         let directory = try TestEnvironment.temporaryDirectory("replay-passes-kill")
         defer { try? FileManager.default.removeItem(at: directory) }
