@@ -18,8 +18,8 @@ public struct DescribedPrometheusMetricsFactory: MetricsFactory {
 
     public func makeCounter(label: String, dimensions: [(String, String)]) -> any CounterHandler {
         // The registry keeps unlabelled and labelled metrics apart and refuses to mix the two calls.
-        dimensions.isEmpty ? registry.makeCounter(name: label, help: help[label] ?? "")
-                           : registry.makeCounter(name: label, labels: dimensions, help: help[label] ?? "")
+        dimensions.isEmpty ? registry.makeCounter(descriptor: descriptor(label))
+                           : registry.makeCounter(descriptor: descriptor(label), labels: dimensions)
     }
 
     public func makeFloatingPointCounter(label: String, dimensions: [(String, String)]) -> any FloatingPointCounterHandler {
@@ -40,8 +40,13 @@ public struct DescribedPrometheusMetricsFactory: MetricsFactory {
     }
 
     private func gauge(_ label: String, _ dimensions: [(String, String)]) -> Prometheus.Gauge {
-        dimensions.isEmpty ? registry.makeGauge(name: label, help: help[label] ?? "")
-                           : registry.makeGauge(name: label, labels: dimensions, help: help[label] ?? "")
+        dimensions.isEmpty ? registry.makeGauge(descriptor: descriptor(label))
+                           : registry.makeGauge(descriptor: descriptor(label), labels: dimensions)
+    }
+
+    /// The label as the whole name (no unit appended: the labels already end in theirs) with its help.
+    private func descriptor(_ label: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(metricName: label, unitName: "", helpText: help[label] ?? "")
     }
 
     public func destroyCounter(_ handler: any CounterHandler) { plain.destroyCounter(handler) }
