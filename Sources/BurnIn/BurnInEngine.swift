@@ -55,10 +55,7 @@ public final class BurnInEngine {
         case .servers(let servers):
             bootstrap = servers
         }
-        var kafkaConfig = KafkaConfig()
-        for (key, value) in c.kafkaProperties { kafkaConfig.set(key, value) }
-        kafkaConfig.set("bootstrap.servers", bootstrap)
-        let consumer = try KafkaConsumer(config: kafkaConfig)
+        let consumer = try makeConsumer(bootstrap)
         let catalog = try await c.catalog.open(create: true)
         let watchers = try c.tables.map { try TableWatcher(table: $0) }
         let metrics = BurnInMetrics(factory: metricsFactory, tables: c.tables)
@@ -216,8 +213,8 @@ public final class BurnInEngine {
         replay.bootstrap = .servers(bootstrap)
         replay.kafkaProperties = c.kafkaProperties
         // librdkafka's mock cluster answers a fetch with one produce batch of a partition, so each batch costs
-        // every consumer a round trip: at 5,000 msg/s with the producer's 5 ms linger that kept two cores busy
-        // (1.4 cores of the burn-in's 2 in Kafka threads); 50 ms makes a tenth of the batches (0.2 cores).
+        // every consumer a round trip: at 5,000 msg/s with the producer's 5 ms linger the burn-in took 1.4 cores,
+        // 1.3 of them in Kafka threads; with 50 ms, 0.2 cores, 0.06 in Kafka threads.
         // A real broker serves many batches per fetch: there the producer keeps its settings (-X to change them).
         if c.bootstrap == .embedded, !c.kafkaProperties.contains(where: { ["linger.ms", "queue.buffering.max.ms"].contains($0.key) }) {
             replay.kafkaProperties.append((key: "linger.ms", value: "50"))
@@ -261,6 +258,14 @@ public final class BurnInEngine {
         }
     }
 
+    /// A consumer of `bootstrap` with the `-X` properties (for watermarks and metadata only: nothing assigned).
+    private func makeConsumer(_ bootstrap: String) throws -> KafkaConsumer {
+        var kafkaConfig = KafkaConfig()
+        for (key, value) in configuration.kafkaProperties { kafkaConfig.set(key, value) }
+        kafkaConfig.set("bootstrap.servers", bootstrap)
+        return try KafkaConsumer(config: kafkaConfig)
+    }
+
     private func producedTotal(_ consumer: KafkaConsumer, topics: [String]) throws -> Int64 {
         let counts = try consumer.topics()
         var total: Int64 = 0
@@ -280,10 +285,7 @@ public final class BurnInEngine {
     fileprivate func periodicScope(of watcher: TableWatcher, bootstrap: String) throws -> ParityScope? {
         let committed = watcher.committedOffsets
         guard !committed.isEmpty else { return nil }
-        var kafkaConfig = KafkaConfig()
-        for (key, value) in configuration.kafkaProperties { kafkaConfig.set(key, value) }
-        kafkaConfig.set("bootstrap.servers", bootstrap)
-        let consumer = try KafkaConsumer(config: kafkaConfig)
+        let consumer = try makeConsumer(bootstrap)
         guard let partitions = try consumer.topics()[configuration.topic] else { return nil }
         var ranges: [Int32: [OffsetRange]] = [:]
         for partition in 0..<partitions {
